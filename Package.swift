@@ -1,0 +1,100 @@
+// swift-tools-version:6.2
+// Reel: short-video infrastructure on PostgreSQL, FFmpeg and object stores.
+// Layout and layering: see ARCHITECTURE.md in the steering repo and docs/architecture.md.
+import PackageDescription
+
+/// Strict settings for every Swift target (STYLE.md #9): Swift 6 mode is the
+/// default for tools-version 6.x; these add the upcoming features Hummingbird uses.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "reel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reel", targets: ["reel"]),
+        .library(name: "ReelPostgres", targets: ["ReelPostgres"]),
+        .library(name: "ReelQueue", targets: ["ReelQueue"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C libraries (module map + shim.h with macro wrappers)
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(
+            name: "ReelPostgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ReelQueue",
+            dependencies: [
+                "ReelPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "ReelMedia", dependencies: ["CFFmpeg"], swiftSettings: strict),
+        .target(
+            name: "ReelWorkers",
+            dependencies: ["ReelQueue", .product(name: "Logging", package: "swift-log")],
+            path: "workers",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ReelScheduler",
+            dependencies: [
+                "ReelQueue", "ReelPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "scheduler",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "reel",
+            dependencies: [
+                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Test helpers and tests
+        .target(
+            name: "ReelTesting",
+            dependencies: [
+                "ReelPostgres", "ReelQueue", "ReelScheduler",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ReelPostgresTests", dependencies: ["ReelPostgres", "ReelTesting"], swiftSettings: strict),
+        .testTarget(name: "ReelQueueTests", dependencies: ["ReelQueue", "ReelScheduler"], swiftSettings: strict),
+        .testTarget(
+            name: "ReelQueueIntegrationTests",
+            dependencies: ["ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ReelCLITests", dependencies: ["ReelTesting", "ReelPostgres", "ReelQueue"], swiftSettings: strict),
+    ]
+)

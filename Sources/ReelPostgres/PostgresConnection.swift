@@ -1,0 +1,170 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection, with a thread of its own.
+///
+/// Every method runs on the connection's ``ThreadExecutor``, so libpq's blocking
+/// calls park that thread and never one of the cooperative pool's. Methods are
+/// synchronous inside the actor: code that holds the actor isolated (a
+/// transaction body, a pipeline) runs statements back to back with no awaits
+/// and no interleaving. Get connections from a ``PostgresPool``; open one
+/// directly for a long-lived session such as a leader lock.
+public actor PostgresConnection {
+    private let executor: ThreadExecutor
+    private var handle: OpaquePointer?
+    /// The libpq connection string or URL this connection was opened with.
+    public nonisolated let url: String
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Opens a connection (blocking in libpq on the new connection's own thread).
+    ///
+    /// `url` is anything libpq accepts: `postgresql://user@host:port/db?options=…`
+    /// or `host=… dbname=…`. The session uses UTC and ISO dates so that
+    /// timestamps decode the same way everywhere.
+    public static func connect(_ url: String, name: String = "reel-pg") async throws(PostgresError) -> PostgresConnection {
+        let connection = PostgresConnection(url: url, executor: ThreadExecutor(name: name))
+        do {
+            try await connection.open()
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private init(url: String, executor: ThreadExecutor) {
+        self.url = url
+        self.executor = executor
+    }
+
+    isolated deinit {
+        if let handle { PQfinish(handle) }
+        executor.shutdown()
+    }
+
+    private func open() throws(PostgresError) {
+        guard let conn = PQconnectdb(url) else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(conn)
+            throw PostgresError(
+                code: .connectionFailed,
+                message: "cannot connect to PostgreSQL: \(message)",
+                hint: "check that the server runs and REEL_DATABASE_URL points at it")
+        }
+        // Notices (e.g. "relation already exists, skipping") would go to stderr.
+        PQsetNoticeReceiver(conn, { _, _ in }, nil)
+        handle = conn
+        try execute("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'; SET application_name = 'reel'")
+    }
+
+    /// Closes the connection and ends its thread.
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        executor.shutdown()
+    }
+
+    /// False once the connection broke (server restart, network): drop it.
+    public var isHealthy: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// True inside an open transaction block.
+    public var inTransaction: Bool {
+        guard let handle else { return false }
+        return PQtransactionStatus(handle) != PQTRANS_IDLE
+    }
+
+    /// The server process id serving this connection (what `pg_stat_activity.pid` shows).
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+
+    func live() throws(PostgresError) -> OpaquePointer {
+        guard let handle else {
+            throw PostgresError(code: .clientMisuse, message: "the connection is closed")
+        }
+        return handle
+    }
+
+    /// Runs one statement with `$1…$n` parameters and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresResult {
+        let conn = try live()
+        let result = PostgresBinds.withCStrings(binds) { values, count in
+            PQexecParams(conn, sql, count, nil, values, nil, nil, 0)
+        }
+        return try check(result, sql: sql)
+    }
+
+    /// Runs one or more statements without parameters (simple query protocol).
+    public func execute(_ sql: String) throws(PostgresError) {
+        let conn = try live()
+        _ = try check(PQexec(conn, sql), sql: sql)
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    ///
+    /// The body gets the connection isolated, so its statements are plain
+    /// synchronous calls and nothing else can use the connection meanwhile.
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
+    ) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isHealthy { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    func check(_ result: OpaquePointer?, sql: String) throws(PostgresError) -> PostgresResult {
+        guard let result else { throw connectionError(sql: sql) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_COPY_IN, PGRES_PIPELINE_SYNC, PGRES_SINGLE_TUPLE:
+            return PostgresResult(handle: result, query: sql)
+        default:
+            let error = serverError(result, sql: sql)
+            PQclear(result)
+            throw error
+        }
+    }
+
+    func serverError(_ result: OpaquePointer, sql: String) -> PostgresError {
+        func field(_ code: Int32) -> String? { PQresultErrorField(result, code).map { String(cString: $0) } }
+        let state = field(cpq_diag_sqlstate())
+        let primary = field(cpq_diag_message_primary())
+            ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+        if state == nil, let handle, PQstatus(handle) != CONNECTION_OK {
+            return PostgresError(code: .connectionClosed, message: "the connection to PostgreSQL was lost: \(primary)", query: sql)
+        }
+        return PostgresError(
+            code: .server, message: primary, sqlState: state,
+            detail: field(cpq_diag_message_detail()), hint: field(cpq_diag_message_hint()), query: sql)
+    }
+
+    func connectionError(sql: String?) -> PostgresError {
+        let message = handle.map { String(cString: PQerrorMessage($0)) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "closed"
+        return PostgresError(code: .connectionClosed, message: "the connection to PostgreSQL was lost: \(message)", query: sql)
+    }
+}
+
+/// Bridges Swift parameters to libpq's `const char * const *` (NULL for SQL NULL).
+enum PostgresBinds {
+    static func withCStrings<R>(
+        _ binds: [(any PostgresEncodable)?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R
+    ) -> R {
+        if binds.isEmpty { return body(nil, 0) }
+        let owned: [UnsafeMutablePointer<CChar>?] = binds.map { $0.flatMap { strdup($0.postgresText) } }
+        defer { owned.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = owned.map { $0.map { UnsafePointer($0) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress, Int32($0.count)) }
+    }
+}

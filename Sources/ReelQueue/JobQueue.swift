@@ -1,0 +1,169 @@
+import Foundation
+public import ReelPostgres
+
+/// The queue's client side: enqueue, inspect, cancel and retry jobs.
+///
+/// Cheap to copy; all state is in PostgreSQL. Enqueue inside your own
+/// transaction with ``enqueue(_:on:)`` so the job exists if and only if your
+/// transaction commits (the upload row and its ingest job, for example).
+public struct JobQueue: Sendable {
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// Enqueues one job in a transaction of its own.
+    @discardableResult
+    public func enqueue(_ request: JobRequest) async throws -> EnqueueResult {
+        try request.validate()
+        return try await pool.withConnection { conn in
+            try await conn.withTransaction { conn in try Self.enqueue(request, on: conn) }
+        }
+    }
+
+    /// Enqueues one job inside the caller's open transaction on `conn`.
+    public static func enqueue(_ request: JobRequest, on conn: isolated PostgresConnection) throws -> EnqueueResult {
+        try request.validate()
+        let rows = try conn.query(
+            "SELECT id, inserted, state FROM reel_insert_job($1, $2, $3, $4::jsonb, $5::smallint, $6, $7::timestamptz, $8, $9::bigint[], $10::jsonb)",
+            [
+                request.kind, request.queue, request.tenant, request.args, request.priority, request.maxAttempts,
+                request.runAt ?? Date(timeIntervalSince1970: 0), request.uniqueKey, request.parents, request.meta,
+            ])
+        guard let row = rows.first, let state = JobState(rawValue: try row.decode(String.self, 2)) else {
+            throw PostgresError(code: .protocolViolation, message: "reel_insert_job returned no row")
+        }
+        return EnqueueResult(id: try row.decode(Int64.self, 0), inserted: try row.decode(Bool.self, 1), state: state)
+    }
+
+    /// Enqueues many jobs at once with `COPY`, the fastest path (tens of
+    /// thousands a second). Requests with a unique key or parents go through
+    /// the row-by-row path in the same transaction, since COPY cannot resolve
+    /// conflicts or lock parents. Returns the number of jobs inserted.
+    @discardableResult
+    public func enqueueMany(_ requests: [JobRequest]) async throws -> Int {
+        for request in requests { try request.validate() }
+        let (simple, special) = (requests.filter { $0.uniqueKey == nil && $0.parents.isEmpty },
+                                 requests.filter { $0.uniqueKey != nil || !$0.parents.isEmpty })
+        return try await pool.withTransaction { conn in
+            var inserted = 0
+            if !simple.isEmpty { inserted += try Self.copy(simple, on: conn) }
+            for request in special where try Self.enqueue(request, on: conn).inserted { inserted += 1 }
+            return inserted
+        }
+    }
+
+    static func copy(_ requests: [JobRequest], on conn: isolated PostgresConnection) throws -> Int {
+        // Fair-share positions: continue each (queue, tenant) from its base.
+        var next: [String: Int64] = [:]
+        let groups = Set(requests.map { FairKey(queue: $0.queue, tenant: $0.tenant) })
+        for group in groups {
+            let row = try conn.query("SELECT reel_fair_base($1, $2)", [group.queue, group.tenant]).first
+            next[group.id] = try row?.decode(Int64.self, 0) ?? 0
+        }
+        let now = Date()
+        let rows: [[(any PostgresEncodable)?]] = requests.map { r in
+            let key = FairKey(queue: r.queue, tenant: r.tenant).id
+            let seq = next[key, default: 0]
+            next[key] = seq + 1
+            let runAt = r.runAt ?? now
+            let state: JobState = runAt > now ? .scheduled : .available
+            return [r.kind, r.queue, r.tenant, r.args, state.rawValue, r.priority, seq, r.maxAttempts, runAt, r.meta]
+        }
+        return try conn.copyFrom(
+            "COPY reel_jobs (kind, queue, tenant, args, state, priority, fair_seq, max_attempts, run_at, meta) FROM STDIN",
+            rows: rows)
+    }
+
+    private struct FairKey: Hashable {
+        let queue: String, tenant: String
+        var id: String { queue + "\u{0}" + tenant }
+    }
+
+    /// One job, or nil if there is none with that id.
+    public func job(_ id: Int64) async throws -> Job? {
+        let rows = try await pool.query("SELECT \(Job.columns) FROM reel_jobs WHERE id = $1", [id])
+        return try rows.first.map(Job.init(row:))
+    }
+
+    /// Jobs matching `filter`, newest first.
+    public func jobs(_ filter: JobFilter, limit: Int = 100) async throws -> [Job] {
+        let (clause, binds) = filter.sql()
+        let rows = try await pool.query(
+            "SELECT \(Job.columns) FROM reel_jobs \(clause) ORDER BY id DESC LIMIT \(max(1, limit))", binds)
+        return try rows.map(Job.init(row:))
+    }
+
+    /// Cancels jobs: waiting ones at once; running ones are asked to stop
+    /// (their handler sees Task cancellation). Returns how many were affected.
+    @discardableResult
+    public func cancel(_ ids: [Int64], reason: String = "cancelled by an operator") async throws -> Int {
+        let row = try await pool.query("SELECT reel_cancel($1::bigint[], $2)", [ids, reason]).first
+        return try row?.decode(Int.self, 0) ?? 0
+    }
+
+    /// Runs discarded, cancelled, retryable or scheduled jobs again now, with
+    /// fresh attempts. Returns how many were put back.
+    @discardableResult
+    public func retry(_ ids: [Int64]) async throws -> Int {
+        let row = try await pool.query("SELECT reel_retry($1::bigint[])", [ids]).first
+        return try row?.decode(Int.self, 0) ?? 0
+    }
+
+    /// Retries every job matching `filter` (e.g. all discarded transcodes).
+    @discardableResult
+    public func retry(matching filter: JobFilter) async throws -> Int {
+        let (clause, binds) = filter.sql()
+        let row = try await pool.query("SELECT reel_retry(ARRAY(SELECT id FROM reel_jobs \(clause)))", binds).first
+        return try row?.decode(Int.self, 0) ?? 0
+    }
+
+    /// Cancels every job matching `filter`.
+    @discardableResult
+    public func cancel(matching filter: JobFilter, reason: String = "cancelled by an operator") async throws -> Int {
+        let (clause, binds) = filter.sql(firstBind: 2)
+        let row = try await pool.query("SELECT reel_cancel(ARRAY(SELECT id FROM reel_jobs \(clause)), $1)", [reason] + binds).first
+        return try row?.decode(Int.self, 0) ?? 0
+    }
+
+    /// Sets a queue's limits that hold across all workers. nil clears a limit.
+    public func configure(queue: String, globalLimit: Int?, ratePerSecond: Double?, burst: Double? = nil, paused: Bool = false) async throws {
+        if let globalLimit, globalLimit < 1 { throw QueueError(.invalidRequest, "a global limit must be at least 1") }
+        if let ratePerSecond, ratePerSecond <= 0 { throw QueueError(.invalidRequest, "a rate limit must be above 0 jobs/s") }
+        try await pool.query(
+            """
+            INSERT INTO reel_queues (name, global_limit, rate_per_second, rate_burst, tokens, paused)
+            VALUES ($1, $2::int, $3::float8, $4::float8, coalesce($4::float8, 1), $5::boolean)
+            ON CONFLICT (name) DO UPDATE SET global_limit = $2::int, rate_per_second = $3::float8,
+                rate_burst = $4::float8, paused = $5::boolean, updated_at = now()
+            """, [queue, globalLimit, ratePerSecond, burst, paused])
+    }
+}
+
+/// Which jobs a listing, retry or cancel applies to.
+public struct JobFilter: Sendable, Hashable {
+    public var states: [JobState]
+    public var queue: String?
+    public var kind: String?
+    public var tenant: String?
+
+    public init(states: [JobState] = [], queue: String? = nil, kind: String? = nil, tenant: String? = nil) {
+        self.states = states
+        self.queue = queue
+        self.kind = kind
+        self.tenant = tenant
+    }
+
+    func sql(firstBind: Int = 1) -> (String, [(any PostgresEncodable)?]) {
+        var conditions: [String] = []
+        var binds: [(any PostgresEncodable)?] = []
+        func add(_ condition: (Int) -> String, _ value: any PostgresEncodable) {
+            binds.append(value)
+            conditions.append(condition(firstBind + binds.count - 1))
+        }
+        if !states.isEmpty { add({ "state::text = ANY($\($0)::text[])" }, states.map(\.rawValue)) }
+        if let queue { add({ "queue = $\($0)" }, queue) }
+        if let kind { add({ "kind = $\($0)" }, kind) }
+        if let tenant { add({ "tenant = $\($0)" }, tenant) }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), binds)
+    }
+}

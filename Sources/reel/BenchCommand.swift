@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReelPostgres
+import ReelQueue
+import ServiceLifecycle
+import Synchronization
+
+/// In-process measurements for scripts/bench-queue.sh; each prints one JSON line.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Queue benchmarks (used by scripts/bench-queue.sh); each prints one JSON line.",
+        subcommands: [Enqueue.self, Drain.self, Latency.self])
+
+    struct Result: Encodable { var jobs: Int? = nil; var seconds: Double? = nil; var jobs_per_s: Double? = nil
+        var samples: Int? = nil; var p50_ms: Double? = nil; var p99_ms: Double? = nil }
+
+    static let queue = "bench"
+
+    static func reset(_ pool: PostgresPool) async throws {
+        try await pool.query("DELETE FROM reel_jobs WHERE queue = $1", [queue])
+        try await pool.query("VACUUM ANALYZE reel_jobs")
+    }
+
+    static func requests(_ n: Int) -> [JobRequest] {
+        (0..<n).map { i in JobRequest(kind: "noop", args: #"{"n":\#(i)}"#, queue: queue) }
+    }
+
+    struct Enqueue: AsyncParsableCommand {
+        @OptionGroup var database: DatabaseOptions
+        @Option var jobs = 100_000
+        @Option(help: "Jobs per COPY.")
+        var batch = 10_000
+
+        func run() async throws {
+            try await database.withPool(size: 2) { pool in
+                try await reset(pool)
+                let all = requests(jobs)
+                let queue = JobQueue(pool: pool)
+                let start = ContinuousClock.now
+                var i = 0
+                while i < all.count {
+                    try await queue.enqueueMany(Array(all[i..<min(all.count, i + batch)]))
+                    i += batch
+                }
+                let seconds = (ContinuousClock.now - start).seconds
+                try await reset(pool)
+                try CLI.printCompactJSON(Result(jobs: jobs, seconds: seconds, jobs_per_s: Double(jobs) / seconds))
+            }
+        }
+    }
+
+    struct Drain: AsyncParsableCommand {
+        @OptionGroup var database: DatabaseOptions
+        @Option var jobs = 100_000
+        @Option(help: "Most jobs claimed per fetch.")
+        var batch = 100
+        @Option(help: "Jobs running at once in the worker.")
+        var concurrency = 200
+
+        func run() async throws {
+            try await database.withPool(size: 2) { pool in
+                try await reset(pool)
+                var i = 0
+                let all = requests(jobs)
+                while i < all.count {
+                    try await JobQueue(pool: pool).enqueueMany(Array(all[i..<min(all.count, i + 20_000)]))
+                    i += 20_000
+                }
+                try await pool.query("ANALYZE reel_jobs")
+                var handlers = JobHandlers()
+                handlers.register("noop") { _ in .completed }
+                var config = WorkerConfiguration(queues: [queue: concurrency])
+                config.fetchBatch = batch
+                let workerPool = PostgresPool(url: database.url, maxConnections: 4)
+                let worker = ReelQueue.Worker(pool: workerPool, handlers: handlers, configuration: config, logger: CLI.logger("bench"))
+                let group = ServiceGroup(services: [worker], logger: CLI.logger("bench"))
+                let start = ContinuousClock.now
+                async let running: Void = group.run()
+                while try await pool.query(
+                    "SELECT count(*) FROM reel_jobs WHERE queue = $1 AND state = 'completed'", [queue]
+                ).first?.decode(Int.self, 0) ?? 0 < jobs {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let seconds = (ContinuousClock.now - start).seconds
+                await group.triggerGracefulShutdown()
+                try await running
+                await workerPool.close()
+                try await reset(pool)
+                try CLI.printCompactJSON(Result(jobs: jobs, seconds: seconds, jobs_per_s: Double(jobs) / seconds))
+            }
+        }
+    }
+
+    struct Latency: AsyncParsableCommand {
+        @OptionGroup var database: DatabaseOptions
+        @Option var samples = 500
+        @Flag(help: "Measure the poll-only mode instead of LISTEN/NOTIFY.")
+        var pollOnly = false
+
+        func run() async throws {
+            try await database.withPool(size: 2) { pool in
+                try await reset(pool)
+                let started = Mutex<[Int64: ContinuousClock.Instant]>([:])
+                let wake = AsyncStream<Void>.makeStream()
+                var handlers = JobHandlers()
+                handlers.register("noop") { context in
+                    let now = ContinuousClock.now
+                    started.withLock { $0[context.job.id] = now }
+                    wake.continuation.yield()
+                    return .completed
+                }
+                var config = WorkerConfiguration(queues: [queue: 10])
+                config.pollOnly = pollOnly
+                let workerPool = PostgresPool(url: database.url, maxConnections: 4)
+                let worker = ReelQueue.Worker(pool: workerPool, handlers: handlers, configuration: config, logger: CLI.logger("bench"))
+                let group = ServiceGroup(services: [worker], logger: CLI.logger("bench"))
+                async let running: Void = group.run()
+                try await Task.sleep(for: .milliseconds(300))
+                let queue = JobQueue(pool: pool)
+                var iterator = wake.stream.makeAsyncIterator()
+                var latencies: [Double] = []
+                for i in 0..<(samples + 5) {
+                    let sent = ContinuousClock.now
+                    let id = try await queue.enqueue(JobRequest(kind: "noop", queue: Bench.queue)).id
+                    while started.withLock({ $0[id] }) == nil { _ = await iterator.next() }
+                    if i >= 5, let at = started.withLock({ $0[id] }) { latencies.append((at - sent).seconds * 1000) }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                await group.triggerGracefulShutdown()
+                try await running
+                await workerPool.close()
+                try await reset(pool)
+                latencies.sort()
+                func rank(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((p * Double(latencies.count)).rounded(.up)) - 1)] }
+                try CLI.printCompactJSON(Result(samples: samples, p50_ms: rank(0.5), p99_ms: rank(0.99)))
+            }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension CLI {
+    static func printCompactJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}

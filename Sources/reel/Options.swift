@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReelPostgres
+
+/// Where the database is; every command that talks to it takes these.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "libpq URL or conninfo (default: $REEL_DATABASE_URL).")
+    var databaseURL: String?
+
+    var url: String {
+        databaseURL ?? ProcessInfo.processInfo.environment["REEL_DATABASE_URL"]
+            ?? "postgresql://reel@127.0.0.1:5432/reel"
+    }
+
+    func pool(size: Int = 4) -> PostgresPool { PostgresPool(url: url, maxConnections: size) }
+
+    /// Runs `body` with a pool that is closed afterwards.
+    func withPool<T: Sendable>(size: Int = 4, _ body: (PostgresPool) async throws -> T) async throws -> T {
+        let pool = pool(size: size)
+        do {
+            let value = try await body(pool)
+            await pool.close()
+            return value
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}
+
+/// `--json` for every listing.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+}
+
+enum CLI {
+    /// Logs to stderr at $REEL_LOG_LEVEL (default info); once per process.
+    static let bootstrapLogging: Void = {
+        let level = ProcessInfo.processInfo.environment["REEL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }()
+
+    static func logger(_ label: String) -> Logger {
+        _ = bootstrapLogging
+        return Logger(label: label)
+    }
+
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Prints rows as an aligned text table.
+    static func printTable(_ header: [String], _ rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+
+    static func format(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    static func parseDate(_ text: String) throws -> Date {
+        if let seconds = Double(text.hasPrefix("+") ? String(text.dropFirst()) : text), text.hasPrefix("+") {
+            return Date().addingTimeInterval(seconds)
+        }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: text) { return d }
+        throw ValidationError("'\(text)' is not a time: use ISO 8601 (2026-11-25T13:00:00Z) or +SECONDS from now")
+    }
+}
+
+/// Locates the migrations folder: --migrations, $REEL_MIGRATIONS_DIR,
+/// ./migrations, or next to the binary (…/.build/debug/reel → …/migrations).
+enum MigrationsLocator {
+    static func find(_ explicit: String?) throws -> URL {
+        let fm = FileManager.default
+        if let path = explicit ?? ProcessInfo.processInfo.environment["REEL_MIGRATIONS_DIR"] {
+            guard fm.fileExists(atPath: path) else { throw CLIError("migrations folder '\(path)' does not exist") }
+            return URL(fileURLWithPath: path)
+        }
+        var candidates = [URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("migrations")]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent("migrations"))
+            candidates.append(dir.appendingPathComponent("share/reel/migrations"))
+            dir = dir.deletingLastPathComponent()
+        }
+        for candidate in candidates where fm.fileExists(atPath: candidate.appendingPathComponent("0001_jobs.sql").path) {
+            return candidate
+        }
+        throw CLIError(
+            "cannot find the migrations folder (looked in ./migrations and next to the binary); pass --migrations DIR or set REEL_MIGRATIONS_DIR")
+    }
+}
+
+/// A problem with what the user asked for; printed as `Error: …` without the usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

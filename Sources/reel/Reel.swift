@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// `reel`: every process and every operator command of Reel in one binary.
+@main
+struct Reel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reel",
+        abstract: "Reel: short-video infrastructure on a durable PostgreSQL job queue.",
+        subcommands: [
+            Migrate.self, Worker.self, SchedulerCommand.self, Submit.self, Jobs.self, Queues.self, Report.self,
+            Periodic.self, Bench.self, Version.self,
+        ])
+}

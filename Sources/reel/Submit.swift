@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import ReelQueue
+import ReelWorkers
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Enqueue one job.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "The job's kind, e.g. noop, sleep, fail.")
+    var kind: String
+    @Option(help: "Arguments as a JSON object.")
+    var args = "{}"
+    @Option var queue = "default"
+    @Option(help: "Lower runs first.")
+    var priority = 0
+    @Option(help: "Tenant the job is for (fair share within a queue).")
+    var tenant = ""
+    @Option(help: "Run at this time: ISO 8601 or +SECONDS.")
+    var runAt: String?
+    @Option(help: "Return the live job with this key instead of adding a second.")
+    var uniqueKey: String?
+    @Option(name: .customLong("after"), parsing: .upToNextOption, help: "Parent job ids that must complete first.")
+    var after: [Int64] = []
+    @Option var maxAttempts = 20
+    @Flag(help: "Accept a kind no handler of this build knows.")
+    var anyKind = false
+
+    func run() async throws {
+        let known = ReelHandlers.all.kinds
+        if !anyKind, !known.contains(kind) {
+            throw CLIError("unknown job kind '\(kind)'; known kinds: \(known.joined(separator: ", ")) (pass --any-kind to submit it anyway)")
+        }
+        let request = JobRequest(
+            kind: kind, args: args, queue: queue, tenant: tenant, priority: priority, maxAttempts: maxAttempts,
+            runAt: try runAt.map(CLI.parseDate), uniqueKey: uniqueKey, parents: after)
+        do { try request.validate() } catch { throw CLIError(error.description) }
+        let result = try await database.withPool(size: 1) { pool in try await JobQueue(pool: pool).enqueue(request) }
+        if output.json { return try CLI.printJSON(result) }
+        print(result.inserted ? "job \(result.id) \(result.state)" : "job \(result.id) already exists with key '\(uniqueKey ?? "")' (\(result.state))")
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import ReelScheduler
+import Logging
+import ReelPostgres
+import ReelQueue
+import ReelWorkers
+import ServiceLifecycle
+import UnixSignals
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run job handlers for the given queues until SIGTERM or SIGINT (then shut down gracefully).")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Queues and per-process concurrency, e.g. transcode=2,package=4.")
+    var queues: String = "default=4"
+    @Option(help: "Most jobs claimed by one fetch.")
+    var batch = 100
+    @Option(help: "Seconds a job's lease lasts (renewed by heartbeats while it runs).")
+    var lease = 15.0
+    @Option(help: "Seconds between polls when no notification arrives.")
+    var pollInterval = 1.0
+    @Flag(help: "Only poll, never LISTEN (for PgBouncer transaction pooling).")
+    var pollOnly = false
+    @Option(help: "Seconds running jobs get to finish on shutdown before their leases are released.")
+    var shutdownTimeout = 10.0
+    @Option(help: "First retry delay in seconds (doubles each attempt, with jitter).")
+    var retryBase = 1.0
+    @Option(help: "Longest retry delay in seconds.")
+    var retryMax = 3600.0
+
+    func run() async throws {
+        let logger = CLI.logger("reel.worker")
+        var config = WorkerConfiguration(queues: try WorkerConfiguration.parseQueues(queues))
+        config.fetchBatch = max(1, batch)
+        config.lease = lease
+        config.pollInterval = pollInterval
+        config.pollOnly = pollOnly
+        config.shutdownTimeout = shutdownTimeout
+        config.retry = RetryPolicy(base: retryBase, maximum: max(retryBase, retryMax))
+        let pool = database.pool(size: config.queues.count + 3)
+        let worker = ReelQueue.Worker(pool: pool, handlers: ReelHandlers.all, configuration: config, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await pool.close()
+    }
+}
+
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler",
+        abstract: "Run the scheduler: rescue expired leases, promote due jobs, periodic jobs, pruning (one of many leads).")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Seconds between rounds.")
+    var interval = 1.0
+    @Option(help: "Seconds a leader's term lasts; a dead leader is replaced after at most this.")
+    var leaderTTL = 5.0
+    @Option(help: "Hours to keep completed jobs.")
+    var retainCompletedHours = 24.0
+    @Option(help: "Hours to keep discarded and cancelled jobs.")
+    var retainFailedHours = 168.0
+
+    func run() async throws {
+        let logger = CLI.logger("reel.scheduler")
+        var config = SchedulerConfiguration(id: WorkerConfiguration.defaultID())
+        config.interval = interval
+        config.leaderTTL = leaderTTL
+        config.completedRetention = retainCompletedHours * 3600
+        config.failedRetention = retainFailedHours * 3600
+        let pool = database.pool(size: 2)
+        let scheduler = Scheduler(pool: pool, configuration: config, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await pool.close()
+    }
+}

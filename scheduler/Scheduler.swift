@@ -1,0 +1,90 @@
+import Foundation
+public import Logging
+public import ReelPostgres
+public import ServiceLifecycle
+import ReelQueue
+
+/// The queue's housekeeper, as a `Service`: any number may run, one leads.
+///
+/// Every round the leader rescues jobs whose lease expired (their worker
+/// died), promotes scheduled and retryable jobs whose time has come, releases
+/// pending jobs whose parents are done, enqueues due periodic jobs, and now and
+/// then prunes old finished jobs. Followers only try to take the lead.
+public final class Scheduler: Service, Sendable {
+    private let pool: PostgresPool
+    private let config: SchedulerConfiguration
+    private let logger: Logger
+    private let election: LeaderElection
+    private let periodic: PeriodicJobs
+
+    public init(pool: PostgresPool, configuration: SchedulerConfiguration, logger: Logger) {
+        self.pool = pool
+        self.config = configuration
+        var logger = logger
+        logger[metadataKey: "scheduler"] = "\(configuration.id)"
+        self.logger = logger
+        self.election = LeaderElection(pool: pool, name: "scheduler", candidateID: configuration.id, ttl: configuration.leaderTTL)
+        self.periodic = PeriodicJobs(pool: pool)
+    }
+
+    public func run() async throws {
+        logger.info("scheduler started")
+        let leading = await cancelWhenGracefulShutdown { await self.loop() }
+        if leading { try? await election.resign() }
+        logger.info("scheduler stopped")
+    }
+
+    /// Rounds until cancelled; returns whether this scheduler led at the end.
+    private func loop() async -> Bool {
+        var leading = false
+        var lastPrune = ContinuousClock.now - .seconds(config.pruneInterval)
+        while !Task.isCancelled {
+            do {
+                let nowLeading = try await election.tryLead()
+                if nowLeading != leading {
+                    logger.info(nowLeading ? "became the leader" : "lost the leadership")
+                    leading = nowLeading
+                }
+                if leading {
+                    try await round()
+                    if ContinuousClock.now - lastPrune >= .seconds(config.pruneInterval) {
+                        lastPrune = ContinuousClock.now
+                        try await prune()
+                    }
+                }
+            } catch {
+                logger.warning("scheduler round failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(config.interval))
+        }
+        return leading
+    }
+
+    /// One round of the leader's duties; public so tests and `reel` can run one.
+    public func round() async throws {
+        let rescued = try await pool.query("SELECT reel_rescue(1000)").first?.decode(Int.self, 0) ?? 0
+        if rescued > 0 { logger.warning("rescued \(rescued) jobs whose worker stopped renewing its lease") }
+        while try await pool.query("SELECT reel_promote(5000)").first?.decode(Int.self, 0) ?? 0 >= 5000 {}
+        _ = try await pool.query("SELECT reel_repair_pending()")
+        let enqueued = try await periodic.enqueueDue()
+        if enqueued > 0 { logger.info("enqueued \(enqueued) periodic jobs") }
+    }
+
+    /// Deletes finished jobs past their retention, in batches.
+    public func prune() async throws {
+        var total = 0
+        for (states, retention) in [("{completed}", config.completedRetention), ("{discarded,cancelled}", config.failedRetention)] {
+            while true {
+                let n = try await pool.query(
+                    """
+                    DELETE FROM reel_jobs WHERE id IN (
+                        SELECT id FROM reel_jobs WHERE finalized_at < now() - $1::interval
+                        AND state::text = ANY($2::text[]) LIMIT 10000)
+                    """, ["\(retention) seconds", states]).affectedRows
+                total += n
+                if n < 10000 { break }
+            }
+        }
+        if total > 0 { logger.info("pruned \(total) finished jobs") }
+    }
+}

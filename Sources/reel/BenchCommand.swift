@@ -68,8 +68,12 @@ struct Bench: AsyncParsableCommand {
                     i += 20_000
                 }
                 try await pool.query("ANALYZE reel_jobs")
+                let handled = Atomic<Int>(0)
                 var handlers = JobHandlers()
-                handlers.register("noop") { _ in .completed }
+                handlers.register("noop") { _ in
+                    handled.add(1, ordering: .relaxed)
+                    return .completed
+                }
                 var config = WorkerConfiguration(queues: [queue: concurrency])
                 config.fetchBatch = batch
                 let workerPool = PostgresPool(url: database.url, maxConnections: 4)
@@ -77,12 +81,26 @@ struct Bench: AsyncParsableCommand {
                 let group = ServiceGroup(services: [worker], logger: CLI.logger("bench"))
                 let start = ContinuousClock.now
                 async let running: Void = group.run()
-                while try await pool.query(
-                    "SELECT count(*) FROM reel_jobs WHERE queue = $1 AND state = 'completed'", [queue]
-                ).first?.decode(Int.self, 0) ?? 0 < jobs {
-                    try await Task.sleep(for: .milliseconds(10))
+                // Done when every handler ran and no job is left available or
+                // running (both answered from partial indexes, so cheap to ask).
+                while true {
+                    if handled.load(ordering: .relaxed) >= jobs,
+                        try await pool.query(
+                            """
+                            SELECT NOT EXISTS (SELECT 1 FROM reel_jobs WHERE queue = $1 AND state = 'available')
+                               AND NOT EXISTS (SELECT 1 FROM reel_jobs WHERE queue = $1 AND state = 'running')
+                            """, [queue]
+                        ).first?.decode(Bool.self, 0) == true
+                    {
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(5))
                 }
                 let seconds = (ContinuousClock.now - start).seconds
+                let done = try await pool.query(
+                    "SELECT count(*) FROM reel_jobs WHERE queue = $1 AND state = 'completed'", [queue]
+                ).first?.decode(Int.self, 0) ?? 0
+                guard done == jobs else { throw CLIError("drain ended with \(done) of \(jobs) jobs completed") }
                 await group.triggerGracefulShutdown()
                 try await running
                 await workerPool.close()

@@ -26,6 +26,8 @@ struct Submit: AsyncParsableCommand {
     @Option var maxAttempts = 20
     @Flag(help: "Accept a kind no handler of this build knows.")
     var anyKind = false
+    @Option(help: "Enqueue this many copies at once with COPY (bulk).")
+    var count = 1
 
     func run() async throws {
         let known = ReelHandlers.all.kinds
@@ -36,6 +38,14 @@ struct Submit: AsyncParsableCommand {
             kind: kind, args: args, queue: queue, tenant: tenant, priority: priority, maxAttempts: maxAttempts,
             runAt: try runAt.map(CLI.parseDate), uniqueKey: uniqueKey, parents: after)
         do { try request.validate() } catch { throw CLIError(error.description) }
+        guard count >= 1 else { throw CLIError("--count must be at least 1") }
+        if count > 1 {
+            let n = try await database.withPool(size: 1) { pool in
+                try await JobQueue(pool: pool).enqueueMany(Array(repeating: request, count: count))
+            }
+            if output.json { return try CLI.printJSON(["enqueued": n]) }
+            return print("enqueued \(n) \(kind) jobs on \(queue)")
+        }
         let result = try await database.withPool(size: 1) { pool in try await JobQueue(pool: pool).enqueue(request) }
         if output.json { return try CLI.printJSON(result) }
         print(result.inserted ? "job \(result.id) \(result.state)" : "job \(result.id) already exists with key '\(uniqueKey ?? "")' (\(result.state))")

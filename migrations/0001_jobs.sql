@@ -96,13 +96,20 @@ CREATE TABLE reel_periodic_jobs (
 
 -- Channels are per schema so that several Reel installations (or test schemas)
 -- can share one database without waking each other.
-CREATE FUNCTION reel_channel(p_name text) RETURNS text LANGUAGE sql STABLE AS
-$$ SELECT current_schema() || '.' || p_name $$;
+-- Hot-path helpers are PL/pgSQL, not SQL functions: PostgreSQL re-plans a
+-- non-inlined SQL function on every call (about 1 ms here), while PL/pgSQL
+-- keeps its plans for the session.
+CREATE FUNCTION reel_channel(p_name text) RETURNS text LANGUAGE plpgsql STABLE AS
+$$ BEGIN RETURN current_schema() || '.' || p_name; END $$;
 
 -- Wakes the workers of queues that just got available jobs.
-CREATE FUNCTION reel_notify_queues(p_queues text[]) RETURNS void LANGUAGE sql AS $$
-    SELECT pg_notify(reel_channel('reel_jobs'), q) FROM (SELECT DISTINCT unnest(p_queues) AS q) s
-$$;
+CREATE FUNCTION reel_notify_queues(p_queues text[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE v_channel text := reel_channel('reel_jobs'); q text;
+BEGIN
+    FOR q IN SELECT DISTINCT unnest(p_queues) LOOP
+        PERFORM pg_notify(v_channel, q);
+    END LOOP;
+END $$;
 
 CREATE FUNCTION reel_jobs_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -117,13 +124,14 @@ CREATE TRIGGER reel_jobs_notify AFTER INSERT ON reel_jobs
 -- and no earlier than the job the queue would run next. A tenant that submits
 -- 1,000 jobs gets positions v..v+999; another tenant's single job gets v, so it
 -- runs after at most one of the burst, not after all of it.
-CREATE FUNCTION reel_fair_base(p_queue text, p_tenant text) RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT greatest(
+CREATE FUNCTION reel_fair_base(p_queue text, p_tenant text) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN greatest(
         coalesce((SELECT fair_seq FROM reel_jobs WHERE queue = p_queue AND state = 'available'
                   ORDER BY priority, fair_seq, id LIMIT 1), 0),
         coalesce((SELECT fair_seq + 1 FROM reel_jobs WHERE queue = p_queue AND tenant = p_tenant AND state = 'available'
-                  ORDER BY fair_seq DESC LIMIT 1), 0))
-$$;
+                  ORDER BY fair_seq DESC LIMIT 1), 0));
+END $$;
 
 -- Cancels every pending job that (transitively) waits on p_ids.
 CREATE FUNCTION reel_cancel_dependents(p_ids bigint[], p_reason text) RETURNS int LANGUAGE plpgsql AS $$
@@ -321,12 +329,12 @@ BEGIN
 END $$;
 
 -- Puts a running job back to wait until p_run_at without spending an attempt.
-CREATE FUNCTION reel_snooze(p_id bigint, p_attempt int, p_run_at timestamptz) RETURNS boolean LANGUAGE sql AS $$
-    WITH s AS (
-        UPDATE reel_jobs SET state = 'scheduled', attempt = attempt - 1, run_at = p_run_at, lease_expires_at = NULL
-        WHERE id = p_id AND attempt = p_attempt AND state = 'running' RETURNING id
-    ) SELECT EXISTS (SELECT 1 FROM s)
-$$;
+CREATE FUNCTION reel_snooze(p_id bigint, p_attempt int, p_run_at timestamptz) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE reel_jobs SET state = 'scheduled', attempt = attempt - 1, run_at = p_run_at, lease_expires_at = NULL
+    WHERE id = p_id AND attempt = p_attempt AND state = 'running';
+    RETURN FOUND;
+END $$;
 
 -- Records that a running handler stopped because it was cancelled.
 CREATE FUNCTION reel_finish_cancelled(p_id bigint, p_attempt int) RETURNS boolean LANGUAGE plpgsql AS $$

@@ -9,6 +9,7 @@ extension PostgresConnection {
     @discardableResult
     public func copyFrom(_ copy: String, rows: some Sequence<[(any PostgresEncodable)?]>) throws(PostgresError) -> Int {
         let conn = try live()
+        defer { refreshStatus() }
         let start = try check(PQexec(conn, copy), sql: copy)
         guard PQresultStatus(start.handle) == PGRES_COPY_IN else {
             throw PostgresError(code: .protocolViolation, message: "statement is not a COPY FROM STDIN", query: copy)

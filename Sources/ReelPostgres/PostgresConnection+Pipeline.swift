@@ -23,7 +23,10 @@ extension PostgresConnection {
         if statements.isEmpty { return [] }
         if statements.count == 1 { return [try query(statements[0].sql, statements[0].binds)] }
         guard PQenterPipelineMode(conn) == 1 else { throw connectionError(sql: "pipeline") }
-        defer { PQexitPipelineMode(conn) }
+        defer {
+            PQexitPipelineMode(conn)
+            refreshStatus()
+        }
         for statement in statements {
             let sent = PostgresBinds.withCStrings(statement.binds) { values, count in
                 PQsendQueryParams(conn, statement.sql, count, nil, values, nil, nil, 0)

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Synchronization
 
 /// One libpq connection, with a thread of its own.
 ///
@@ -12,6 +13,10 @@ import Foundation
 public actor PostgresConnection {
     private let executor: ThreadExecutor
     private var handle: OpaquePointer?
+    /// Mirrors of libpq's connection and transaction status after the last
+    /// call, readable without hopping onto the connection's thread (the pool
+    /// checks them on every release).
+    private let usable = Atomic<Bool>(false)
     /// The libpq connection string or URL this connection was opened with.
     public nonisolated let url: String
 
@@ -59,12 +64,14 @@ public actor PostgresConnection {
         PQsetNoticeReceiver(conn, { _, _ in }, nil)
         handle = conn
         try execute("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'; SET application_name = 'reel'")
+        refreshStatus()
     }
 
     /// Closes the connection and ends its thread.
     public func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        usable.store(false, ordering: .releasing)
         executor.shutdown()
     }
 
@@ -78,6 +85,15 @@ public actor PostgresConnection {
     public var inTransaction: Bool {
         guard let handle else { return false }
         return PQtransactionStatus(handle) != PQTRANS_IDLE
+    }
+
+    /// True when the connection is open, healthy and outside a transaction
+    /// block as of its last call: fit to hand to the next user.
+    public nonisolated var isReusable: Bool { usable.load(ordering: .acquiring) }
+
+    func refreshStatus() {
+        guard let handle else { return usable.store(false, ordering: .releasing) }
+        usable.store(PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE, ordering: .releasing)
     }
 
     /// The server process id serving this connection (what `pg_stat_activity.pid` shows).
@@ -126,6 +142,7 @@ public actor PostgresConnection {
     }
 
     func check(_ result: OpaquePointer?, sql: String) throws(PostgresError) -> PostgresResult {
+        defer { refreshStatus() }
         guard let result else { throw connectionError(sql: sql) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_COPY_IN, PGRES_PIPELINE_SYNC, PGRES_SINGLE_TUPLE:

@@ -31,10 +31,18 @@ public final class PostgresListener: AsyncSequence, Sendable {
     private let wakePipe: (read: Int32, write: Int32)
     private let ready = DispatchSemaphore(value: 0)
     private let firstError = Mutex<PostgresError?>(nil)
+    private let onEvent: (@Sendable (Event) -> Void)?
 
     /// Connects and starts listening on `channels`; returns once `LISTEN` is in
     /// place, so a `NOTIFY` sent after this returns is never missed.
-    public init(url: String, channels: [String], name: String = "reel-listen") async throws(PostgresError) {
+    ///
+    /// With `onEvent`, events are handed to it on the listener's own thread
+    /// (it must be quick and must not block) instead of to the sequence: the
+    /// shortest path from a commit to a waiting worker.
+    public init(
+        url: String, channels: [String], name: String = "reel-listen", onEvent: (@Sendable (Event) -> Void)? = nil
+    ) async throws(PostgresError) {
+        self.onEvent = onEvent
         (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(10_000))
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
@@ -109,7 +117,7 @@ public final class PostgresListener: AsyncSequence, Sendable {
                 continue
             }
             backoff = 0.05
-            if everConnected { continuation.yield(.reconnected) }
+            if everConnected { deliver(.reconnected) }
             everConnected = true
             if !signalledReady {
                 signalledReady = true
@@ -129,7 +137,7 @@ public final class PostgresListener: AsyncSequence, Sendable {
                 }
                 if rc == 1, PQconsumeInput(conn) != 1 { break }
                 while let n = PQnotifies(conn) {
-                    continuation.yield(.notification(PostgresNotification(
+                    deliver(.notification(PostgresNotification(
                         channel: String(cString: n.pointee.relname),
                         payload: String(cString: n.pointee.extra))))
                     PQfreemem(n)
@@ -137,6 +145,10 @@ public final class PostgresListener: AsyncSequence, Sendable {
                 if PQstatus(conn) != CONNECTION_OK { break }
             }
         }
+    }
+
+    private func deliver(_ event: Event) {
+        if let onEvent { onEvent(event) } else { continuation.yield(event) }
     }
 
     /// Sleeps up to `seconds`; returns true when `stop()` was called.

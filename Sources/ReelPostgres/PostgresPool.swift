@@ -1,97 +1,134 @@
+import Synchronization
+
 /// A bounded set of ``PostgresConnection``s shared by many tasks.
 ///
 /// Connections open lazily up to `maxConnections`; a task that finds none free
-/// waits its turn. A connection that broke (server restart, network) is closed
-/// when it comes back instead of being reused, so the pool heals by itself
-/// after the database returns.
-public actor PostgresPool {
+/// waits its turn. Lending and taking back are a lock, not an actor hop, so a
+/// pooled query costs one trip to the connection's thread and back. A
+/// connection that broke (server restart, network) or was left inside a
+/// transaction is closed when it comes back instead of being reused, so the
+/// pool heals by itself after the database returns.
+public final class PostgresPool: Sendable {
     /// The libpq URL or connection string every connection uses.
-    public nonisolated let url: String
-    public nonisolated let maxConnections: Int
+    public let url: String
+    public let maxConnections: Int
     private let name: String
-    private var idle: [PostgresConnection] = []
-    private var opened = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var closed = false
+    private let setup: String?
 
-    public init(url: String, maxConnections: Int = 8, name: String = "reel-pg") {
+    private struct State {
+        var idle: [PostgresConnection] = []
+        var opened = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// `setup` runs on every new connection (e.g. `SET synchronous_commit = off`).
+    public init(url: String, maxConnections: Int = 8, name: String = "reel-pg", setup: String? = nil) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
         self.url = url
         self.maxConnections = maxConnections
         self.name = name
+        self.setup = setup
     }
 
     /// Lends a connection to `body` and takes it back afterwards.
-    public nonisolated func withConnection<T: Sendable>(
-        _ body: (PostgresConnection) async throws -> T
-    ) async throws -> T {
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await acquire()
         do {
             let value = try await body(connection)
-            await release(connection)
+            release(connection)
             return value
         } catch {
-            await release(connection)
+            release(connection)
             throw error
         }
     }
 
     /// Runs `body` in a transaction on a pooled connection.
     @discardableResult
-    public nonisolated func withTransaction<T: Sendable>(
-        _ body: @Sendable (isolated PostgresConnection) throws -> T
-    ) async throws -> T {
+    public func withTransaction<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) async throws -> T {
         try await withConnection { connection in try await connection.withTransaction(body) }
     }
 
     /// Runs one statement on a pooled connection.
     @discardableResult
-    public nonisolated func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
+    public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
         try await withConnection { connection in try await connection.query(sql, binds) }
     }
 
     /// Closes the idle connections now and the lent ones as they come back.
     public func close() async {
-        closed = true
-        let toClose = idle
-        idle.removeAll()
-        opened -= toClose.count
-        for connection in toClose { await connection.close() }
+        let (toClose, waiters) = state.withLock { s in
+            s.closed = true
+            defer {
+                s.opened -= s.idle.count
+                s.idle.removeAll()
+                s.waiters.removeAll()
+            }
+            return (s.idle, s.waiters)
+        }
         for waiter in waiters { waiter.resume() }
-        waiters.removeAll()
+        for connection in toClose { await connection.close() }
     }
+
+    private enum Next { case use(PostgresConnection), open(Int), wait, closed }
 
     func acquire() async throws -> PostgresConnection {
         while true {
-            if closed { throw PostgresError(code: .clientMisuse, message: "the connection pool is closed") }
-            if let connection = idle.popLast() { return connection }
-            if opened < maxConnections {
-                opened += 1
+            let next = state.withLock { s -> Next in
+                if s.closed { return .closed }
+                if let connection = s.idle.popLast() { return .use(connection) }
+                if s.opened < maxConnections {
+                    s.opened += 1
+                    return .open(s.opened)
+                }
+                return .wait
+            }
+            switch next {
+            case .use(let connection): return connection
+            case .closed: throw PostgresError(code: .clientMisuse, message: "the connection pool is closed")
+            case .open(let n):
                 do {
-                    return try await PostgresConnection.connect(url, name: "\(name)-\(opened)")
+                    let connection = try await PostgresConnection.connect(url, name: "\(name)-\(n)")
+                    if let setup { try await connection.execute(setup) }
+                    return connection
                 } catch {
-                    opened -= 1
+                    state.withLock { $0.opened -= 1 }
                     wakeOne()
                     throw error
                 }
+            case .wait:
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    // Re-check under the lock: a connection may have come back meanwhile.
+                    let resumeNow = state.withLock { s -> Bool in
+                        if s.closed || !s.idle.isEmpty || s.opened < maxConnections { return true }
+                        s.waiters.append(c)
+                        return false
+                    }
+                    if resumeNow { c.resume() }
+                }
             }
-            await withCheckedContinuation { waiters.append($0) }
         }
     }
 
-    func release(_ connection: PostgresConnection) async {
-        let healthy = await connection.isHealthy
-        let busy = await connection.inTransaction
-        if closed || !healthy || busy {
-            opened -= 1
-            await connection.close()
-        } else {
-            idle.append(connection)
+    func release(_ connection: PostgresConnection) {
+        let keep = connection.isReusable
+        let discard = state.withLock { s -> Bool in
+            if s.closed || !keep {
+                s.opened -= 1
+                return true
+            }
+            s.idle.append(connection)
+            return false
         }
+        if discard { Task { await connection.close() } }
         wakeOne()
     }
 
     private func wakeOne() {
-        if !waiters.isEmpty { waiters.removeFirst().resume() }
+        let waiter = state.withLock { s in s.waiters.isEmpty ? nil : s.waiters.removeFirst() }
+        waiter?.resume()
     }
 }

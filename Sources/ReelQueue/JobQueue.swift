@@ -11,13 +11,12 @@ public struct JobQueue: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
-    /// Enqueues one job in a transaction of its own.
+    /// Enqueues one job. One statement in one round trip: `reel_insert_job`
+    /// is atomic on its own, so no explicit transaction is needed.
     @discardableResult
     public func enqueue(_ request: JobRequest) async throws -> EnqueueResult {
         try request.validate()
-        return try await pool.withConnection { conn in
-            try await conn.withTransaction { conn in try Self.enqueue(request, on: conn) }
-        }
+        return try await pool.withConnection { conn in try await Self.enqueue(request, on: conn) }
     }
 
     /// Enqueues one job inside the caller's open transaction on `conn`.

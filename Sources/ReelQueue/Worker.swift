@@ -40,8 +40,11 @@ public final class Worker: Service, Sendable {
         let schema = try await Self.retrying(logger: logger, what: "read the schema") { [pool] in
             try await pool.query("SELECT current_schema()").first?.decode(String.self, 0) ?? "public"
         }
-        let listener: PostgresListener? = config.pollOnly ? nil : try await Self.retrying(logger: logger, what: "LISTEN") { [pool] in
-            try await PostgresListener(url: pool.url, channels: ["\(schema).reel_jobs", "\(schema).reel_cancel"])
+        let listener: PostgresListener? = config.pollOnly ? nil : try await Self.retrying(logger: logger, what: "LISTEN") {
+            [pool] in
+            try await PostgresListener(url: pool.url, channels: ["\(schema).reel_jobs", "\(schema).reel_cancel"]) {
+                [self] event in self.handle(event, jobsChannel: "\(schema).reel_jobs")
+            }
         }
         logger.info("worker started", metadata: [
             "queues": "\(config.queues.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
@@ -51,7 +54,6 @@ public final class Worker: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.completer.run(logger: self.logger) }
                 let heartbeat = Task { await self.heartbeatLoop() }
-                if let listener { group.addTask { await self.listen(listener, schema: schema) } }
                 await withTaskGroup(of: Void.self) { producers in
                     for (queue, limit) in config.queues {
                         producers.addTask { await self.produce(queue: queue, limit: limit) }
@@ -170,19 +172,17 @@ public final class Worker: Service, Sendable {
 
     // MARK: Notifications, heartbeats, shutdown
 
-    private func listen(_ listener: PostgresListener, schema: String) async {
-        let jobsChannel = "\(schema).reel_jobs"
-        for await event in listener {
-            switch event {
-            case .notification(let n) where n.channel == jobsChannel:
-                wakeups[n.payload]?.signal()
-            case .notification(let n):
-                if let id = Int64(n.payload), running.stop(id, reason: .cancelRequested) {
-                    logger.info("cancelling job at an operator's request", metadata: ["job": "\(id)"])
-                }
-            case .reconnected:
-                for wakeup in wakeups.values { wakeup.signal() }
+    /// Runs on the listener's thread: only signals and cancels, never blocks.
+    private func handle(_ event: PostgresListener.Event, jobsChannel: String) {
+        switch event {
+        case .notification(let n) where n.channel == jobsChannel:
+            wakeups[n.payload]?.signal()
+        case .notification(let n):
+            if let id = Int64(n.payload), running.stop(id, reason: .cancelRequested) {
+                logger.info("cancelling job at an operator's request", metadata: ["job": "\(id)"])
             }
+        case .reconnected:
+            for wakeup in wakeups.values { wakeup.signal() }
         }
     }
 

@@ -18,6 +18,15 @@ public struct WorkerConfiguration: Sendable {
     /// Seconds running jobs get to finish on shutdown before their leases are released.
     public var shutdownTimeout: Double = 10
     public var retry = RetryPolicy()
+    /// Wait for the WAL flush on every claim and acknowledgement. Off by
+    /// default: everything a worker writes is recoverable through leases (a
+    /// claim or ack lost in a database crash only means the job runs again),
+    /// so the worker's connections use `synchronous_commit = off` and skip an
+    /// fsync per batch. Enqueues, which are the only copy of a job, always wait.
+    public var synchronousCommit = false
+
+    /// What each of the worker's pooled connections runs first.
+    public var connectionSetup: String? { synchronousCommit ? nil : "SET synchronous_commit = off" }
     /// Identifies this worker in `attempted_by` and error histories.
     public var id: String
 

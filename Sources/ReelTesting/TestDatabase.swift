@@ -89,3 +89,19 @@ public struct TimedOut: Error, CustomStringConvertible {
     public let seconds: Double
     public var description: String { "\(what) did not happen within \(seconds) s" }
 }
+
+extension TestDatabase {
+    /// The TCP port of the test database, read from its URL.
+    public var port: UInt16? {
+        guard let components = URLComponents(string: url) else { return nil }
+        return components.port.map(UInt16.init)
+    }
+
+    /// The same database and schema through another port on 127.0.0.1 (a ``TCPProxy``).
+    public func url(throughPort port: UInt16) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        components.host = "127.0.0.1"
+        components.port = Int(port)
+        return components.string ?? url
+    }
+}

@@ -57,6 +57,8 @@ struct Bench: AsyncParsableCommand {
         var batch = 100
         @Option(help: "Jobs running at once in the worker.")
         var concurrency = 200
+        @Flag(help: "Claims and acks wait for the WAL flush (the worker's --synchronous-commit).")
+        var synchronousCommit = false
 
         func run() async throws {
             try await database.withPool(size: 2) { pool in
@@ -76,7 +78,8 @@ struct Bench: AsyncParsableCommand {
                 }
                 var config = WorkerConfiguration(queues: [queue: concurrency])
                 config.fetchBatch = batch
-                let workerPool = PostgresPool(url: database.url, maxConnections: 4)
+                config.synchronousCommit = synchronousCommit
+                let workerPool = PostgresPool(url: database.url, maxConnections: 4, setup: config.connectionSetup)
                 let worker = ReelQueue.Worker(pool: workerPool, handlers: handlers, configuration: config, logger: CLI.logger("bench"))
                 let group = ServiceGroup(services: [worker], logger: CLI.logger("bench"))
                 let start = ContinuousClock.now
@@ -130,7 +133,7 @@ struct Bench: AsyncParsableCommand {
                 }
                 var config = WorkerConfiguration(queues: [queue: 10])
                 config.pollOnly = pollOnly
-                let workerPool = PostgresPool(url: database.url, maxConnections: 4)
+                let workerPool = PostgresPool(url: database.url, maxConnections: 4, setup: config.connectionSetup)
                 let worker = ReelQueue.Worker(pool: workerPool, handlers: handlers, configuration: config, logger: CLI.logger("bench"))
                 let group = ServiceGroup(services: [worker], logger: CLI.logger("bench"))
                 async let running: Void = group.run()
@@ -141,7 +144,11 @@ struct Bench: AsyncParsableCommand {
                 for i in 0..<(samples + 5) {
                     let sent = ContinuousClock.now
                     let id = try await queue.enqueue(JobRequest(kind: "noop", queue: Bench.queue)).id
+                    let enqueued = ContinuousClock.now
                     while started.withLock({ $0[id] }) == nil { _ = await iterator.next() }
+                    if ProcessInfo.processInfo.environment["REEL_BENCH_DEBUG"] != nil, let at = started.withLock({ $0[id] }) {
+                        FileHandle.standardError.write(Data("enqueue \((enqueued - sent).seconds * 1000) ms, to handler \((at - enqueued).seconds * 1000) ms\n".utf8))
+                    }
                     if i >= 5, let at = started.withLock({ $0[id] }) { latencies.append((at - sent).seconds * 1000) }
                     try await Task.sleep(for: .milliseconds(20))
                 }

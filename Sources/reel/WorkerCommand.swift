@@ -29,6 +29,8 @@ struct Worker: AsyncParsableCommand {
     var retryBase = 1.0
     @Option(help: "Longest retry delay in seconds.")
     var retryMax = 3600.0
+    @Flag(help: "Wait for the WAL flush on claims and acks too (slower; see docs/job-lifecycle.md).")
+    var synchronousCommit = false
 
     func run() async throws {
         let logger = CLI.logger("reel.worker")
@@ -39,7 +41,8 @@ struct Worker: AsyncParsableCommand {
         config.pollOnly = pollOnly
         config.shutdownTimeout = shutdownTimeout
         config.retry = RetryPolicy(base: retryBase, maximum: max(retryBase, retryMax))
-        let pool = database.pool(size: config.queues.count + 3)
+        config.synchronousCommit = synchronousCommit
+        let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
         let worker = ReelQueue.Worker(pool: pool, handlers: ReelHandlers.all, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -17,6 +17,8 @@ public actor PostgresConnection {
     /// call, readable without hopping onto the connection's thread (the pool
     /// checks them on every release).
     private let usable = Atomic<Bool>(false)
+    /// Server-side prepared statements of this session, by SQL text.
+    private var prepared: [String: String] = [:]
     /// The libpq connection string or URL this connection was opened with.
     public nonisolated let url: String
 
@@ -114,6 +116,33 @@ public actor PostgresConnection {
             PQexecParams(conn, sql, count, nil, values, nil, nil, 0)
         }
         return try check(result, sql: sql)
+    }
+
+    /// Like ``query(_:_:)``, but parses and plans `sql` once per connection
+    /// (`PQprepare`) and only binds and executes it afterwards. For the hot
+    /// statements a process runs thousands of times: fetch, enqueue, heartbeat.
+    @discardableResult
+    public func queryPrepared(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresResult {
+        let conn = try live()
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "reel_\(prepared.count + 1)"
+            _ = try check(PQprepare(conn, name, sql, 0, nil), sql: sql)
+            prepared[sql] = name
+        }
+        let result = PostgresBinds.withCStrings(binds) { values, count in
+            PQexecPrepared(conn, name, count, values, nil, nil, 0)
+        }
+        do {
+            return try check(result, sql: sql)
+        } catch where error.sqlState == "0A000" || error.sqlState == "26000" {
+            // The schema changed under the plan (or it was deallocated): prepare again once.
+            prepared[sql] = nil
+            _ = try? execute("DEALLOCATE \(name)")
+            return try query(sql, binds)
+        }
     }
 
     /// Runs one or more statements without parameters (simple query protocol).

@@ -58,6 +58,12 @@ public final class PostgresPool: Sendable {
         try await withConnection { connection in try await connection.query(sql, binds) }
     }
 
+    /// Runs one hot statement on a pooled connection, prepared once per connection.
+    @discardableResult
+    public func queryPrepared(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
+        try await withConnection { connection in try await connection.queryPrepared(sql, binds) }
+    }
+
     /// Closes the idle connections now and the lent ones as they come back.
     public func close() async {
         let (toClose, waiters) = state.withLock { s in

@@ -22,7 +22,7 @@ public struct JobQueue: Sendable {
     /// Enqueues one job inside the caller's open transaction on `conn`.
     public static func enqueue(_ request: JobRequest, on conn: isolated PostgresConnection) throws -> EnqueueResult {
         try request.validate()
-        let rows = try conn.query(
+        let rows = try conn.queryPrepared(
             "SELECT id, inserted, state FROM reel_insert_job($1, $2, $3, $4::jsonb, $5::smallint, $6, $7::timestamptz, $8, $9::bigint[], $10::jsonb)",
             [
                 request.kind, request.queue, request.tenant, request.args, request.priority, request.maxAttempts,

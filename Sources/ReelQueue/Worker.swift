@@ -105,7 +105,7 @@ public final class Worker: Service, Sendable {
     }
 
     private func fetch(queue: String, count: Int) async throws -> [Job] {
-        let rows = try await pool.query(
+        let rows = try await pool.queryPrepared(
             "SELECT * FROM reel_fetch($1, $2, $3, $4::interval)",
             [queue, config.id, count, "\(config.lease) seconds"])
         return try rows.map(Job.init(row:))
@@ -193,7 +193,7 @@ public final class Worker: Service, Sendable {
             let held = running.snapshot
             if held.isEmpty { continue }
             do {
-                let rows = try await pool.query(
+                let rows = try await pool.queryPrepared(
                     """
                     UPDATE reel_jobs j SET lease_expires_at = now() + $3::interval
                     FROM unnest($1::bigint[], $2::int[]) AS h (id, attempt)

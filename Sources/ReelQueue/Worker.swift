@@ -82,9 +82,13 @@ public final class Worker: Service, Sendable {
     private func produce(queue: String, limit: Int) async {
         guard let wakeup = wakeups[queue] else { return }
         var backoff = 0.05
+        // Refill only when a good part of a batch is free (or nothing runs):
+        // claiming one job per freed slot costs a round trip per job.
+        let refillAt = max(1, min(limit, config.fetchBatch) / 2)
         while !isStopping {
-            let free = limit - running.count(queue: queue)
-            if free <= 0 {
+            let busy = running.count(queue: queue)
+            let free = limit - busy
+            if free <= 0 || (free < refillAt && busy > 0) {
                 await wakeup.wait(timeout: config.pollInterval)
                 continue
             }

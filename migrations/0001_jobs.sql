@@ -216,7 +216,9 @@ END $$;
 -- Claims up to p_limit available jobs of one queue for a worker, honouring the
 -- queue's global concurrency limit, rate limit and pause. Limited queues
 -- serialise their fetches on the queue's row so that the limit holds across
--- every worker process; unlimited queues take no lock at all.
+-- every worker process; unlimited queues take no lock at all. attempted_at is
+-- the clock after the lock, not the transaction start, so it tells when the
+-- job really started.
 CREATE FUNCTION reel_fetch(p_queue text, p_worker text, p_limit int, p_lease interval)
 RETURNS SETOF reel_jobs LANGUAGE plpgsql AS $$
 DECLARE
@@ -254,8 +256,8 @@ BEGIN
         FOR UPDATE SKIP LOCKED
     )
     UPDATE reel_jobs j
-    SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), attempted_by = p_worker,
-        lease_expires_at = now() + p_lease
+    SET state = 'running', attempt = j.attempt + 1, attempted_at = clock_timestamp(), attempted_by = p_worker,
+        lease_expires_at = clock_timestamp() + p_lease
     FROM picked WHERE j.id = picked.id
     RETURNING j.*;
     IF q.rate_per_second IS NOT NULL THEN

@@ -65,7 +65,13 @@ enum PostgresTimestamp {
     }
 
     static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse($0.baseAddress, count: $0.count) }
+    }
+
+    static func parse(_ bytes: UnsafePointer<UInt8>?, count: Int) -> Date? {
+        guard let bytes else { return nil }
+        let b = UnsafeBufferPointer(start: bytes, count: count)
         func num(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= b.count else { return nil }
             var v = 0

@@ -47,9 +47,10 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
     /// commas, braces or spaces survives.
     public var postgresText: String {
         var out = "{"
+        let numeric = Element.self is any Numeric.Type
         for (i, element) in enumerated() {
             if i > 0 { out += "," }
-            if Element.self is any Numeric.Type {
+            if numeric {
                 out += element.postgresText
             } else {
                 out += PostgresArrayLiteral.quote(element.postgresText)

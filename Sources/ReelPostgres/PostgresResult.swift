@@ -1,3 +1,4 @@
+public import Foundation
 import CLibPQ
 
 /// The rows a statement returned.
@@ -7,10 +8,20 @@ import CLibPQ
 public final class PostgresResult: @unchecked Sendable, RandomAccessCollection {
     let handle: OpaquePointer
     let query: String
+    /// Column positions by name, built once: rows read many columns by name.
+    private let positions: [String: Int32]
 
     init(handle: OpaquePointer, query: String) {
         self.handle = handle
         self.query = query
+        var positions: [String: Int32] = [:]
+        // COPY results count columns but name none.
+        for i in 0..<PQnfields(handle) {
+            guard let cName = PQfname(handle, i) else { continue }
+            let name = String(cString: cName)
+            if positions[name] == nil { positions[name] = i }
+        }
+        self.positions = positions
     }
 
     deinit { PQclear(handle) }
@@ -24,13 +35,13 @@ public final class PostgresResult: @unchecked Sendable, RandomAccessCollection {
 
     /// Column names in order.
     public var columns: [String] {
-        (0..<PQnfields(handle)).map { String(cString: PQfname(handle, $0)) }
+        (0..<PQnfields(handle)).map { i in PQfname(handle, i).map { String(cString: $0) } ?? "" }
     }
 
-    func column(named name: String) -> Int32? {
-        let index = PQfnumber(handle, name)
-        return index >= 0 ? index : nil
-    }
+    func column(named name: String) -> Int32? { positions[name] }
+
+    /// The position of a named column, for reading many rows by position.
+    public func columnIndex(_ name: String) -> Int? { positions[name].map(Int.init) }
 }
 
 /// One row of a ``PostgresResult``; read columns by position or by name.
@@ -50,6 +61,35 @@ public struct PostgresRow: Sendable {
     public subscript(name: String) -> String? {
         guard let column = result.column(named: name) else { return nil }
         return self[Int(column)]
+    }
+
+    /// Fast, non-generic readers for hot loops (a worker decodes every job it
+    /// claims): no existential or generic dispatch, no intermediate strings
+    /// for numbers and timestamps. nil for NULL or unparsable text.
+    public func int64(_ column: Int) -> Int64? {
+        guard let p = value(column) else { return nil }
+        var end: UnsafeMutablePointer<CChar>?
+        let v = strtoll(p, &end, 10)
+        return end.map { $0.pointee == 0 && $0 != UnsafeMutablePointer(mutating: p) } == true ? v : nil
+    }
+
+    public func int(_ column: Int) -> Int? { int64(column).map(Int.init) }
+
+    public func string(_ column: Int) -> String? { value(column).map { String(cString: $0) } }
+
+    public func date(_ column: Int) -> Date? {
+        guard let p = value(column) else { return nil }
+        return PostgresTimestamp.parse(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
+    }
+
+    public func bool(_ column: Int) -> Bool? {
+        guard let p = value(column) else { return nil }
+        return p.pointee == UInt8(ascii: "t") ? true : p.pointee == UInt8(ascii: "f") ? false : nil
+    }
+
+    private func value(_ column: Int) -> UnsafePointer<CChar>? {
+        guard column >= 0, column < columnCount, PQgetisnull(result.handle, index, Int32(column)) == 0 else { return nil }
+        return UnsafePointer(PQgetvalue(result.handle, index, Int32(column)))
     }
 
     /// Reads a column that must not be NULL.

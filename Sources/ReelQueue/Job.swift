@@ -52,31 +52,63 @@ extension Job {
         created_at, finalized_at
         """
 
-    init(row: PostgresRow) throws {
-        id = try row.decode(Int64.self, "id")
-        kind = try row.decode(String.self, "kind")
-        queue = try row.decode(String.self, "queue")
-        tenant = try row.decode(String.self, "tenant")
-        args = try row.decode(String.self, "args")
-        let stateText = try row.decode(String.self, "state")
-        guard let state = JobState(rawValue: stateText) else {
-            throw PostgresError(code: .decoding, message: "unknown job state '\(stateText)'")
+    /// Positions of the columns in one result, looked up once for all its rows.
+    struct Columns {
+        let id, kind, queue, tenant, args, state, priority, attempt, maxAttempts, runAt, leaseExpiresAt: Int
+        let attemptedBy, attemptedAt, errors, uniqueKey, parentIDs, cancelRequestedAt, cancelReason: Int
+        let createdAt, finalizedAt: Int
+
+        init(_ result: PostgresResult) throws {
+            func at(_ name: String) throws -> Int {
+                guard let i = result.columnIndex(name) else {
+                    throw PostgresError(code: .decoding, message: "a job row lacks the column '\(name)'")
+                }
+                return i
+            }
+            (id, kind, queue, tenant, args, state) = (try at("id"), try at("kind"), try at("queue"), try at("tenant"), try at("args"), try at("state"))
+            (priority, attempt, maxAttempts, runAt) = (try at("priority"), try at("attempt"), try at("max_attempts"), try at("run_at"))
+            (leaseExpiresAt, attemptedBy, attemptedAt) = (try at("lease_expires_at"), try at("attempted_by"), try at("attempted_at"))
+            (errors, uniqueKey, parentIDs) = (try at("errors"), try at("unique_key"), try at("parent_ids"))
+            (cancelRequestedAt, cancelReason, createdAt, finalizedAt) =
+                (try at("cancel_requested_at"), try at("cancel_reason"), try at("created_at"), try at("finalized_at"))
         }
+    }
+
+    /// Decodes every row of a result (a fetch returns `reel_jobs.*`).
+    static func all(in result: PostgresResult) throws -> [Job] {
+        if result.isEmpty { return [] }
+        let columns = try Columns(result)
+        return try result.map { try Job(row: $0, columns: columns) }
+    }
+
+    init(row: PostgresRow, columns c: Columns) throws {
+        func missing(_ what: String) -> PostgresError {
+            PostgresError(code: .decoding, message: "job row has no valid \(what)")
+        }
+        guard let id = row.int64(c.id) else { throw missing("id") }
+        guard let stateText = row.string(c.state), let state = JobState(rawValue: stateText) else { throw missing("state") }
+        self.id = id
         self.state = state
-        priority = try row.decode(Int.self, "priority")
-        attempt = try row.decode(Int.self, "attempt")
-        maxAttempts = try row.decode(Int.self, "max_attempts")
-        runAt = try row.decode(Date.self, "run_at")
-        leaseExpiresAt = try row.decode(Date?.self, "lease_expires_at")
-        attemptedBy = try row.decode(String?.self, "attempted_by")
-        attemptedAt = try row.decode(Date?.self, "attempted_at")
-        let errorsText = try row.decode(String.self, "errors")
-        errors = (try? JSONDecoder().decode([JobAttemptError].self, from: Data(errorsText.utf8))) ?? []
-        uniqueKey = try row.decode(String?.self, "unique_key")
-        parentIDs = try row.decode([Int64].self, "parent_ids")
-        cancelRequested = try row.decode(Date?.self, "cancel_requested_at") != nil
-        cancelReason = try row.decode(String?.self, "cancel_reason")
-        createdAt = try row.decode(Date.self, "created_at")
-        finalizedAt = try row.decode(Date?.self, "finalized_at")
+        kind = row.string(c.kind) ?? ""
+        queue = row.string(c.queue) ?? ""
+        tenant = row.string(c.tenant) ?? ""
+        args = row.string(c.args) ?? "{}"
+        priority = row.int(c.priority) ?? 0
+        attempt = row.int(c.attempt) ?? 0
+        maxAttempts = row.int(c.maxAttempts) ?? 1
+        guard let runAt = row.date(c.runAt), let createdAt = row.date(c.createdAt) else { throw missing("timestamps") }
+        self.runAt = runAt
+        self.createdAt = createdAt
+        leaseExpiresAt = row.date(c.leaseExpiresAt)
+        attemptedBy = row.string(c.attemptedBy)
+        attemptedAt = row.date(c.attemptedAt)
+        let errorsText = row.string(c.errors) ?? "[]"
+        errors = errorsText == "[]" ? [] : (try? JSONDecoder().decode([JobAttemptError].self, from: Data(errorsText.utf8))) ?? []
+        uniqueKey = row.string(c.uniqueKey)
+        let parents = row.string(c.parentIDs) ?? "{}"
+        parentIDs = parents == "{}" ? [] : [Int64](postgresText: parents) ?? []
+        cancelRequested = row.date(c.cancelRequestedAt) != nil
+        cancelReason = row.string(c.cancelReason)
+        finalizedAt = row.date(c.finalizedAt)
     }
 }

@@ -97,7 +97,7 @@ public struct JobQueue: Sendable {
     /// One job, or nil if there is none with that id.
     public func job(_ id: Int64) async throws -> Job? {
         let rows = try await pool.query("SELECT \(Job.columns) FROM reel_jobs WHERE id = $1", [id])
-        return try rows.first.map(Job.init(row:))
+        return try Job.all(in: rows).first
     }
 
     /// Jobs matching `filter`, newest first.
@@ -105,7 +105,7 @@ public struct JobQueue: Sendable {
         let (clause, binds) = filter.sql()
         let rows = try await pool.query(
             "SELECT \(Job.columns) FROM reel_jobs \(clause) ORDER BY id DESC LIMIT \(max(1, limit))", binds)
-        return try rows.map(Job.init(row:))
+        return try Job.all(in: rows)
     }
 
     /// Cancels jobs: waiting ones at once; running ones are asked to stop

@@ -16,9 +16,29 @@ final class RunningJobs: Sendable {
     private let perQueue = Mutex<[String: Int]>([:])
     let drained = Wakeup()
 
+    /// Holds up to `want` of `queue`'s free slots for a fetch about to run, so
+    /// two fetchers of one queue never claim more than its limit together.
+    /// Returns 0 (holding nothing) when fewer than `atLeast` are free while
+    /// jobs run: better to wait and claim a fuller batch.
+    func reserve(queue: String, limit: Int, want: Int, atLeast: Int) -> Int {
+        perQueue.withLock { counts in
+            let busy = counts[queue] ?? 0
+            let free = limit - busy
+            if free <= 0 || (free < atLeast && busy > 0) { return 0 }
+            let n = Swift.min(free, want)
+            counts[queue] = busy + n
+            return n
+        }
+    }
+
+    /// Gives back reserved slots a fetch did not fill.
+    func unreserve(queue: String, _ n: Int) {
+        if n > 0 { perQueue.withLock { $0[queue, default: n] -= n } }
+    }
+
+    /// Records a claimed job in a slot reserved for it.
     func insert(id: Int64, attempt: Int, queue: String) {
         entries.withLock { $0[id] = Entry(attempt: attempt, queue: queue) }
-        perQueue.withLock { $0[queue, default: 0] += 1 }
     }
 
     func attach(_ task: Task<Void, Never>, to id: Int64) {

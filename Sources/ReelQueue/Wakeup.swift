@@ -1,7 +1,8 @@
 import Synchronization
 
-/// A coalescing wake-up signal between tasks: `signal()` wakes the waiter (or
-/// the next one to wait); several signals before a wait count as one.
+/// A coalescing wake-up signal between tasks: `signal()` wakes every task
+/// waiting now (or the next one to wait); several signals before a wait count
+/// as one.
 ///
 /// Waiting with a timeout costs one continuation and a timer task that is
 /// cancelled on wake-up, not a task group: the producer loop waits once per
@@ -9,62 +10,57 @@ import Synchronization
 final class Wakeup: Sendable {
     private struct State {
         var signalled = false
-        var waiter: CheckedContinuation<Void, Never>?
-        var generation = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextID = 0
     }
 
     private let state = Mutex(State())
 
     func signal() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if let w = s.waiter {
-                s.waiter = nil
-                return w
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            if s.waiters.isEmpty {
+                s.signalled = true
+                return []
             }
-            s.signalled = true
-            return nil
+            defer { s.waiters.removeAll() }
+            return Array(s.waiters.values)
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns at the next signal, when the task is cancelled, or after `timeout` seconds.
     func wait(timeout: Double) async {
+        let id = state.withLock { s -> Int in
+            s.nextID += 1
+            return s.nextID
+        }
         var timer: Task<Void, Never>?
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let generation = state.withLock { s -> Int? in
+                let waiting = state.withLock { s -> Bool in
                     if s.signalled || Task.isCancelled {
                         s.signalled = false
-                        return nil
+                        return false
                     }
-                    s.generation += 1
-                    s.waiter = c
-                    return s.generation
+                    s.waiters[id] = c
+                    return true
                 }
-                guard let generation else { return c.resume() }
+                guard waiting else { return c.resume() }
                 timer = Task { [weak self] in
                     try? await Task.sleep(for: .seconds(timeout))
                     if Task.isCancelled { return }
-                    self?.expire(generation)
+                    self?.wake(id)
                 }
             }
         } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            waiter?.resume()
+            wake(id)
         }
         timer?.cancel()
     }
 
-    /// The timer of wait number `generation` ran out: wake that wait only.
-    private func expire(_ generation: Int) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard s.generation == generation, let w = s.waiter else { return nil }
-            s.waiter = nil
-            return w
-        }
+    /// Wakes one waiter (its timer ran out, or its task was cancelled).
+    private func wake(_ id: Int) {
+        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
         waiter?.resume()
     }
 }

@@ -56,7 +56,8 @@ public final class Worker: Service, Sendable {
                 let heartbeat = Task { await self.heartbeatLoop() }
                 await withTaskGroup(of: Void.self) { producers in
                     for (queue, limit) in config.queues {
-                        producers.addTask { await self.produce(queue: queue, limit: limit) }
+                        let fetchers = limit >= 2 * config.fetchBatch ? 2 : 1
+                        for _ in 0..<fetchers { producers.addTask { await self.produce(queue: queue, limit: limit) } }
                     }
                 }
                 await drain()
@@ -79,32 +80,38 @@ public final class Worker: Service, Sendable {
 
     // MARK: Claiming
 
+    /// Claims jobs of one queue while slots are free. Several run per queue
+    /// when its limit spans several batches: a fetch is a round trip with row
+    /// locks, and two in flight keep both PostgreSQL cores busy.
     private func produce(queue: String, limit: Int) async {
         guard let wakeup = wakeups[queue] else { return }
-        var backoff = 0.05
         // Refill only when a good part of a batch is free (or nothing runs):
         // claiming one job per freed slot costs a round trip per job.
         let refillAt = max(1, min(limit, config.fetchBatch) / 2)
+        var backoff = 0.05
         while !isStopping {
-            let busy = running.count(queue: queue)
-            let free = limit - busy
-            if free <= 0 || (free < refillAt && busy > 0) {
+            let want = running.reserve(queue: queue, limit: limit, want: config.fetchBatch, atLeast: refillAt)
+            if want == 0 {
                 await wakeup.wait(timeout: config.pollInterval)
                 continue
             }
-            let want = min(free, config.fetchBatch)
             let jobs: [Job]
             do {
                 jobs = try await fetch(queue: queue, count: want)
                 backoff = 0.05
             } catch {
+                running.unreserve(queue: queue, want)
                 logger.warning("fetch failed, retrying", metadata: ["queue": "\(queue)", "error": "\(error)"])
                 await wakeup.wait(timeout: backoff)
                 backoff = min(backoff * 2, 2)
                 continue
             }
+            running.unreserve(queue: queue, want - jobs.count)
             for job in jobs { start(job) }
-            if jobs.count < want { await wakeup.wait(timeout: config.pollInterval) }
+            if jobs.count < want {
+                // The queue ran dry: let another fetcher that is waiting look again later.
+                await wakeup.wait(timeout: config.pollInterval)
+            }
         }
     }
 
@@ -112,7 +119,7 @@ public final class Worker: Service, Sendable {
         let rows = try await pool.queryPrepared(
             "SELECT * FROM reel_fetch($1, $2, $3, $4::interval)",
             [queue, config.id, count, "\(config.lease) seconds"])
-        return try rows.map(Job.init(row:))
+        return try Job.all(in: rows)
     }
 
     // MARK: Running
@@ -263,3 +270,4 @@ public final class Worker: Service, Sendable {
         }
     }
 }
+

@@ -31,18 +31,23 @@ public final class PostgresListener: AsyncSequence, Sendable {
     private let wakePipe: (read: Int32, write: Int32)
     private let ready = DispatchSemaphore(value: 0)
     private let firstError = Mutex<PostgresError?>(nil)
-    private let onEvent: (@Sendable (Event) -> Void)?
+    private let onEvent: (@Sendable (Event, borrowing ListenerSession) -> Void)?
+    private let setup: String?
 
     /// Connects and starts listening on `channels`; returns once `LISTEN` is in
     /// place, so a `NOTIFY` sent after this returns is never missed.
     ///
     /// With `onEvent`, events are handed to it on the listener's own thread
-    /// (it must be quick and must not block) instead of to the sequence: the
-    /// shortest path from a commit to a waiting worker.
+    /// instead of to the sequence, together with the listening session, on
+    /// which it may run a short statement: the shortest path from a commit to
+    /// a waiting worker is to claim the job right where the notification
+    /// arrived. `setup` runs on every (re)connection before `LISTEN`.
     public init(
-        url: String, channels: [String], name: String = "reel-listen", onEvent: (@Sendable (Event) -> Void)? = nil
+        url: String, channels: [String], name: String = "reel-listen", setup: String? = nil,
+        onEvent: (@Sendable (Event, borrowing ListenerSession) -> Void)? = nil
     ) async throws(PostgresError) {
         self.onEvent = onEvent
+        self.setup = setup
         (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(10_000))
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
@@ -96,6 +101,11 @@ public final class PostgresListener: AsyncSequence, Sendable {
             var ok = PQstatus(conn) == CONNECTION_OK
             if ok {
                 PQsetNoticeReceiver(conn, { _, _ in }, nil)
+                for statement in ["SET TIME ZONE 'UTC'", "SET DateStyle = 'ISO'"] + (setup.map { [$0] } ?? []) {
+                    let result = PQexec(conn, statement)
+                    ok = ok && PQresultStatus(result) == PGRES_COMMAND_OK
+                    PQclear(result)
+                }
                 for channel in channels {
                     let result = PQexec(conn, "LISTEN \(Self.quoteIdentifier(channel))")
                     ok = ok && PQresultStatus(result) == PGRES_COMMAND_OK
@@ -117,7 +127,7 @@ public final class PostgresListener: AsyncSequence, Sendable {
                 continue
             }
             backoff = 0.05
-            if everConnected { deliver(.reconnected) }
+            if everConnected { deliver(.reconnected, conn) }
             everConnected = true
             if !signalledReady {
                 signalledReady = true
@@ -139,7 +149,7 @@ public final class PostgresListener: AsyncSequence, Sendable {
                 while let n = PQnotifies(conn) {
                     deliver(.notification(PostgresNotification(
                         channel: String(cString: n.pointee.relname),
-                        payload: String(cString: n.pointee.extra))))
+                        payload: String(cString: n.pointee.extra))), conn)
                     PQfreemem(n)
                 }
                 if PQstatus(conn) != CONNECTION_OK { break }
@@ -147,8 +157,8 @@ public final class PostgresListener: AsyncSequence, Sendable {
         }
     }
 
-    private func deliver(_ event: Event) {
-        if let onEvent { onEvent(event) } else { continuation.yield(event) }
+    private func deliver(_ event: Event, _ conn: OpaquePointer) {
+        if let onEvent { onEvent(event, ListenerSession(conn: conn)) } else { continuation.yield(event) }
     }
 
     /// Sleeps up to `seconds`; returns true when `stop()` was called.
@@ -161,5 +171,30 @@ public final class PostgresListener: AsyncSequence, Sendable {
     /// Quotes a channel name as an SQL identifier (channels may contain dots).
     public static func quoteIdentifier(_ name: String) -> String {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// The listener's own connection, lent to an event callback for the duration
+/// of the call (on the listener's thread, so blocking is allowed there).
+public struct ListenerSession: ~Copyable {
+    let conn: OpaquePointer
+
+    /// Runs one statement with parameters; notifications that arrive
+    /// meanwhile are kept and delivered afterwards.
+    public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresResult {
+        let result = PostgresBinds.withCStrings(binds) { values, count in
+            PQexecParams(conn, sql, count, nil, values, nil, nil, 0)
+        }
+        guard let result else {
+            throw PostgresError(code: .connectionClosed, message: "the listening connection was lost", query: sql)
+        }
+        let status = PQresultStatus(result)
+        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
+            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let state = PQresultErrorField(result, cpq_diag_sqlstate()).map { String(cString: $0) }
+            PQclear(result)
+            throw PostgresError(code: .server, message: message, sqlState: state, query: sql)
+        }
+        return PostgresResult(handle: result, query: sql)
     }
 }

@@ -41,10 +41,10 @@ public final class Worker: Service, Sendable {
             try await pool.query("SELECT current_schema()").first?.decode(String.self, 0) ?? "public"
         }
         let listener: PostgresListener? = config.pollOnly ? nil : try await Self.retrying(logger: logger, what: "LISTEN") {
-            [pool] in
-            try await PostgresListener(url: pool.url, channels: ["\(schema).reel_jobs", "\(schema).reel_cancel"]) {
-                [self] event in self.handle(event, jobsChannel: "\(schema).reel_jobs")
-            }
+            [pool, config] in
+            try await PostgresListener(
+                url: pool.url, channels: ["\(schema).reel_jobs", "\(schema).reel_cancel"], setup: config.connectionSetup
+            ) { [self] event, session in self.handle(event, session, jobsChannel: "\(schema).reel_jobs") }
         }
         logger.info("worker started", metadata: [
             "queues": "\(config.queues.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
@@ -60,9 +60,9 @@ public final class Worker: Service, Sendable {
                         for _ in 0..<fetchers { producers.addTask { await self.produce(queue: queue, limit: limit) } }
                     }
                 }
+                listener?.stop()
                 await drain()
                 heartbeat.cancel()
-                listener?.stop()
                 completer.stop()
             }
         } onGracefulShutdown: {
@@ -115,10 +115,10 @@ public final class Worker: Service, Sendable {
         }
     }
 
+    static let fetchSQL = "SELECT * FROM reel_fetch($1, $2, $3, $4::interval)"
+
     private func fetch(queue: String, count: Int) async throws -> [Job] {
-        let rows = try await pool.queryPrepared(
-            "SELECT * FROM reel_fetch($1, $2, $3, $4::interval)",
-            [queue, config.id, count, "\(config.lease) seconds"])
+        let rows = try await pool.queryPrepared(Self.fetchSQL, [queue, config.id, count, "\(config.lease) seconds"])
         return try Job.all(in: rows)
     }
 
@@ -183,11 +183,25 @@ public final class Worker: Service, Sendable {
 
     // MARK: Notifications, heartbeats, shutdown
 
-    /// Runs on the listener's thread: only signals and cancels, never blocks.
-    private func handle(_ event: PostgresListener.Event, jobsChannel: String) {
+    /// Runs on the listener's thread. A notification of new work is answered
+    /// by claiming right there on the listening session when slots are free:
+    /// no hop to a producer task and another connection's thread, which is
+    /// most of the latency left once the enqueue has committed.
+    private func handle(_ event: PostgresListener.Event, _ session: borrowing ListenerSession, jobsChannel: String) {
         switch event {
         case .notification(let n) where n.channel == jobsChannel:
-            wakeups[n.payload]?.signal()
+            guard let wakeup = wakeups[n.payload], let limit = config.queues[n.payload] else { return }
+            let want = isStopping ? 0 : running.reserve(queue: n.payload, limit: limit, want: config.fetchBatch, atLeast: 1)
+            guard want > 0 else { return wakeup.signal() }
+            do {
+                let jobs = try Job.all(in: try session.query(Self.fetchSQL, [n.payload, config.id, want, "\(config.lease) seconds"]))
+                running.unreserve(queue: n.payload, want - jobs.count)
+                for job in jobs { start(job) }
+                if jobs.count == want { wakeup.signal() }
+            } catch {
+                running.unreserve(queue: n.payload, want)
+                wakeup.signal()
+            }
         case .notification(let n):
             if let id = Int64(n.payload), running.stop(id, reason: .cancelRequested) {
                 logger.info("cancelling job at an operator's request", metadata: ["job": "\(id)"])

@@ -64,6 +64,13 @@ public struct JobQueue: Sendable {
         let now = Date()
         let defaults = JobRequest(kind: "")
         let timed = requests.contains { $0.runAt != nil }
+        let differs: [String: Bool] = [
+            "queue": requests.contains { $0.queue != defaults.queue },
+            "tenant": requests.contains { $0.tenant != defaults.tenant },
+            "priority": requests.contains { $0.priority != defaults.priority },
+            "max_attempts": requests.contains { $0.maxAttempts != defaults.maxAttempts },
+            "meta": requests.contains { $0.meta != defaults.meta },
+        ]
         let columns: [(name: String, value: (JobRequest) -> (any PostgresEncodable)?)] = [
             ("kind", { $0.kind }),
             ("queue", { $0.queue }),
@@ -72,14 +79,12 @@ public struct JobQueue: Sendable {
             ("priority", { $0.priority }),
             ("max_attempts", { $0.maxAttempts }),
             ("meta", { $0.meta }),
-        ].filter { column in
-            ["kind", "args"].contains(column.name)
-                || requests.contains { "\(column.value($0) ?? "")" != "\(column.value(defaults) ?? "")" }
-        } + (timed ? [
+        ].filter { differs[$0.name] ?? true } + (timed ? [
             ("run_at", { $0.runAt ?? now }),
             ("state", { ($0.runAt ?? now) > now ? JobState.scheduled.rawValue : JobState.available.rawValue }),
         ] : [])
-        let rows: [[(any PostgresEncodable)?]] = requests.map { r in
+        // Lazy: rows are formatted while PostgreSQL ingests the previous chunk.
+        let rows = requests.lazy.map { r -> [(any PostgresEncodable)?] in
             let key = FairKey(queue: r.queue, tenant: r.tenant).id
             let seq = next[key, default: 0]
             next[key] = seq + 1

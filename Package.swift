@@ -95,7 +95,7 @@ let package = Package(
             dependencies: ["ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres"],
             swiftSettings: strict
         ),
-        .testTarget(name: "ReelMediaTests", dependencies: ["ReelMedia"], swiftSettings: strict),
+        .testTarget(name: "ReelMediaTests", dependencies: ["ReelMedia", "ReelTesting"], swiftSettings: strict),
         .testTarget(name: "ReelCLITests", dependencies: ["ReelTesting", "ReelPostgres", "ReelQueue"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,39 @@
+import CFFmpeg
+
+/// Why a media file cannot be used, said so that the uploader understands it.
+///
+/// Every code here is permanent for that input: a job that hits one fails at
+/// once and is not retried.
+public struct MediaError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        enum Base: Sendable, Hashable { case unreadable, empty, notVideo, unsupported }
+        let base: Base
+        /// The container could not be opened or parsed (corrupt, truncated, unknown format).
+        public static let unreadable = Code(base: .unreadable)
+        /// The file has no bytes.
+        public static let empty = Code(base: .empty)
+        /// The file is readable but holds no video (audio only, an image, a text file).
+        public static let notVideo = Code(base: .notVideo)
+        /// Video that Reel does not take (too large, no decoder).
+        public static let unsupported = Code(base: .unsupported)
+        public var description: String { "\(base)" }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    /// FFmpeg's text for an error code (`av_strerror`).
+    static func text(_ rc: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        return buffer.withUnsafeMutableBufferPointer { b in
+            String(cString: cff_err2str(rc, b.baseAddress, b.count))
+        }
+    }
+}

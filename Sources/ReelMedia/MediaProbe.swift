@@ -1,0 +1,119 @@
+import CFFmpeg
+import Foundation
+
+/// What a source file holds, as far as Reel cares.
+public struct MediaInfo: Sendable, Hashable, Codable {
+    public struct Video: Sendable, Hashable, Codable {
+        public let codec: String
+        public let geometry: DisplayGeometry
+        /// Counter-clockwise rotation in degrees as ffprobe reports it (display matrix).
+        public let matrixRotation: Double
+        public let pixelFormat: String
+        /// Average frame rate; for variable-frame-rate sources, the mean.
+        public let frameRate: Double
+        /// True when the stream's timestamps do not follow one constant rate.
+        public let variableFrameRate: Bool
+        /// Frames the container declares (0 when it does not say).
+        public let declaredFrames: Int
+        public let bitsPerSample: Int
+    }
+
+    public struct Audio: Sendable, Hashable, Codable {
+        public let codec: String
+        public let sampleRate: Int
+        public let channels: Int
+    }
+
+    /// Container format names, e.g. "mov,mp4,m4a,3gp,3g2,mj2".
+    public let container: String
+    public let duration: Double
+    public let bitRate: Int
+    public let streamCount: Int
+    /// The first (default) video stream.
+    public let video: Video
+    public let audio: Audio?
+}
+
+/// Reads a file's container and streams with libavformat.
+///
+/// `probe` blocks in FFmpeg; call it on a thread you own, or use
+/// `probe(path:) async`, which runs it on a thread of its own and never on the
+/// cooperative pool.
+public enum MediaProbe {
+    /// Image demuxers: a PNG renamed .mp4 opens as a one-frame "video".
+    static let imageFormats = ["image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "gif", "webp_pipe", "tiff_pipe", "apng"]
+
+    public static func probe(path: String) async throws -> MediaInfo {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do { continuation.resume(returning: try probe(path)) } catch { continuation.resume(throwing: error) }
+            }
+            thread.name = "reel-probe"
+            thread.start()
+        }
+    }
+
+    public static func probe(_ path: String) throws(MediaError) -> MediaInfo {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let size else { throw MediaError(.unreadable, "cannot read \(path): no such file") }
+        guard size > 0 else { throw MediaError(.empty, "the upload is empty (0 bytes); upload the video file itself") }
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        let opened = avformat_open_input(&context, path, nil, nil)
+        guard opened >= 0, let format = context else {
+            throw MediaError(.unreadable, "not a readable media file (\(MediaError.text(opened))); upload an MP4, MOV, WebM or MKV video")
+        }
+        defer { avformat_close_input(&context) }
+        let info = avformat_find_stream_info(format, nil)
+        guard info >= 0 else {
+            throw MediaError(.unreadable, "the file's streams cannot be read (\(MediaError.text(info))); it may be truncated or corrupt")
+        }
+        let container = format.pointee.iformat.map { String(cString: $0.pointee.name) } ?? "unknown"
+        if imageFormats.contains(where: { container.contains($0) }) {
+            throw MediaError(.notVideo, "this is an image (\(container)), not a video; upload a video file")
+        }
+        var video: MediaInfo.Video?
+        var audio: MediaInfo.Audio?
+        let bestVideo = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        let bestAudio = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0)
+        if bestVideo >= 0, let stream = cff_stream(format, UInt32(bestVideo)), let par = stream.pointee.codecpar {
+            let codec = String(cString: avcodec_get_name(par.pointee.codec_id))
+            let attachedPicture = stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0
+            if !attachedPicture {
+                let rotation = cff_stream_rotation(stream)
+                let average = stream.pointee.avg_frame_rate, real = stream.pointee.r_frame_rate
+                let averageRate = average.den > 0 && average.num > 0 ? av_q2d(average) : 0
+                let realRate = real.den > 0 && real.num > 0 ? av_q2d(real) : 0
+                let rate = averageRate > 0 ? averageRate : realRate
+                let pixelFormat = av_get_pix_fmt_name(AVPixelFormat(rawValue: par.pointee.format)).map { String(cString: $0) } ?? "unknown"
+                let descriptor = av_pix_fmt_desc_get(AVPixelFormat(rawValue: par.pointee.format))
+                video = MediaInfo.Video(
+                    codec: codec,
+                    geometry: DisplayGeometry(
+                        codedWidth: Int(par.pointee.width), codedHeight: Int(par.pointee.height),
+                        rotation: Int((-rotation).rounded()), frameRate: rate),
+                    matrixRotation: rotation, pixelFormat: pixelFormat, frameRate: rate,
+                    variableFrameRate: averageRate > 0 && realRate > 0 && abs(averageRate - realRate) / realRate > 0.01,
+                    declaredFrames: Int(stream.pointee.nb_frames),
+                    bitsPerSample: descriptor.map { Int($0.pointee.comp.0.depth) } ?? 8)
+            }
+        }
+        if bestAudio >= 0, let stream = cff_stream(format, UInt32(bestAudio)), let par = stream.pointee.codecpar {
+            audio = MediaInfo.Audio(
+                codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
+                sampleRate: Int(par.pointee.sample_rate), channels: Int(par.pointee.ch_layout.nb_channels))
+        }
+        guard let video else {
+            if let audio {
+                throw MediaError(.notVideo, "the file has no video, only \(audio.codec) audio; upload a video with a picture")
+            }
+            throw MediaError(.notVideo, "the file (\(container)) has no video stream; upload a video file")
+        }
+        guard video.geometry.codedWidth > 0, video.geometry.codedHeight > 0 else {
+            throw MediaError(.unreadable, "the video stream (\(video.codec)) has no picture size; the file may be truncated")
+        }
+        let duration = format.pointee.duration != cff_nopts_value() ? Double(format.pointee.duration) / Double(AV_TIME_BASE) : 0
+        return MediaInfo(
+            container: container, duration: duration, bitRate: Int(format.pointee.bit_rate),
+            streamCount: Int(format.pointee.nb_streams), video: video, audio: audio)
+    }
+}

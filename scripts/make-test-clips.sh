@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Generates the media test cases with the ffmpeg command line (tests only:
+# Reel itself never shells out to ffmpeg). Usage: scripts/make-test-clips.sh DIR
+# Skips files that already exist. Needs Debian's ffmpeg (scripts/test.sh installs it).
+set -euo pipefail
+out=${1:?usage: scripts/make-test-clips.sh DIR}
+mkdir -p "$out"
+ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+make() { local name=$1; shift; [ -s "$out/$name" ] || "$@"; }
+
+src="-f lavfi -i testsrc2=size=1080x1920:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000"
+# A vertical phone clip: 1080x1920, 30 fps, H.264 + AAC, 2 s.
+make vertical.mp4 ff $src -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "$out/vertical.mp4"
+# Coded landscape with a display matrix that turns it vertical (how phones store
+# portrait video). ffmpeg 5.1 writes the matrix only when remuxing; ffprobe then
+# reports rotation=90 (counter-clockwise).
+if [ ! -s "$out/rotated.mp4" ]; then
+    ff -f lavfi -i testsrc2=size=640x360:rate=30 -t 1 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$out/landscape.mp4"
+    ff -i "$out/landscape.mp4" -c copy -metadata:s:v:0 rotate=90 "$out/rotated.mp4"
+fi
+# VP9 in WebM, no audio, odd dimensions.
+make vp9.webm ff -f lavfi -i testsrc2=size=641x359:rate=25 -t 1 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 \
+    -vf scale=641:359 -pix_fmt yuv420p "$out/vp9.webm"
+# Audio only.
+make audio-only.m4a ff -f lavfi -i sine=frequency=440:sample_rate=44100 -t 1 -c:a aac "$out/audio-only.m4a"
+# A PNG with a video extension.
+make image.mp4 ff -f lavfi -i testsrc2=size=320x240 -frames:v 1 -f image2 -c:v png "$out/image.mp4"
+# Not media at all, and nothing at all.
+[ -s "$out/not-a-video.mp4" ] || printf 'this is a text file, not a video\n%.0s' $(seq 1 200) > "$out/not-a-video.mp4"
+: > "$out/empty.mp4"
+# The first 2 KiB of a real file: the moov atom is missing.
+[ -s "$out/truncated.mp4" ] || head -c 2048 "$out/vertical.mp4" > "$out/truncated.mp4"
+echo "$out"

@@ -106,6 +106,19 @@ import ReelTesting
     }
 }
 
+@Suite struct ProbeCLITests {
+    @Test func probeShowsTheFileAndItsLadderOrSaysWhatIsWrong() async throws {
+        let good = try await ReelProcess.run(["probe", try TestClips.path("vertical.mp4"), "--json"], databaseURL: "")
+        #expect(good.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(good.output.utf8)) as? [String: Any]
+        let ladder = object?["ladder"] as? [[String: Any]] ?? []
+        #expect(ladder.compactMap { $0["name"] as? String } == ["1080p", "720p", "480p", "360p"])
+        let bad = try await ReelProcess.run(["probe", try TestClips.path("not-a-video.mp4")], databaseURL: "")
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("not a readable media file"))
+    }
+}
+
 extension JSONDecoder {
     static var iso: JSONDecoder {
         let d = JSONDecoder()

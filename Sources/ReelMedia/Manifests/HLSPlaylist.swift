@@ -1,0 +1,60 @@
+import Foundation
+
+/// HLS playlists (RFC 8216) for CMAF segments: one media playlist per track and
+/// a master playlist whose variants are the video rungs with the audio as an
+/// `EXT-X-MEDIA` rendition group (never an audio-only variant: Video.js will
+/// not start with one and GStreamer hangs).
+public enum HLSPlaylist {
+    /// Version 7: fMP4 segments with `EXT-X-MAP` in a master with
+    /// `EXT-X-INDEPENDENT-SEGMENTS` (RFC 8216 §7 lists what needs which version).
+    static let version = 7
+
+    /// A media playlist. `complete` ends it (`EXT-X-ENDLIST`, type VOD); while a
+    /// video is still being published it is an EVENT playlist that grows, and
+    /// players reload it.
+    public static func media(_ track: MediaTrack, complete: Bool) -> String {
+        // §4.3.3.1: every EXTINF rounded to the nearest integer must be <= the target.
+        let longest = track.segments.map { track.seconds($0.duration) }.max() ?? 0
+        let target = max(1, Int(longest.rounded()))
+        var lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:\(version)",
+            "#EXT-X-TARGETDURATION:\(target)",
+            "#EXT-X-MEDIA-SEQUENCE:\(track.segments.first?.number ?? 0)",
+            "#EXT-X-PLAYLIST-TYPE:\(complete ? "VOD" : "EVENT")",
+            "#EXT-X-INDEPENDENT-SEGMENTS",
+            "#EXT-X-MAP:URI=\"init.mp4\"",
+        ]
+        for segment in track.segments {
+            lines.append("#EXTINF:\(String(format: "%.6f", track.seconds(segment.duration))),")
+            lines.append("\(segment.number).m4s")
+        }
+        if complete { lines.append("#EXT-X-ENDLIST") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The master playlist. Variants are listed from the lowest rung up, so a
+    /// player starts on the rung that is published first and climbs.
+    public static func master(video: [MediaTrack], audio: MediaTrack?) -> String {
+        var lines = ["#EXTM3U", "#EXT-X-VERSION:\(version)", "#EXT-X-INDEPENDENT-SEGMENTS"]
+        if let audio {
+            lines.append(
+                "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",LANGUAGE=\"und\",DEFAULT=YES,AUTOSELECT=YES,"
+                    + "CHANNELS=\"\(audio.channels)\",URI=\"\(audio.name)/index.m3u8\"")
+        }
+        for track in video.sorted(by: { $0.width * $0.height < $1.width * $1.height }) {
+            // BANDWIDTH bounds the peak of the variant with its largest rendition (§4.3.4.2).
+            let peak = track.peakBitrate + (audio?.peakBitrate ?? 0)
+            let average = track.averageBitrate + (audio?.averageBitrate ?? 0)
+            var attributes = [
+                "BANDWIDTH=\(peak)", "AVERAGE-BANDWIDTH=\(average)",
+                "CODECS=\"\(([track.codecs] + (audio.map { [$0.codecs] } ?? [])).joined(separator: ","))\"",
+                "RESOLUTION=\(track.width)x\(track.height)", "FRAME-RATE=\(String(format: "%.3f", track.frameRate))",
+            ]
+            if audio != nil { attributes.append("AUDIO=\"audio\"") }
+            lines.append("#EXT-X-STREAM-INF:" + attributes.joined(separator: ","))
+            lines.append("\(track.name)/index.m3u8")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

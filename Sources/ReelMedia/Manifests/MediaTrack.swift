@@ -1,0 +1,80 @@
+/// One written CMAF media segment of a track.
+public struct SegmentRecord: Sendable, Hashable, Codable {
+    /// 0-based, as in the segment's URL (`{n}.m4s`).
+    public let number: Int
+    /// Decode time of the segment's first sample, in the track's timescale.
+    public let startTime: Int64
+    /// Duration in the track's timescale.
+    public let duration: Int64
+    public let bytes: Int
+
+    public init(number: Int, startTime: Int64, duration: Int64, bytes: Int) {
+        self.number = number
+        self.startTime = startTime
+        self.duration = duration
+        self.bytes = bytes
+    }
+}
+
+/// A track as the manifests describe it: its codec, its segments, and where they are.
+public struct MediaTrack: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable { case video, audio }
+
+    public let kind: Kind
+    /// Rendition name and URL folder, e.g. "720p" or "audio".
+    public let name: String
+    /// RFC 6381 codec string, e.g. "avc1.64001f" or "mp4a.40.2".
+    public let codecs: String
+    public let timescale: Int
+    public let segments: [SegmentRecord]
+    public let width: Int
+    public let height: Int
+    public let frameRate: Double
+    public let sampleRate: Int
+    public let channels: Int
+
+    public static func video(
+        name: String, codecs: String, width: Int, height: Int, frameRate: Double, timescale: Int, segments: [SegmentRecord]
+    ) -> MediaTrack {
+        MediaTrack(kind: .video, name: name, codecs: codecs, timescale: timescale, segments: segments,
+                   width: width, height: height, frameRate: frameRate, sampleRate: 0, channels: 0)
+    }
+
+    public static func audio(name: String = "audio", codecs: String = CodecStrings.aacLC, sampleRate: Int, channels: Int,
+                             timescale: Int, segments: [SegmentRecord]) -> MediaTrack {
+        MediaTrack(kind: .audio, name: name, codecs: codecs, timescale: timescale, segments: segments,
+                   width: 0, height: 0, frameRate: 0, sampleRate: sampleRate, channels: channels)
+    }
+
+    func seconds(_ ticks: Int64) -> Double { Double(ticks) / Double(max(1, timescale)) }
+
+    /// Total duration of the written segments, in seconds.
+    public var duration: Double { seconds(segments.reduce(0) { $0 + $1.duration }) }
+
+    /// Peak segment bit rate (bits per second): what RFC 8216 asks BANDWIDTH to bound.
+    public var peakBitrate: Int {
+        segments.map { s in Int((Double(s.bytes * 8) / max(seconds(s.duration), 0.001)).rounded(.up)) }.max() ?? 0
+    }
+
+    /// Mean bit rate over all segments (AVERAGE-BANDWIDTH).
+    public var averageBitrate: Int {
+        let total = segments.reduce(0) { $0 + $1.bytes }
+        return duration > 0 ? Int((Double(total * 8) / duration).rounded(.up)) : 0
+    }
+}
+
+/// RFC 6381 codec strings.
+public enum CodecStrings {
+    /// AAC-LC.
+    public static let aacLC = "mp4a.40.2"
+
+    /// `avc1.PPCCLL` from the SPS: profile_idc, constraint flags byte, level_idc
+    /// (High 3.1 → "avc1.64001f").
+    public static func avc1(profileIDC: Int, constraintFlags: Int, levelIDC: Int) -> String {
+        func hex(_ v: Int) -> String {
+            let s = String(v & 0xFF, radix: 16)
+            return s.count == 1 ? "0" + s : s
+        }
+        return "avc1." + hex(profileIDC) + hex(constraintFlags) + hex(levelIDC)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+import ReelMedia
+
+/// An attribute's value (FoundationXML on Linux finds none by name in a namespaced document).
+func attr(_ element: XMLElement, _ name: String) -> String? {
+    element.attributes?.first { $0.name == name }?.stringValue
+}
+
+@Suite struct ManifestTests {
+    /// Five 2 s segments and a shorter last one, at a 15360 Hz timescale.
+    func segments(bytes: [Int], timescale: Int64 = 15360, last: Int64 = 15360) -> [SegmentRecord] {
+        var t: Int64 = 0
+        return bytes.enumerated().map { i, b in
+            let d = i == bytes.count - 1 ? last : 2 * timescale
+            defer { t += d }
+            return SegmentRecord(number: i, startTime: t, duration: d, bytes: b)
+        }
+    }
+
+    var rung720: MediaTrack {
+        .video(name: "720p", codecs: CodecStrings.avc1(profileIDC: 100, constraintFlags: 0, levelIDC: 31),
+               width: 720, height: 1280, frameRate: 30, timescale: 15360,
+               segments: segments(bytes: [500_000, 700_000, 600_000, 650_000, 300_000]))
+    }
+
+    var rung360: MediaTrack {
+        .video(name: "360p", codecs: "avc1.64001e", width: 360, height: 640, frameRate: 30, timescale: 15360,
+               segments: segments(bytes: [150_000, 200_000, 180_000, 190_000, 90_000]))
+    }
+
+    var audio: MediaTrack {
+        .audio(sampleRate: 48000, channels: 2, timescale: 48000,
+               segments: segments(bytes: [32_000, 32_000, 32_000, 32_000, 16_000], timescale: 48000, last: 48000))
+    }
+
+    @Test func codecStringsFollowRFC6381() {
+        #expect(CodecStrings.avc1(profileIDC: 100, constraintFlags: 0, levelIDC: 31) == "avc1.64001f")
+        #expect(CodecStrings.avc1(profileIDC: 66, constraintFlags: 0xC0, levelIDC: 30) == "avc1.42c01e")
+    }
+
+    @Test func bitRatesAreMeasuredFromTheSegments() {
+        // The peak is the 700,000-byte 2 s segment; the 1 s tail counts at its own rate.
+        #expect(rung720.peakBitrate == 2_800_000)
+        #expect(rung720.averageBitrate == Int((Double(2_750_000 * 8) / 9).rounded(.up)))
+        #expect(rung720.duration == 9)
+    }
+
+    @Test func mediaPlaylistFollowsRFC8216() {
+        let text = HLSPlaylist.media(rung720, complete: true)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.first == "#EXTM3U")
+        #expect(lines.contains("#EXT-X-TARGETDURATION:2"))
+        #expect(lines.contains("#EXT-X-MAP:URI=\"init.mp4\""))
+        #expect(lines.contains("#EXT-X-PLAYLIST-TYPE:VOD"))
+        #expect(lines.filter { $0.hasPrefix("#EXTINF:") } == Array(repeating: "#EXTINF:2.000000,", count: 4) + ["#EXTINF:1.000000,"])
+        #expect(lines.filter { $0.hasSuffix(".m4s") } == ["0.m4s", "1.m4s", "2.m4s", "3.m4s", "4.m4s"])
+        #expect(lines.last == "#EXT-X-ENDLIST")
+        let growing = HLSPlaylist.media(rung720, complete: false)
+        #expect(growing.contains("#EXT-X-PLAYLIST-TYPE:EVENT"))
+        #expect(!growing.contains("#EXT-X-ENDLIST"))
+    }
+
+    @Test func targetDurationBoundsEveryRoundedSegment() {
+        // A 2.6 s segment (a late keyframe) rounds to 3: the target must be 3.
+        let track = MediaTrack.video(name: "x", codecs: "avc1.64001f", width: 2, height: 2, frameRate: 30, timescale: 1000,
+                                     segments: [SegmentRecord(number: 0, startTime: 0, duration: 2600, bytes: 1)])
+        #expect(HLSPlaylist.media(track, complete: true).contains("#EXT-X-TARGETDURATION:3"))
+    }
+
+    @Test func masterPlaylistHasAudioAsAGroupNotAVariant() {
+        let text = HLSPlaylist.master(video: [rung720, rung360], audio: audio)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains("#EXT-X-INDEPENDENT-SEGMENTS"))
+        let media = lines.filter { $0.hasPrefix("#EXT-X-MEDIA:") }
+        #expect(media.count == 1)
+        #expect(media[0].contains("TYPE=AUDIO") && media[0].contains("URI=\"audio/index.m3u8\"") && media[0].contains("CHANNELS=\"2\""))
+        let variants = lines.filter { $0.hasPrefix("#EXT-X-STREAM-INF:") }
+        #expect(variants.count == 2)
+        #expect(variants.allSatisfy { $0.contains("AUDIO=\"audio\"") && $0.contains("RESOLUTION=") })
+        // Lowest rung first; BANDWIDTH = video peak + audio peak.
+        #expect(variants[0].contains("RESOLUTION=360x640"))
+        #expect(variants[1].contains("BANDWIDTH=\(rung720.peakBitrate + audio.peakBitrate),"))
+        #expect(variants[1].contains("CODECS=\"avc1.64001f,mp4a.40.2\""))
+        #expect(variants[1].contains("FRAME-RATE=30.000"))
+        #expect(lines.filter { $0.hasSuffix("index.m3u8") && !$0.hasPrefix("#") } == ["360p/index.m3u8", "720p/index.m3u8"])
+    }
+
+    @Test func mpdDescribesTheSameSegments() throws {
+        let text = DASHManifest.mpd(video: [rung720, rung360], audio: audio, complete: true)
+        let document = try XMLDocument(xmlString: text)
+        let root = try #require(document.rootElement())
+        #expect(attr(root, "type") == "static")
+        #expect(attr(root, "mediaPresentationDuration") == "PT9.000S")
+        let sets = try root.nodes(forXPath: "//*[local-name()='AdaptationSet']").compactMap { $0 as? XMLElement }
+        #expect(sets.count == 2)
+        #expect(attr(sets[0], "par") == "9:16")
+        let reps = try sets[0].nodes(forXPath: "*[local-name()='Representation']").compactMap { $0 as? XMLElement }
+        #expect(reps.map { attr($0, "id") } == ["360p", "720p"])
+        #expect(attr(reps[1], "bandwidth") == "\(rung720.peakBitrate)")
+        #expect(attr(reps[1], "codecs") == "avc1.64001f")
+        let timeline = try sets[0].nodes(forXPath: ".//*[local-name()='S']").compactMap { $0 as? XMLElement }
+        // Four equal 2 s segments run-length coded, then the 1 s tail.
+        #expect(timeline.prefix(2).map { [attr($0, "t"), attr($0, "d"), attr($0, "r")] }
+            == [["0", "30720", "3"], ["122880", "15360", nil]])
+        let template = try #require(try sets[1].nodes(forXPath: ".//*[local-name()='SegmentTemplate']").first as? XMLElement)
+        #expect(attr(template, "media") == "audio/$Number$.m4s")
+        #expect(attr(template, "timescale") == "48000")
+        #expect(DASHManifest.mpd(video: [rung360], audio: nil, complete: false).contains(#"type="dynamic""#))
+    }
+}

@@ -1,18 +1,19 @@
 import CFFmpeg
 import Foundation
 
-/// An owned YUV 4:2:0 (full range, as JPEG wants) picture.
+/// An owned YUV 4:2:0 picture: full range for JPEG (the default), limited
+/// range (`AV_PIX_FMT_YUV420P`) for H.264.
 final class Picture {
     let frame: UnsafeMutablePointer<AVFrame>
     var width: Int { Int(frame.pointee.width) }
     var height: Int { Int(frame.pointee.height) }
 
     /// A black picture of the given (even) size.
-    init(width: Int, height: Int) throws(MediaError) {
+    init(width: Int, height: Int, format: AVPixelFormat = AV_PIX_FMT_YUVJ420P) throws(MediaError) {
         guard let frame = av_frame_alloc() else { throw MediaError(.unsupported, "out of memory for a \(width)x\(height) picture") }
         frame.pointee.width = Int32(width)
         frame.pointee.height = Int32(height)
-        frame.pointee.format = AV_PIX_FMT_YUVJ420P.rawValue
+        frame.pointee.format = format.rawValue
         guard av_frame_get_buffer(frame, 0) >= 0 else {
             var f: UnsafeMutablePointer<AVFrame>? = frame
             av_frame_free(&f)
@@ -34,11 +35,13 @@ final class Picture {
     /// A decoded frame scaled to `width`x`height` (the size before rotation),
     /// then turned clockwise by `rotation` degrees (0, 90, 180, 270) so it
     /// shows the way the source is meant to be seen.
-    static func from(_ source: UnsafeMutablePointer<AVFrame>, width: Int, height: Int, rotation: Int) throws(MediaError) -> Picture {
-        let scaled = try Picture(width: width, height: height)
+    static func from(
+        _ source: UnsafeMutablePointer<AVFrame>, width: Int, height: Int, rotation: Int, format: AVPixelFormat = AV_PIX_FMT_YUVJ420P
+    ) throws(MediaError) -> Picture {
+        let scaled = try Picture(width: width, height: height, format: format)
         guard let scaler = sws_getContext(
             source.pointee.width, source.pointee.height, AVPixelFormat(rawValue: source.pointee.format),
-            Int32(width), Int32(height), AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nil, nil, nil)
+            Int32(width), Int32(height), format, SWS_BICUBIC, nil, nil, nil)
         else { throw MediaError(.unsupported, "cannot scale \(source.pointee.width)x\(source.pointee.height) pictures of this format") }
         defer { sws_freeContext(scaler) }
         guard cff_scale_frame(scaler, source, scaled.frame) > 0 else { throw MediaError(.unreadable, "a frame could not be scaled") }
@@ -47,7 +50,8 @@ final class Picture {
 
     func rotated(clockwise degrees: Int) throws(MediaError) -> Picture {
         let quarter = degrees == 90 || degrees == 270
-        let out = try Picture(width: quarter ? height : width, height: quarter ? width : height)
+        let out = try Picture(width: quarter ? height : width, height: quarter ? width : height,
+                              format: AVPixelFormat(rawValue: frame.pointee.format))
         for plane in 0..<3 {
             let (w, h) = plane == 0 ? (width, height) : ((width + 1) / 2, (height + 1) / 2)
             guard let src = cff_frame_data(frame, Int32(plane)), let dst = cff_frame_data(out.frame, Int32(plane)) else { continue }

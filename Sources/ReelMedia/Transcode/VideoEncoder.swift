@@ -1,0 +1,73 @@
+import CFFmpeg
+
+/// H.264 through libx264 for one rung: closed GOPs, and an IDR frame exactly
+/// at every segment boundary (forced on the frame, scene cuts off), so every
+/// rung's segments start at the same timestamps and players can switch at any one.
+final class VideoEncoder {
+    private(set) var context: UnsafeMutablePointer<AVCodecContext>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    let timeBase: AVRational
+
+    init(rung: Rung, frameRate: AVRational, segmentFrames: Int, threads: Int32) throws(MediaError) {
+        guard let codec = avcodec_find_encoder_by_name("libx264") else {
+            throw MediaError(.unsupported, "this FFmpeg build has no libx264 encoder")
+        }
+        context = avcodec_alloc_context3(codec)
+        packet = av_packet_alloc()
+        guard let context, packet != nil else { throw MediaError(.unsupported, "out of memory for the H.264 encoder") }
+        timeBase = AVRational(num: frameRate.den, den: frameRate.num)
+        context.pointee.width = Int32(rung.width)
+        context.pointee.height = Int32(rung.height)
+        context.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        context.pointee.time_base = timeBase
+        context.pointee.framerate = frameRate
+        context.pointee.bit_rate = Int64(rung.bitrate)
+        context.pointee.rc_max_rate = Int64(rung.maxBitrate)
+        context.pointee.rc_buffer_size = Int32(rung.maxBitrate * 2)
+        context.pointee.gop_size = Int32(segmentFrames)
+        context.pointee.keyint_min = Int32(segmentFrames)
+        // No B-frames for now: with them the fragmented MP4 muxer shifts the
+        // first presentation time by the reorder delay (no edit list in CMAF
+        // fragments), which would put video a frame behind audio.
+        context.pointee.max_b_frames = 0
+        context.pointee.thread_count = threads
+        context.pointee.flags |= Int32(bitPattern: UInt32(AV_CODEC_FLAG_GLOBAL_HEADER) | UInt32(AV_CODEC_FLAG_CLOSED_GOP))
+        var options: OpaquePointer?
+        av_dict_set(&options, "preset", "veryfast", 0)
+        av_dict_set(&options, "profile", "high", 0)
+        av_dict_set(&options, "forced-idr", "1", 0)
+        av_dict_set(&options, "x264-params", "scenecut=0:open-gop=0", 0)
+        defer { av_dict_free(&options) }
+        let rc = avcodec_open2(context, codec, &options)
+        guard rc >= 0 else { throw MediaError(.unsupported, "cannot open libx264 for \(rung) (\(MediaError.text(rc)))") }
+    }
+
+    deinit {
+        av_packet_free(&packet)
+        avcodec_free_context(&context)
+    }
+
+    /// RFC 6381 codec string from the encoder's profile and level.
+    var codecString: String {
+        guard let context else { return "avc1.640028" }
+        // The High profile with no constraint flags; level as libx264 chose it.
+        return CodecStrings.avc1(profileIDC: Int(context.pointee.profile > 0 ? context.pointee.profile : 100),
+                                 constraintFlags: 0, levelIDC: Int(context.pointee.level > 0 ? context.pointee.level : 40))
+    }
+
+    /// Encodes one frame (nil flushes) and hands every packet that comes out to `body`.
+    func encode(_ frame: UnsafeMutablePointer<AVFrame>?, _ body: (UnsafeMutablePointer<AVPacket>) throws(MediaError) -> Void) throws(MediaError) {
+        guard let context, let packet else { return }
+        let sent = avcodec_send_frame(context, frame)
+        guard sent >= 0 || sent == cff_averror_eof() else {
+            throw MediaError(.unsupported, "libx264 refused a frame (\(MediaError.text(sent)))")
+        }
+        while true {
+            let rc = avcodec_receive_packet(context, packet)
+            if rc == cff_averror_eagain() || rc == cff_averror_eof() { return }
+            guard rc >= 0 else { throw MediaError(.unsupported, "libx264 failed (\(MediaError.text(rc)))") }
+            try body(packet)
+            av_packet_unref(packet)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import ReelMedia
+import ReelTesting
+
+@Suite struct RungTranscoderTests {
+    func freshFolder(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("reel-\(getpid())-\(name)-\(UUID().uuidString)")
+        try? FileManager.default.removeItem(at: url)
+        return url
+    }
+
+    /// Frames of a CMAF rendition (init + segments joined) as ffprobe reads them: "pts_time,key".
+    func frames(_ folder: URL, segments: Int) throws -> [(time: Double, key: Bool)] {
+        var joined = try Data(contentsOf: folder.appendingPathComponent("init.mp4"))
+        for n in 0..<segments { joined.append(try Data(contentsOf: folder.appendingPathComponent("\(n).m4s"))) }
+        let path = try write(joined, "joined-\(UUID().uuidString).mp4")
+        return try tool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time,key_frame",
+                                    "-of", "csv=p=0", path])
+            .split(separator: "\n").compactMap { line in
+                let parts = line.split(separator: ",")
+                guard parts.count == 2, let key = Int(parts[0]), let time = Double(parts[1]) else { return nil }
+                return (time, key == 1)
+            }
+    }
+
+    @Test func aRungBecomesCMAFSegmentsWithKeyframesAtEveryBoundary() throws {
+        let path = try TestClips.path("vertical.mp4")
+        let info = try MediaProbe.probe(path)
+        let rung = try #require(try LadderPlanner.plan(info.video.geometry).last)   // 360x640
+        let folder = freshFolder("360p")
+        var announced: [Int] = []
+        let output = try RungTranscoder.transcode(path, info: info, rung: rung, to: folder, segmentSeconds: 1) { announced.append($0.number) }
+        // 2 s at 1 s segments: two segments, announced as each was written.
+        #expect(output.segments.map(\.number) == [0, 1])
+        #expect(announced == [0, 1])
+        #expect(output.segments.allSatisfy { abs(Double($0.duration) / Double(output.timescale) - 1) < 0.05 })
+        #expect(output.codecs.hasPrefix("avc1.64"))
+        for record in output.segments {
+            let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("\(record.number).m4s").path)[.size] as? Int
+            #expect(size == record.bytes)
+        }
+        let decoded = try frames(folder, segments: output.segments.count)
+        #expect(decoded.count == 60)
+        // Keyframes exactly at 0 s and 1 s, nowhere else.
+        #expect(decoded.filter(\.key).map { ($0.time * 1000).rounded() / 1000 } == [0, 1])
+        let size = try tool("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
+                                        folder.appendingPathComponent("init.mp4").path])
+        #expect(size.trimmingCharacters(in: .whitespacesAndNewlines) == "360,640")
+    }
+
+    @Test func aRotatedSourceIsEncodedUpright() throws {
+        let path = try TestClips.path("rotated.mp4")
+        let info = try MediaProbe.probe(path)
+        let rung = try #require(try LadderPlanner.plan(info.video.geometry).first)
+        let folder = freshFolder("rotated")
+        let output = try RungTranscoder.transcode(path, info: info, rung: rung, to: folder)
+        #expect(output.rung.width == 360 && output.rung.height == 640)
+        #expect(try frames(folder, segments: output.segments.count).count == 30)
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 import ReelMedia
 import ReelTesting
 
-@Suite struct RungTranscoderTests {
+@Suite struct LadderTranscoderTests {
     func freshFolder(_ name: String) -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("reel-\(getpid())-\(name)-\(UUID().uuidString)")
         try? FileManager.default.removeItem(at: url)
@@ -27,13 +27,21 @@ import ReelTesting
     @Test func aRungBecomesCMAFSegmentsWithKeyframesAtEveryBoundary() throws {
         let path = try TestClips.path("vertical.mp4")
         let info = try MediaProbe.probe(path)
-        let rung = try #require(try LadderPlanner.plan(info.video.geometry).last)   // 360x640
-        let folder = freshFolder("360p")
-        var announced: [Int] = []
-        let output = try RungTranscoder.transcode(path, info: info, rung: rung, to: folder, segmentSeconds: 1) { announced.append($0.number) }
-        // 2 s at 1 s segments: two segments, announced as each was written.
+        let rungs = try LadderPlanner.plan(info.video.geometry)
+        let root = freshFolder("ladder")
+        var announced: [String] = []
+        let outputs = try LadderTranscoder.transcode(path, info: info, rungs: rungs, to: root, segmentSeconds: 1) {
+            announced.append("\($0.name)/\($1.number)")
+        }
+        #expect(outputs.map(\.rung.name) == ["1080p", "720p", "480p", "360p"])
+        // Every rung's first segment was written before any rung's second one.
+        #expect(Set(announced.prefix(4)) == ["1080p/0", "720p/0", "480p/0", "360p/0"])
+        // The same boundaries in every rung.
+        #expect(Set(outputs.map { $0.segments.map(\.startTime) }).count == 1)
+        let output = try #require(outputs.last)
+        let folder = root.appendingPathComponent(output.rung.name)
+        // 2 s at 1 s segments: two segments.
         #expect(output.segments.map(\.number) == [0, 1])
-        #expect(announced == [0, 1])
         #expect(output.segments.allSatisfy { abs(Double($0.duration) / Double(output.timescale) - 1) < 0.05 })
         #expect(output.codecs.hasPrefix("avc1.64"))
         for record in output.segments {
@@ -53,8 +61,9 @@ import ReelTesting
         let path = try TestClips.path("rotated.mp4")
         let info = try MediaProbe.probe(path)
         let rung = try #require(try LadderPlanner.plan(info.video.geometry).first)
-        let folder = freshFolder("rotated")
-        let output = try RungTranscoder.transcode(path, info: info, rung: rung, to: folder)
+        let root = freshFolder("rotated")
+        let output = try #require(try LadderTranscoder.transcode(path, info: info, rungs: [rung], to: root).first)
+        let folder = root.appendingPathComponent(rung.name)
         #expect(output.rung.width == 360 && output.rung.height == 640)
         #expect(try frames(folder, segments: output.segments.count).count == 30)
     }

@@ -7,12 +7,15 @@ public struct SegmentRecord: Sendable, Hashable, Codable {
     /// Duration in the track's timescale.
     public let duration: Int64
     public let bytes: Int
+    /// Ticks per second of `startTime` and `duration` (the track's timescale).
+    public let timescale: Int
 
-    public init(number: Int, startTime: Int64, duration: Int64, bytes: Int) {
+    public init(number: Int, startTime: Int64, duration: Int64, bytes: Int, timescale: Int = 0) {
         self.number = number
         self.startTime = startTime
         self.duration = duration
         self.bytes = bytes
+        self.timescale = timescale
     }
 }
 

@@ -90,7 +90,9 @@ final class FragmentedWriter {
         guard let context, let io, let span = pending else { return }
         av_write_frame(context, nil)
         avio_flush(io)
-        let record = SegmentRecord(number: segments.count, startTime: span.start, duration: span.end - span.start, bytes: sink.data.count)
+        let record = SegmentRecord(
+            number: segments.count, startTime: span.start, duration: span.end - span.start, bytes: sink.data.count,
+            timescale: Int(timeBase.den / max(1, timeBase.num)))
         try save(sink.take(), as: "\(record.number).m4s")
         segments.append(record)
         pending = nil

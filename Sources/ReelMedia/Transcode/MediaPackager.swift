@@ -1,0 +1,64 @@
+public import Foundation
+
+/// A packaged video: its renditions on disk and their manifests.
+public struct PackagedVideo: Sendable, Hashable {
+    public let root: URL
+    public let video: [RungOutput]
+    public let audio: MediaTrack?
+}
+
+/// Turns a source file into a playable folder: the audio rendition, every
+/// rung of the ladder, media playlists kept current as segments land (EVENT
+/// playlists until complete), then the final VOD playlists, the HLS master
+/// (`master.m3u8`) and the DASH MPD (`manifest.mpd`) over the same segments.
+///
+/// Audio goes first: it encodes many times faster than real time, so the
+/// lowest rung's first video segment finds its audio already written.
+/// Blocking: run it on a thread the transcode owns.
+public enum MediaPackager {
+    public static func package(
+        _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
+    ) throws(MediaError) -> PackagedVideo {
+        let audioFolder = root.appendingPathComponent("audio")
+        let audio = try AudioTranscoder.transcode(path, to: audioFolder, segmentSeconds: segmentSeconds) { onSegment("audio", $0) }
+        if let audio { try save(HLSPlaylist.media(audio, complete: true), audioFolder.appendingPathComponent("index.m3u8")) }
+        var written: [String: [SegmentRecord]] = [:]
+        var failure: MediaError?
+        let video = try LadderTranscoder.transcode(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
+                                                   threads: threads) { rung, record in
+            written[rung.name, default: []].append(record)
+            onSegment(rung.name, record)
+            if failure == nil, let error = progress(rung, written[rung.name] ?? [], info: info, root: root) { failure = error }
+        }
+        if let failure { throw failure }
+        for output in video {
+            try save(HLSPlaylist.media(output.track, complete: true), root.appendingPathComponent(output.rung.name).appendingPathComponent("index.m3u8"))
+        }
+        let tracks = video.map(\.track)
+        try save(HLSPlaylist.master(video: tracks, audio: audio), root.appendingPathComponent("master.m3u8"))
+        try save(DASHManifest.mpd(video: tracks, audio: audio, complete: true), root.appendingPathComponent("manifest.mpd"))
+        return PackagedVideo(root: root, video: video, audio: audio)
+    }
+
+    /// Rewrites a rung's EVENT playlist after each segment (the growing
+    /// playlist a player can start on now); nil when it worked.
+    static func progress(_ rung: Rung, _ segments: [SegmentRecord], info: MediaInfo, root: URL) -> MediaError? {
+        let track = MediaTrack.video(name: rung.name, codecs: "", width: rung.width, height: rung.height,
+                                     frameRate: info.video.frameRate, timescale: segments.first?.timescale ?? 1, segments: segments)
+        do {
+            try save(HLSPlaylist.media(track, complete: false), root.appendingPathComponent(rung.name).appendingPathComponent("index.m3u8"))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static func save(_ text: String, _ url: URL) throws(MediaError) {
+        do {
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw MediaError(.unsupported, "cannot write \(url.path): \(error)")
+        }
+    }
+}

@@ -62,3 +62,27 @@ public enum MediaPackager {
         }
     }
 }
+
+extension MediaPackager {
+    /// ``package(_:info:rungs:to:segmentSeconds:threads:onSegment:)`` on a
+    /// thread of its own: decoding and encoding block for seconds to minutes
+    /// and must never hold a thread of the cooperative pool.
+    public static func package(
+        path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
+    ) async throws -> PackagedVideo {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try package(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
+                                                               threads: threads, onSegment: onSegment))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "reel-transcode"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}

@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "ReelMedia", dependencies: ["CFFmpeg"], swiftSettings: strict),
         .target(
             name: "ReelWorkers",
-            dependencies: ["ReelQueue", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ReelQueue", "ReelMedia", "ReelPostgres", .product(name: "Logging", package: "swift-log")],
             path: "workers",
             swiftSettings: strict
         ),
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ReelQueueTests", dependencies: ["ReelQueue", "ReelScheduler"], swiftSettings: strict),
         .testTarget(
             name: "ReelQueueIntegrationTests",
-            dependencies: ["ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres"],
+            dependencies: ["ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia"],
             swiftSettings: strict
         ),
         .testTarget(name: "ReelMediaTests", dependencies: ["ReelMedia", "ReelTesting"], swiftSettings: strict),

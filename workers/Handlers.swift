@@ -6,6 +6,7 @@ public enum ReelHandlers {
     public static var all: JobHandlers {
         var handlers = JobHandlers()
         DemoHandlers.register(into: &handlers)
+        MediaHandlers.register(into: &handlers)
         return handlers
     }
 }

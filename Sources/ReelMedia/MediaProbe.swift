@@ -44,13 +44,7 @@ public enum MediaProbe {
     static let imageFormats = ["image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "gif", "webp_pipe", "tiff_pipe", "apng"]
 
     public static func probe(path: String) async throws -> MediaInfo {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do { continuation.resume(returning: try probe(path)) } catch { continuation.resume(throwing: error) }
-            }
-            thread.name = "reel-probe"
-            thread.start()
-        }
+        try await onOwnThread(name: "reel-probe") { try probe(path) }
     }
 
     public static func probe(_ path: String) throws(MediaError) -> MediaInfo {

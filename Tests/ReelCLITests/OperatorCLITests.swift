@@ -106,6 +106,25 @@ import ReelTesting
     }
 }
 
+@Suite struct IngestCLITests {
+    @Test func ingestAndAWorkerProcessMakeAPlayableFolder() async throws {
+        try await TestDatabase.withFresh { db in
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("reel-\(getpid())-cli-\(UUID().uuidString)")
+            let ingest = try await ReelProcess.run(
+                ["ingest", try TestClips.path("rotated.mp4"), "--output-dir", output.path, "--video", "cli-1", "--json"], databaseURL: db.url)
+            #expect(ingest.status == 0, "\(ingest.output)")
+            let worker = try ReelProcess(["worker", "--queues", "media=1"], databaseURL: db.url)
+            try await eventually(timeout: 120, "the package job to complete") {
+                try await db.scalar(String.self, "SELECT state::text FROM reel_jobs WHERE kind = 'package'") == "completed"
+            }
+            worker.signal(SIGTERM)
+            #expect(try await worker.waitForExit() == 0)
+            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8)
+            #expect(master.contains("RESOLUTION=360x640"))
+        }
+    }
+}
+
 @Suite struct ProbeCLITests {
     @Test func probeShowsTheFileAndItsLadderOrSaysWhatIsWrong() async throws {
         let good = try await ReelProcess.run(["probe", try TestClips.path("vertical.mp4"), "--json"], databaseURL: "")

@@ -27,17 +27,8 @@ public enum PictureWriter {
     public static func make(
         path: String, info: MediaInfo, posterShortSide: Int = 720, tileLongSide: Int = 160, tiles: Int = 10, columns: Int = 5
     ) async throws -> VideoPictures {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    continuation.resume(returning: try make(path, info: info, posterShortSide: posterShortSide,
-                                                            tileLongSide: tileLongSide, tiles: tiles, columns: columns))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "reel-pictures"
-            thread.start()
+        try await onOwnThread(name: "reel-pictures") {
+            try make(path, info: info, posterShortSide: posterShortSide, tileLongSide: tileLongSide, tiles: tiles, columns: columns)
         }
     }
 

@@ -1,7 +1,7 @@
 public import Foundation
 
 /// A packaged video: its renditions on disk and their manifests.
-public struct PackagedVideo: Sendable, Hashable {
+public struct PackagedVideo: Sendable, Hashable, Codable {
     public let root: URL
     public let video: [RungOutput]
     public let audio: MediaTrack?
@@ -20,6 +20,18 @@ public enum MediaPackager {
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
         onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
     ) throws(MediaError) -> PackagedVideo {
+        let packaged = try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
+                                      threads: threads, onSegment: onSegment)
+        try writeManifests(packaged)
+        return packaged
+    }
+
+    /// The renditions alone (audio, every rung, each rung's growing then final
+    /// playlist), without the master playlist and MPD.
+    public static func renditions(
+        _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
+    ) throws(MediaError) -> PackagedVideo {
         let audioFolder = root.appendingPathComponent("audio")
         let audio = try AudioTranscoder.transcode(path, to: audioFolder, segmentSeconds: segmentSeconds) { onSegment("audio", $0) }
         if let audio { try save(HLSPlaylist.media(audio, complete: true), audioFolder.appendingPathComponent("index.m3u8")) }
@@ -35,10 +47,14 @@ public enum MediaPackager {
         for output in video {
             try save(HLSPlaylist.media(output.track, complete: true), root.appendingPathComponent(output.rung.name).appendingPathComponent("index.m3u8"))
         }
-        let tracks = video.map(\.track)
-        try save(HLSPlaylist.master(video: tracks, audio: audio), root.appendingPathComponent("master.m3u8"))
-        try save(DASHManifest.mpd(video: tracks, audio: audio, complete: true), root.appendingPathComponent("manifest.mpd"))
         return PackagedVideo(root: root, video: video, audio: audio)
+    }
+
+    /// The HLS master playlist and the DASH MPD over finished renditions.
+    public static func writeManifests(_ packaged: PackagedVideo) throws(MediaError) {
+        let tracks = packaged.video.map(\.track)
+        try save(HLSPlaylist.master(video: tracks, audio: packaged.audio), packaged.root.appendingPathComponent("master.m3u8"))
+        try save(DASHManifest.mpd(video: tracks, audio: packaged.audio, complete: true), packaged.root.appendingPathComponent("manifest.mpd"))
     }
 
     /// Rewrites a rung's EVENT playlist after each segment (the growing
@@ -71,18 +87,30 @@ extension MediaPackager {
         path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
         onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
     ) async throws -> PackagedVideo {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    continuation.resume(returning: try package(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
-                                                               threads: threads, onSegment: onSegment))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "reel-transcode"
-            thread.stackSize = 8 << 20
-            thread.start()
+        try await onOwnThread {
+            try package(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads, onSegment: onSegment)
         }
+    }
+
+    /// ``renditions(_:info:rungs:to:segmentSeconds:threads:onSegment:)`` on a thread of its own.
+    public static func renditions(
+        path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
+    ) async throws -> PackagedVideo {
+        try await onOwnThread {
+            try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads, onSegment: onSegment)
+        }
+    }
+}
+
+/// Runs blocking media work on a new thread and awaits its result.
+func onOwnThread<T: Sendable>(name: String = "reel-transcode", _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }

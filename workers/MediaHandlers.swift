@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import ReelMedia
+public import ReelPostgres
+public import ReelQueue
+
+/// The media pipeline as three jobs, chained by dependencies:
+/// `ingest` (probe, plan the ladder) → `transcode` (audio and every rung from
+/// one decode, into CMAF segments) → `package` (HLS master, DASH MPD, poster
+/// and sprite). Each reads what the one before wrote into the video's folder.
+///
+/// One transcode job per video rather than one per rung: a short clip is
+/// decoded once instead of once per rung, and the rungs' segments complete in
+/// step (see docs/media.md). A media error fails the job permanently: a
+/// corrupt upload is not retried, and its later jobs are cancelled with the reason.
+public enum MediaHandlers {
+    /// What every media job names: the source file and the video's folder.
+    public struct Args: Codable, Sendable {
+        public var source: String
+        public var output: String
+        public var segmentSeconds: Double?
+
+        public init(source: String, output: String, segmentSeconds: Double? = nil) {
+            self.source = source
+            self.output = output
+            self.segmentSeconds = segmentSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case source, output
+            case segmentSeconds = "segment_seconds"
+        }
+    }
+
+    /// The three jobs for one upload, chained; enqueue them in one transaction.
+    public static func chain(_ args: Args, video: String, queue: String = "media", tenant: String = "") throws -> [JobRequest] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(args), as: UTF8.self)
+        return ["ingest", "transcode", "package"].map { kind in
+            JobRequest(kind: kind, args: text, queue: queue, tenant: tenant, maxAttempts: 5, uniqueKey: "\(kind):\(video)")
+        }
+    }
+
+    /// Enqueues the chain inside the caller's transaction (with the upload's
+    /// own row, say); returns the ingest, transcode and package job ids.
+    public static func enqueue(_ args: Args, video: String, tenant: String = "", on conn: isolated PostgresConnection) throws -> [Int64] {
+        var ids: [Int64] = []
+        for var request in try chain(args, video: video, tenant: tenant) {
+            request.parents = ids.suffix(1)
+            ids.append(try JobQueue.enqueue(request, on: conn).id)
+        }
+        return ids
+    }
+
+    static let info = "probe.json", ladder = "ladder.json", renditions = "renditions.json", sheet = "sprite.json"
+
+    public static func register(into handlers: inout JobHandlers) {
+        handlers.register("ingest") { context in
+            let args: Args = try context.args()
+            let folder = URL(fileURLWithPath: args.output)
+            let info = try await media { try await MediaProbe.probe(path: args.source) }
+            let rungs = try media { try LadderPlanner.plan(info.video.geometry) }
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try save(info, folder.appendingPathComponent(Self.info))
+            try save(rungs, folder.appendingPathComponent(ladder))
+            context.logger.info("planned \(rungs.count) rungs", metadata: ["ladder": "\(rungs.map(\.name))"])
+            return .completed
+        }
+
+        handlers.register("transcode") { context in
+            let args: Args = try context.args()
+            let folder = URL(fileURLWithPath: args.output)
+            let info = try load(MediaInfo.self, folder.appendingPathComponent(Self.info))
+            let rungs = try load([Rung].self, folder.appendingPathComponent(ladder))
+            let packaged = try await media {
+                try await MediaPackager.renditions(path: args.source, info: info, rungs: rungs, to: folder,
+                                                   segmentSeconds: args.segmentSeconds ?? 2)
+            }
+            try save(packaged, folder.appendingPathComponent(renditions))
+            return .completed
+        }
+
+        handlers.register("package") { context in
+            let args: Args = try context.args()
+            let folder = URL(fileURLWithPath: args.output)
+            let packaged = try load(PackagedVideo.self, folder.appendingPathComponent(renditions))
+            try media { try MediaPackager.writeManifests(packaged) }
+            let info = try load(MediaInfo.self, folder.appendingPathComponent(Self.info))
+            let pictures = try await media { try await PictureWriter.make(path: args.source, info: info) }
+            try pictures.poster.write(to: folder.appendingPathComponent("poster.jpg"), options: .atomic)
+            try pictures.sprite.write(to: folder.appendingPathComponent("sprite.jpg"), options: .atomic)
+            try save(pictures.sheet, folder.appendingPathComponent(sheet))
+            return .completed
+        }
+    }
+
+    /// Media errors are the input's fault: fail permanently with the message.
+    static func media<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as MediaError { throw JobFailure.permanent(error.message) }
+    }
+
+    static func media<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as MediaError { throw JobFailure.permanent(error.message) }
+    }
+
+    static func save(_ value: some Encodable, _ url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: url, options: .atomic)
+    }
+
+    static func load<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw JobFailure.permanent("\(url.lastPathComponent) is missing in \(url.deletingLastPathComponent().path); the job before did not finish")
+        }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+}

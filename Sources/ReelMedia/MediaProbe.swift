@@ -48,6 +48,7 @@ public enum MediaProbe {
     }
 
     public static func probe(_ path: String) throws(MediaError) -> MediaInfo {
+        FFmpegLogging.configured
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         guard let size else { throw MediaError(.unreadable, "cannot read \(path): no such file") }
         guard size > 0 else { throw MediaError(.empty, "the upload is empty (0 bytes); upload the video file itself") }

@@ -8,8 +8,10 @@ final class Picture {
     var width: Int { Int(frame.pointee.width) }
     var height: Int { Int(frame.pointee.height) }
 
-    /// A black picture of the given (even) size.
-    init(width: Int, height: Int, format: AVPixelFormat = AV_PIX_FMT_YUVJ420P) throws(MediaError) {
+    /// A picture of the given (even) size, black unless `blank` is false
+    /// (then its pixels are whatever the allocator left: for frames about to
+    /// be overwritten whole).
+    init(width: Int, height: Int, format: AVPixelFormat = AV_PIX_FMT_YUVJ420P, blank: Bool = true) throws(MediaError) {
         guard let frame = av_frame_alloc() else { throw MediaError(.unsupported, "out of memory for a \(width)x\(height) picture") }
         frame.pointee.width = Int32(width)
         frame.pointee.height = Int32(height)
@@ -20,6 +22,7 @@ final class Picture {
             throw MediaError(.unsupported, "out of memory for a \(width)x\(height) picture")
         }
         self.frame = frame
+        guard blank else { return }
         for plane in 0..<3 {
             let h = plane == 0 ? height : (height + 1) / 2
             let value: Int32 = plane == 0 ? 0 : 128
@@ -38,7 +41,7 @@ final class Picture {
     static func from(
         _ source: UnsafeMutablePointer<AVFrame>, width: Int, height: Int, rotation: Int, format: AVPixelFormat = AV_PIX_FMT_YUVJ420P
     ) throws(MediaError) -> Picture {
-        let scaled = try Picture(width: width, height: height, format: format)
+        let scaled = try Picture(width: width, height: height, format: format, blank: false)
         guard let scaler = sws_getContext(
             source.pointee.width, source.pointee.height, AVPixelFormat(rawValue: source.pointee.format),
             Int32(width), Int32(height), format, SWS_BICUBIC, nil, nil, nil)
@@ -51,7 +54,7 @@ final class Picture {
     func rotated(clockwise degrees: Int) throws(MediaError) -> Picture {
         let quarter = degrees == 90 || degrees == 270
         let out = try Picture(width: quarter ? height : width, height: quarter ? width : height,
-                              format: AVPixelFormat(rawValue: frame.pointee.format))
+                              format: AVPixelFormat(rawValue: frame.pointee.format), blank: false)
         for plane in 0..<3 {
             let (w, h) = plane == 0 ? (width, height) : ((width + 1) / 2, (height + 1) / 2)
             guard let src = cff_frame_data(frame, Int32(plane)), let dst = cff_frame_data(out.frame, Int32(plane)) else { continue }

@@ -15,6 +15,7 @@ final class VideoDecoder {
     let path: String
 
     init(path: String, threads: Int32 = 1) throws(MediaError) {
+        FFmpegLogging.configured
         self.path = path
         var context: UnsafeMutablePointer<AVFormatContext>?
         let opened = avformat_open_input(&context, path, nil, nil)

@@ -16,6 +16,7 @@ public enum AudioTranscoder {
         _ path: String, to folder: URL, segmentSeconds: Double = 2, bitrate: Int = 128_000,
         onSegment: @escaping (SegmentRecord) -> Void = { _ in }
     ) throws(MediaError) -> MediaTrack? {
+        FFmpegLogging.configured
         var input: UnsafeMutablePointer<AVFormatContext>?
         guard avformat_open_input(&input, path, nil, nil) >= 0, let format = input else {
             throw MediaError(.unreadable, "not a readable media file")

@@ -57,7 +57,7 @@ public enum LadderTranscoder {
             firstSeconds = start
             if Int64(((seconds - start) * rate).rounded()) < nextPTS { continue }
             for lane in lanes {
-                let picture = try Picture.from(frame, width: lane.coded.0, height: lane.coded.1, rotation: rotation, format: AV_PIX_FMT_YUV420P)
+                let picture = try lane.scale(frame, rotation: rotation)
                 picture.frame.pointee.pts = nextPTS
                 picture.frame.pointee.pict_type = nextPTS % Int64(segmentFrames) == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
                 try lane.encode(picture.frame)
@@ -75,12 +75,36 @@ public enum LadderTranscoder {
         }
     }
 
-    /// One rung's encoder and muxer.
+    /// One rung's encoder, muxer, scaler and frame buffer.
     final class Lane {
         let rung: Rung
         let encoder: VideoEncoder
         let writer: FragmentedWriter
         let coded: (Int, Int)
+        private var scaler: OpaquePointer?
+        private var buffer: Picture?
+
+        deinit { sws_freeContext(scaler) }
+
+        /// The source frame at this rung's size, upright. Reuses one scaler
+        /// and one frame (made writable again if the encoder still holds it).
+        func scale(_ source: UnsafeMutablePointer<AVFrame>, rotation: Int) throws(MediaError) -> Picture {
+            scaler = sws_getCachedContext(
+                scaler, source.pointee.width, source.pointee.height, AVPixelFormat(rawValue: source.pointee.format),
+                Int32(coded.0), Int32(coded.1), AV_PIX_FMT_YUV420P, SWS_BICUBIC, nil, nil, nil)
+            guard let scaler else { throw MediaError(.unsupported, "cannot scale this video to \(rung)") }
+            let target: Picture
+            if let buffer {
+                target = buffer
+            } else {
+                target = try Picture(width: coded.0, height: coded.1, format: AV_PIX_FMT_YUV420P, blank: false)
+                buffer = target
+            }
+            guard av_frame_make_writable(target.frame) >= 0, cff_scale_frame(scaler, source, target.frame) > 0 else {
+                throw MediaError(.unreadable, "a frame could not be scaled to \(rung)")
+            }
+            return rotation == 0 ? target : try target.rotated(clockwise: rotation)
+        }
 
         init(rung: Rung, encoder: VideoEncoder, writer: FragmentedWriter, coded: (Int, Int)) {
             self.rung = rung
@@ -91,6 +115,8 @@ public enum LadderTranscoder {
 
         func encode(_ frame: UnsafeMutablePointer<AVFrame>?) throws(MediaError) {
             try encoder.encode(frame) { (packet) throws(MediaError) in
+                // One frame at the constant output rate (libx264 leaves it 0).
+                if packet.pointee.duration == 0 { packet.pointee.duration = 1 }
                 try writer.write(packet, encoderTimeBase: encoder.timeBase, startsSegment: packet.pointee.flags & AV_PKT_FLAG_KEY != 0)
             }
         }

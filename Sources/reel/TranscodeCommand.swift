@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import ReelMedia
+import Synchronization
+
+struct Transcode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Transcode and package a file into FOLDER in this process (no queue): for trying the media pipeline and for benchmarks.")
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "The video file.")
+    var file: String
+    @Option(help: "Where the renditions and manifests go.")
+    var outputDir: String
+    @Option(help: "Segment length in seconds.")
+    var segmentSeconds = 2.0
+    @Option(help: "libx264 threads per rung.")
+    var threads: Int32 = 2
+
+    struct Summary: Encodable {
+        let seconds: Double
+        let first_segment_s: Double
+        let first_lowest_rung_segment_s: Double
+        let rungs: [String]
+        let segments: Int
+    }
+
+    func run() async throws {
+        let start = ContinuousClock.now
+        let info: MediaInfo
+        do { info = try await MediaProbe.probe(path: file) } catch let error as MediaError { throw CLIError("\(file): \(error.message)") }
+        let rungs = try LadderPlanner.plan(info.video.geometry)
+        let lowest = rungs.last?.name ?? ""
+        let events = Mutex<[(String, Double)]>([])
+        let packaged = try await MediaPackager.package(
+            path: file, info: info, rungs: rungs, to: URL(fileURLWithPath: outputDir), segmentSeconds: segmentSeconds, threads: threads
+        ) { name, record in
+            let at = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
+            events.withLock { $0.append(("\(name)/\(record.number)", at)) }
+        }
+        let total = ContinuousClock.now - start
+        let seen = events.withLock { $0 }
+        let summary = Summary(
+            seconds: Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18,
+            first_segment_s: seen.first?.1 ?? 0,
+            first_lowest_rung_segment_s: seen.first { $0.0 == "\(lowest)/0" }?.1 ?? 0,
+            rungs: packaged.video.map(\.rung.name), segments: seen.count)
+        if output.json { return try CLI.printCompactJSON(summary) }
+        print("packaged \(summary.rungs.joined(separator: ", ")) + \(packaged.audio == nil ? "no audio" : "audio") into \(outputDir)")
+        print(String(format: "%.2f s in all; first segment after %.2f s, first %@ segment after %.2f s",
+                     summary.seconds, summary.first_segment_s, lowest, summary.first_lowest_rung_segment_s))
+    }
+}

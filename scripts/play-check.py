@@ -1,0 +1,847 @@
+#!/usr/bin/env python3
+"""Prove that a packaged Reel video plays in a real browser with a standard player.
+
+    python3 scripts/play-check.py FOLDER [--timeout 60] [--stall 15] [--rate 1] [-v]
+
+FOLDER is a packaged video: `master.m3u8` (HLS master playlist) and/or
+`manifest.mpd` (DASH) plus the rendition folders they reference.
+
+How it works
+------------
+* A `http.server` thread on 127.0.0.1 (free port) serves FOLDER under /media/,
+  the player's JS/CSS under /__reel/player/, and a generated test page at
+  /__reel/check.html.  Media files get proper content types, single byte
+  ranges are honoured, and nothing is cached (Cache-Control: no-store).
+* The player is Video.js 7 with its bundled VHS (videojs-http-streaming), which
+  plays HLS and DASH through Media Source Extensions.  It comes from the PyPI
+  package `js.videojs`, installed by scripts/install-player.sh into
+  .venv-player/; or set REEL_PLAYER_JS_DIR to a folder containing video.js
+  (or video.min.js) and video-js.css.
+* Debian's `chromium` runs headless on the page (muted video, autoplay policy
+  relaxed).  The page plays, one after another, each case to the end:
+      hls abr      the HLS master with default adaptive bitrate selection
+      hls <name>   the HLS master reduced to that one variant (a per-rendition
+                   master generated on the fly, served beside master.m3u8 so the
+                   relative URIs and the audio group stay as they are)
+      dash abr     the DASH manifest
+  and POSTs a JSON result per case back to the server (plus a progress
+  snapshot every second, so a run cut short by --timeout still says how far
+  each case got).  Chromium is killed by its process group (our child's PID)
+  at the end, the server is shut down and the temp profile removed.
+
+A case passes when playback reached the end (`ended`, or currentTime >=
+duration - 0.25), no player/media error occurred, a video size was seen
+(matching the variant's RESOLUTION for a forced HLS rendition), and audio was
+decoded when the manifest declares audio.
+
+Output: one `PASS ...`/`FAIL ...` line per case (FAIL lines are followed by
+indented reasons and the player's exact error codes/messages), then
+`N passed, M failed`.  Exit status: 0 all passed, 1 some case failed,
+2 setup problem (no browser/player, no manifest).
+"""
+
+import argparse
+import json
+import os
+import posixpath
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+INSTALL_SCRIPT = REPO / "scripts" / "install-player.sh"
+END_TOLERANCE = 0.25  # seconds: currentTime >= duration - this counts as the end
+MAX_GAP = 0.1         # seconds: a hole in a track's buffered media larger than this fails
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
+    ".m4s": "video/mp4",
+    ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
+    ".m4v": "video/mp4",
+    ".ts": "video/mp2t",
+    ".aac": "audio/aac",
+    ".vtt": "text/vtt",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+}
+
+
+def log(msg):
+    print(f"[play-check] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Locating the browser and the player
+# ---------------------------------------------------------------------------
+
+def find_chromium():
+    """Path of the Chromium binary ($REEL_CHROMIUM, else `chromium` on PATH)."""
+    explicit = os.environ.get("REEL_CHROMIUM")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def find_player_dir():
+    """Folder holding video(.min).js and video-js(.min).css, or None.
+
+    Order: $REEL_PLAYER_JS_DIR, the repo's .venv-player, this interpreter's
+    sys.path (js.videojs installed some other way)."""
+    def usable(d):
+        d = Path(d)
+        return d.is_dir() and any((d / n).is_file() for n in ("video.min.js", "video.js"))
+
+    explicit = os.environ.get("REEL_PLAYER_JS_DIR")
+    if explicit:
+        return Path(explicit) if usable(explicit) else None
+    candidates = sorted(REPO.glob(".venv-player/lib/python3*/site-packages/js/videojs/resources"))
+    candidates += [Path(p) / "js" / "videojs" / "resources" for p in sys.path if p]
+    for c in candidates:
+        if usable(c):
+            return c
+    return None
+
+
+def player_assets(player_dir):
+    """(js file name, css file name or None) inside player_dir; minified preferred."""
+    js = next(n for n in ("video.min.js", "video.js") if (player_dir / n).is_file())
+    css = next((n for n in ("video-js.min.css", "video-js.css") if (player_dir / n).is_file()), None)
+    return js, css
+
+
+# ---------------------------------------------------------------------------
+# Manifests -> test cases
+# ---------------------------------------------------------------------------
+
+_ATTR_RE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
+_AUDIO_CODECS = ("mp4a", "ac-3", "ec-3", "opus", "flac", "alac")
+
+
+def hls_attrs(tag_line):
+    """Attributes of an HLS tag line as a dict (quotes stripped)."""
+    _, _, rest = tag_line.partition(":")
+    return {k: v.strip('"') for k, v in _ATTR_RE.findall(rest)}
+
+
+def hls_cases(folder, name):
+    """Cases for an HLS master: ABR over all variants, then one per variant.
+
+    Each single-variant case gets a generated master (the original with every
+    other EXT-X-STREAM-INF removed); returns (cases, {virtual file name: text})."""
+    lines = (folder / name).read_text(encoding="utf-8", errors="replace").splitlines()
+    common, variants = [], []
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith("#EXT-X-STREAM-INF"):
+            j = i + 1  # the variant URI is the next line that is not a tag/blank
+            while j < len(lines) and (not lines[j].strip() or lines[j].lstrip().startswith("#")):
+                j += 1
+            if j < len(lines):
+                variants.append((line, lines[j].strip()))
+            i = j + 1
+            continue
+        if not line.startswith("#EXT-X-I-FRAME-STREAM-INF"):  # trick-play lists are not variants
+            common.append(lines[i])
+        i += 1
+
+    has_audio = any(l.startswith("#EXT-X-MEDIA") and hls_attrs(l).get("TYPE") == "AUDIO" for l in common)
+    has_video = False
+    parsed = []
+    for inf, uri in variants:
+        a = hls_attrs(inf)
+        codecs = a.get("CODECS", "")
+        res = re.fullmatch(r"(\d+)x(\d+)", a.get("RESOLUTION", ""))
+        v_video = bool(res) or any(c.strip() and not c.strip().startswith(_AUDIO_CODECS)
+                                   for c in codecs.split(","))
+        has_video |= v_video
+        has_audio |= any(c.strip().startswith(_AUDIO_CODECS) for c in codecs.split(","))
+        parsed.append((inf, uri, res, v_video))
+
+    src = f"/media/{urllib.parse.quote(name)}"
+    cases = [dict(kind="hls", label="abr", src=src, type="application/x-mpegURL",
+                  expect_size=None, has_video=has_video, has_audio=has_audio)]
+    virtual = {}
+    seen = set()
+    for n, (inf, uri, res, v_video) in enumerate(parsed):
+        # Label: the rendition folder (360p/index.m3u8 -> 360p), else <height>p.
+        path = urllib.parse.urlparse(uri).path
+        label = posixpath.basename(posixpath.dirname(path)) or (f"{res.group(2)}p" if res else f"v{n}")
+        if label in seen or label == "abr":
+            label = f"{label}#{n}"
+        seen.add(label)
+        vname = f".reel-variant-{n}.m3u8"
+        virtual[vname] = "\n".join(common + [inf, uri]) + "\n"
+        cases.append(dict(kind="hls", label=label, src=posixpath.join(posixpath.dirname(src), vname),
+                          type="application/x-mpegURL",
+                          expect_size=f"{res.group(1)}x{res.group(2)}" if res else None,
+                          has_video=v_video or has_video, has_audio=has_audio))
+    if not variants:
+        # A media playlist given as "master": still worth playing as-is.
+        cases[0]["label"] = "media"
+    return cases, virtual
+
+
+def dash_cases(folder, name):
+    """One case for the DASH manifest with default ABR."""
+    has_video = has_audio = False
+    try:
+        root = ET.parse(folder / name).getroot()
+        for el in root.iter():
+            if el.tag.endswith("AdaptationSet") or el.tag.endswith("Representation"):
+                kind = el.get("contentType") or (el.get("mimeType") or "").split("/")[0]
+                has_video |= kind == "video"
+                has_audio |= kind == "audio"
+    except ET.ParseError as e:
+        log(f"{name}: XML parse error ({e}); the player will be the judge")
+        has_video = True
+    return [dict(kind="dash", label="abr", src=f"/media/{urllib.parse.quote(name)}",
+                 type="application/dash+xml", expect_size=None,
+                 has_video=has_video, has_audio=has_audio)]
+
+
+# ---------------------------------------------------------------------------
+# HTTP server
+# ---------------------------------------------------------------------------
+
+class CheckServer(ThreadingHTTPServer):
+    """Serves media, player and page; collects what the page POSTs back."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A browser killed mid-request resets its keep-alive connections: not news.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+    def __init__(self, media_dir, player_dir, page, virtual):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.media_dir = media_dir
+        self.player_dir = player_dir
+        self.page = page.encode()
+        self.virtual = {k: v.encode() for k, v in virtual.items()}
+        self.lock = threading.Lock()
+        self.results = {}    # case id -> final result
+        self.progress = {}   # case id -> latest snapshot
+        self.meta = {}       # player/browser versions reported by the page
+        self.page_log = []   # console-ish lines from the page
+        self.http_errors = []  # "404 GET /media/..." lines
+        self.done = threading.Event()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "reel-play-check"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet; errors are kept in server.http_errors
+        pass
+
+    # -- responses -----------------------------------------------------------
+
+    def _send(self, status, body=b"", ctype="text/plain; charset=utf-8", extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        if status >= 400:
+            with self.server.lock:
+                self.server.http_errors.append(f"{status} {self.command} {self.path}")
+
+    def _send_bytes(self, data, ctype):
+        """Send data, honouring a single `Range: bytes=a-b` request."""
+        rng = self.headers.get("Range", "")
+        m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
+        if not m or (not m.group(1) and not m.group(2)):
+            return self._send(200, data, ctype, {"Accept-Ranges": "bytes"})
+        size = len(data)
+        if m.group(1):
+            start = int(m.group(1))
+            end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+        else:  # suffix range: last N bytes
+            start, end = max(0, size - int(m.group(2))), size - 1
+        if start >= size or start > end:
+            return self._send(416, b"", ctype, {"Content-Range": f"bytes */{size}"})
+        return self._send(206, data[start:end + 1], ctype,
+                          {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{size}"})
+
+    def _send_file(self, root, rel):
+        """Serve root/rel, refusing anything that escapes root."""
+        rel = posixpath.normpath(urllib.parse.unquote(rel)).lstrip("/")
+        if rel.startswith("..") or rel in ("", "."):
+            return self._send(404, b"not found\n")
+        path = root / rel
+        if not path.is_file():
+            return self._send(404, b"not found\n")
+        ctype = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        return self._send_bytes(path.read_bytes(), ctype)
+
+    # -- routes --------------------------------------------------------------
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        path = urllib.parse.urlsplit(self.path).path
+        srv = self.server
+        if path in ("/", "/__reel/check.html"):
+            return self._send(200, srv.page, CONTENT_TYPES[".html"])
+        if path == "/favicon.ico":
+            return self._send(204)
+        if path.startswith("/__reel/player/"):
+            return self._send_file(srv.player_dir, path[len("/__reel/player/"):])
+        if path.startswith("/media/"):
+            rel = urllib.parse.unquote(path[len("/media/"):])
+            if rel in srv.virtual:  # generated single-variant master
+                return self._send_bytes(srv.virtual[rel], CONTENT_TYPES[".m3u8"])
+            return self._send_file(srv.media_dir, rel)
+        return self._send(404, b"not found\n")
+
+    def do_POST(self):
+        path = urllib.parse.urlsplit(self.path).path
+        srv = self.server
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            msg = json.loads(self.rfile.read(length) or b"null")
+        except (ValueError, OSError):
+            return self._send(400, b"bad json\n")
+        with srv.lock:
+            if path == "/__reel/result":
+                srv.results[msg["id"]] = msg
+            elif path == "/__reel/progress":
+                srv.progress[msg["id"]] = msg
+            elif path == "/__reel/meta":
+                srv.meta.update(msg)
+            elif path == "/__reel/log":
+                srv.page_log.append(str(msg.get("msg")))
+            elif path == "/__reel/done":
+                srv.done.set()
+            else:
+                return self._send(404, b"not found\n")
+        return self._send(204)
+
+
+# ---------------------------------------------------------------------------
+# The test page (runs inside Chromium)
+# ---------------------------------------------------------------------------
+
+PAGE = r"""<!doctype html>
+<html><head><meta charset="utf-8"><title>reel play-check</title>
+__CSS__
+<script>
+// Before the player loads: remember every SourceBuffer created, so each case
+// can report what each track (audio/video) actually buffered.  A segment that
+// is truncated or fails to decode leaves a hole here even when the element
+// still fires 'ended' (Chromium plays on with a frozen frame).
+window.__reelSourceBuffers = [];
+for (const MS of [window.MediaSource, window.ManagedMediaSource]) {
+  if (!MS) continue;
+  const orig = MS.prototype.addSourceBuffer;
+  MS.prototype.addSourceBuffer = function (type) {
+    const sb = orig.call(this, type);
+    window.__reelSourceBuffers.push({type, sb});
+    return sb;
+  };
+}
+</script>
+<script src="/__reel/player/__JS__"></script>
+</head><body><div id="stage"></div>
+<script>
+'use strict';
+const CFG = __CONFIG__;
+
+function post(path, obj) {
+  return fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                      body: JSON.stringify(obj), keepalive: true}).catch(() => {});
+}
+function log(...a) { return post('/__reel/log', {msg: a.map(String).join(' ')}); }
+window.addEventListener('error', e => log('page error:', e.message, `${e.filename}:${e.lineno}`));
+window.addEventListener('unhandledrejection', e => log('unhandled rejection:', e.reason));
+
+// Per-case sinks for VHS requests and Video.js warnings/errors, so each result
+// says which URLs were fetched and what the player logged.
+let sink = null;
+function hookPlayer() {
+  const H = videojs.Hls || videojs.Vhs;
+  if (H && H.xhr) {
+    H.xhr.beforeRequest = o => { if (sink) sink.requests.push(o.uri); return o; };
+  }
+  for (const level of ['warn', 'error']) {
+    const orig = videojs.log[level];
+    videojs.log[level] = (...a) => {
+      if (sink) sink.log.push(level + ': ' + a.map(x => (x && x.message) || String(x)).join(' '));
+      return orig.apply(videojs.log, a);
+    };
+  }
+}
+
+// Add [s, e] to a sorted list of disjoint ranges (union).
+function addRange(list, s, e) {
+  list.push([s, e]);
+  list.sort((a, b) => a[0] - b[0]);
+  const out = [];
+  for (const [a, b] of list) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1e-3) last[1] = Math.max(last[1], b); else out.push([a, b]);
+  }
+  list.splice(0, list.length, ...out);
+}
+
+function runCase(c) {
+  return new Promise(resolve => {
+    const r = {id: c.id, ended: false, t: 0, duration: null, sizes: [], errors: [], log: [],
+               requests: [], reason: null, frames: null, dropped: null, audioBytes: null,
+               videoBytes: null, playlist: null, tracks: [], httpErrors: [], final: false};
+    sink = r;
+    window.__reelSourceBuffers.length = 0;
+    performance.clearResourceTimings();
+    const el = document.createElement('video-js');
+    el.setAttribute('muted', '');
+    el.setAttribute('playsinline', '');
+    document.getElementById('stage').appendChild(el);
+    const player = videojs(el, {
+      muted: true, autoplay: false, preload: 'auto', controls: false, width: 480, height: 270,
+      // overrideNative: Chromium now claims native HLS; force VHS (MSE) playback.
+      html5: {hls: {overrideNative: true}, vhs: {overrideNative: true},
+              nativeAudioTracks: false, nativeVideoTracks: false},
+    });
+    const tech = () => player.tech({IWillNotUseThisInPlugins: true});
+    const video = () => tech() && tech().el();
+    let done = false, lastT = -1, lastProgress = performance.now(), nearEndSince = null, lastSnap = 0;
+
+    function sample() {
+      const v = video();
+      if (!v) return;
+      const t = player.currentTime() || 0, d = player.duration();
+      r.t = Math.max(r.t, t);
+      r.duration = Number.isFinite(d) && d > 0 ? d : r.duration;
+      if (v.videoWidth && v.videoHeight) {
+        const s = v.videoWidth + 'x' + v.videoHeight;
+        if (!r.sizes.includes(s)) r.sizes.push(s);
+      }
+      if (v.getVideoPlaybackQuality) {
+        const q = v.getVideoPlaybackQuality();
+        r.frames = q.totalVideoFrames; r.dropped = q.droppedVideoFrames;
+      }
+      if ('webkitAudioDecodedByteCount' in v) {
+        r.audioBytes = v.webkitAudioDecodedByteCount; r.videoBytes = v.webkitVideoDecodedByteCount;
+      }
+      const vhs = tech() && (tech().vhs || tech().hls);
+      const media = vhs && vhs.playlists && vhs.playlists.media && vhs.playlists.media();
+      if (media) r.playlist = media.resolvedUri || media.uri || null;
+      r.readyState = v.readyState;
+      // Union of what each SourceBuffer has held so far (sampled, so content
+      // the player later evicts from the back buffer is still counted).
+      window.__reelSourceBuffers.forEach(({type, sb}, i) => {
+        const tr = r.tracks[i] || (r.tracks[i] = {type, ranges: []});
+        let b;
+        try { b = sb.buffered; } catch (e) { return; }  // removed from its MediaSource
+        for (let k = 0; k < b.length; k++) addRange(tr.ranges, b.start(k), b.end(k));
+      });
+    }
+
+    function finish(reason) {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      try { sample(); } catch (e) { r.log.push('sample failed: ' + e); }
+      r.reason = reason; r.final = true;
+      // Failed HTTP responses of this case (Resource Timing knows the status).
+      for (const e of performance.getEntriesByType('resource'))
+        if (e.responseStatus >= 400) r.httpErrors.push(e.responseStatus + ' ' + new URL(e.name).pathname);
+      sink = null;
+      try { player.dispose(); } catch (e) { r.log.push('dispose failed: ' + e); }
+      resolve(r);
+    }
+
+    player.on('error', () => {
+      // The player's MediaError, plus the browser's own detail (e.g. Chromium's
+      // CHUNK_DEMUXER_ERROR_... text) when it comes from the media element.
+      const e = player.error() || {};
+      const v = video();
+      const detail = v && v.error && v.error.message ? v.error.message : null;
+      r.errors.push({code: e.code === undefined ? null : e.code, message: e.message || '', detail});
+      finish('error');
+    });
+    player.on('ended', () => { r.ended = true; finish('ended'); });
+    player.on('loadedmetadata', () => { if (CFG.rate !== 1) player.playbackRate(CFG.rate); });
+
+    const timer = setInterval(() => {
+      try { sample(); } catch (e) { r.log.push('sample failed: ' + e); }
+      const now = performance.now();
+      if (r.t > lastT + 0.01) { lastT = r.t; lastProgress = now; }
+      if (r.duration && r.t >= r.duration - CFG.endTolerance) {
+        // At the end but no 'ended' yet: give it a moment, then accept.
+        nearEndSince = nearEndSince || now;
+        if (now - nearEndSince > 1500) return finish('near-end');
+      }
+      if (now - lastProgress > CFG.stallSeconds * 1000) return finish('stalled');
+      if (now - lastSnap > 1000) { lastSnap = now; post('/__reel/progress', r); }
+    }, 200);
+
+    try {
+      player.src({src: c.src, type: c.type});
+      const p = player.play();
+      if (p && p.catch) p.catch(err => {
+        // AbortError just means a load interrupted play(); anything else (e.g.
+        // NotAllowedError from the autoplay policy) means it cannot play.
+        if (err && err.name !== 'AbortError' && !done)
+          r.errors.push({code: null, message: 'play() rejected: ' + err.name + ': ' + err.message, detail: null});
+      });
+    } catch (e) {
+      r.errors.push({code: null, message: 'exception: ' + e, detail: null});
+      finish('exception');
+    }
+  });
+}
+
+(async () => {
+  performance.setResourceTimingBufferSize(100000);
+  if (typeof videojs === 'undefined') {
+    await post('/__reel/meta', {fatal: 'video.js did not load'});
+    await post('/__reel/done', {});
+    return;
+  }
+  hookPlayer();
+  await post('/__reel/meta', {
+    videojs: videojs.VERSION,
+    vhs: videojs.HlsSourceHandler ? videojs.HlsSourceHandler.VERSION : null,
+    userAgent: navigator.userAgent,
+  });
+  for (const c of CFG.cases) {
+    const r = await runCase(c);
+    await post('/__reel/result', r);
+  }
+  await post('/__reel/done', {});
+})();
+</script></body></html>
+"""
+
+
+def build_page(cases, js_name, css_name, args):
+    config = {
+        "cases": [{k: c[k] for k in ("id", "src", "type")} for c in cases],
+        "stallSeconds": args.stall,
+        "rate": args.rate,
+        "endTolerance": END_TOLERANCE,
+    }
+    css = f'<link rel="stylesheet" href="/__reel/player/{css_name}">' if css_name else ""
+    return (PAGE.replace("__CONFIG__", json.dumps(config).replace("</", "<\\/"))
+                .replace("__CSS__", css).replace("__JS__", js_name))
+
+
+# ---------------------------------------------------------------------------
+# Chromium
+# ---------------------------------------------------------------------------
+
+def start_chromium(binary, url, profile_dir, stderr_file):
+    args = [
+        binary,
+        "--headless=new",
+        "--disable-gpu",
+        "--autoplay-policy=no-user-gesture-required",
+        f"--user-data-dir={profile_dir}",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+        "--disable-dev-shm-usage",
+        "--window-size=800,600",
+        url,
+    ]
+    if os.geteuid() == 0:
+        args.insert(1, "--no-sandbox")  # Chromium refuses to run as root otherwise
+    # New session => its own process group (id == our child's PID), so the
+    # whole browser (zygote, renderer, GPU helper...) can be killed by that id.
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stderr_file,
+                            stderr=stderr_file, start_new_session=True)
+
+
+def stop_chromium(proc):
+    """Terminate Chromium's process group (pgid == proc.pid), escalating to SIGKILL."""
+    if proc is None:
+        return
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+            # The leader is gone; make sure no helper of that group lingers.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+# ---------------------------------------------------------------------------
+# Verdicts and report
+# ---------------------------------------------------------------------------
+
+def track_name(mime):
+    """'video/mp4;codecs="avc1.640028"' -> 'video (avc1.640028)'."""
+    kind = mime.split("/")[0].strip()
+    codecs = re.search(r'codecs="?([^";]+)', mime)
+    return f"{kind} ({codecs.group(1)})" if codecs else kind
+
+
+def fmt_ranges(ranges):
+    return " ".join(f"{a:.3f}-{b:.3f}" for a, b in ranges) or "nothing"
+
+
+def track_holes(ranges, duration):
+    """Spans of [0, duration] a track had no media for, ignoring tiny seams."""
+    if not ranges:
+        return [(0.0, duration or 0.0)]
+    holes = []
+    if ranges[0][0] > MAX_GAP:
+        holes.append((0.0, ranges[0][0]))
+    holes += [(b, c) for (_, b), (c, _) in zip(ranges, ranges[1:]) if c - b > MAX_GAP]
+    if duration and ranges[-1][1] < duration - END_TOLERANCE:
+        holes.append((ranges[-1][1], duration))
+    return holes
+
+
+def judge(case, r, timed_out, verbose=False):
+    """(passed, one-line summary, [detail lines]) for a case and its result.
+
+    Detail lines (reasons, the player's errors and log, failed requests, what
+    each track buffered) are given for a failed case, and for every case when
+    verbose."""
+    name = f"{case['kind']} {case['label']}"
+    if r is None:
+        why = "no result before --timeout" if timed_out else "no result (browser exited?)"
+        return False, f"{name} ended=0 t=?/? size=? errors=? ({why})", []
+    dur = r.get("duration")
+    t = r.get("t") or 0.0
+    reached = bool(r.get("ended")) or (dur is not None and t >= dur - END_TOLERANCE)
+    sizes = r.get("sizes") or []
+    errors = r.get("errors") or []
+    tracks = r.get("tracks") or []
+
+    reasons = []
+    if not r.get("final"):
+        reasons.append("did not finish before --timeout (last progress snapshot shown)")
+    if not reached:
+        reasons.append(f"playback stopped at t={t:.2f}" + (f" of {dur:.2f}" if dur else "")
+                       + (f" ({r['reason']})" if r.get("reason") else ""))
+    if errors:
+        reasons.append(f"{len(errors)} player error(s)")
+    if case["has_video"] and not sizes:
+        reasons.append("no video frame size seen (videoWidth/videoHeight stayed 0)")
+    if case["expect_size"] and sizes and sizes != [case["expect_size"]]:
+        reasons.append(f"expected size {case['expect_size']} (RESOLUTION), saw {','.join(sizes)}")
+    if case["has_audio"] and r.get("audioBytes") == 0:
+        reasons.append("manifest declares audio but no audio was decoded")
+    if reached:  # holes only matter once the player claims it got to the end
+        for tr in tracks:
+            holes = track_holes(tr["ranges"], dur)
+            if holes:
+                reasons.append(f"{track_name(tr['type'])} has no media for "
+                               + ", ".join(f"{a:.2f}-{b:.2f}s" for a, b in holes)
+                               + f" (buffered {fmt_ranges(tr['ranges'])})")
+    if r.get("httpErrors"):
+        reasons.append(f"{len(r['httpErrors'])} failed HTTP request(s)")
+    passed = not reasons
+
+    dur_text = f"{dur:.2f}" if dur is not None else "?"
+    line = (f"{name} ended={1 if r.get('ended') else 0} t={t:.2f}/{dur_text}"
+            f" size={','.join(sizes) or '?'} errors={len(errors)}")
+    if r.get("frames") is not None:
+        line += f" frames={r['frames']}" + (f" dropped={r['dropped']}" if r.get("dropped") else "")
+    if r.get("audioBytes") is not None:
+        line += f" audio={r['audioBytes']}B"
+
+    details = [f"reason: {x}" for x in reasons]
+    if not passed or verbose:
+        for e in errors:
+            details.append(f"error: code={e.get('code')} message={e.get('message')!r}"
+                           + (f" browser={e.get('detail')!r}" if e.get("detail") else ""))
+        details += [f"player log: {x}" for x in counted(r.get("log") or [])[-10:]]
+        details += [f"http: {x}" for x in counted(r.get("httpErrors") or [])[-10:]]
+        for tr in tracks:
+            details.append(f"buffered {track_name(tr['type'])}: {fmt_ranges(tr['ranges'])}")
+        if r.get("playlist"):
+            details.append(f"last media playlist: {urllib.parse.urlsplit(r['playlist']).path}")
+        reqs = counted([urllib.parse.urlsplit(u).path for u in r.get("requests") or []])
+        if reqs:
+            details.append("requests: " + "  ".join(reqs[-16:]))
+    return passed, line, details
+
+
+def counted(items):
+    """Collapse repeats, keeping first-seen order: ['a', 'a', 'b'] -> ['a (x2)', 'b']."""
+    counts = {}
+    for x in items:
+        counts[x] = counts.get(x, 0) + 1
+    return [x if n == 1 else f"{x} (x{n})" for x, n in counts.items()]
+
+
+def ensure_installed(no_install):
+    """Run install-player.sh when the browser or the player is missing."""
+    if find_chromium() and find_player_dir():
+        return
+    if no_install or (os.environ.get("REEL_PLAYER_JS_DIR") and find_chromium()):
+        return
+    log(f"browser or player missing; running {INSTALL_SCRIPT.relative_to(REPO)}")
+    subprocess.run(["bash", str(INSTALL_SCRIPT)], check=False)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder", type=Path, help="packaged video folder (master.m3u8 / manifest.mpd)")
+    ap.add_argument("--timeout", type=float, default=60, help="overall limit in seconds (default 60)")
+    ap.add_argument("--stall", type=float, default=15,
+                    help="fail a case whose currentTime has not advanced for this many seconds (default 15)")
+    ap.add_argument("--rate", type=float, default=1.0, help="playbackRate (default 1)")
+    ap.add_argument("--hls", default="master.m3u8", help="HLS master name in FOLDER (default master.m3u8)")
+    ap.add_argument("--dash", default="manifest.mpd", help="DASH manifest name in FOLDER (default manifest.mpd)")
+    ap.add_argument("--no-install", action="store_true", help="never run install-player.sh")
+    ap.add_argument("-v", "--verbose", action="store_true", help="also print page/browser logs")
+    args = ap.parse_args()
+
+    folder = args.folder.resolve()
+    if not folder.is_dir():
+        log(f"{folder}: not a folder")
+        return 2
+
+    # Cases, in page order; a missing manifest is a failure of its own.
+    cases, virtual, missing = [], {}, []
+    for kind, name, make in (("hls", args.hls, hls_cases), ("dash", args.dash, dash_cases)):
+        if not (folder / name).is_file():
+            missing.append(f"{kind} {name}")
+            continue
+        if kind == "hls":
+            c, virtual = make(folder, name)
+        else:
+            c = make(folder, name)
+        cases += c
+    if not cases:
+        log(f"{folder}: neither {args.hls} nor {args.dash} found")
+        return 2
+    for n, c in enumerate(cases):
+        c["id"] = f"c{n}"
+
+    ensure_installed(args.no_install)
+    chromium = find_chromium()
+    player_dir = find_player_dir()
+    if not chromium:
+        log("chromium not found: run scripts/install-player.sh (or set REEL_CHROMIUM)")
+        return 2
+    if not player_dir:
+        log("video.js not found: run scripts/install-player.sh, or set REEL_PLAYER_JS_DIR "
+            "to a folder with video.js/video.min.js and video-js.css")
+        return 2
+    js_name, css_name = player_assets(player_dir)
+
+    page = build_page(cases, js_name, css_name, args)
+    server = CheckServer(folder, player_dir, page, virtual)
+    server_thread = threading.Thread(target=server.serve_forever, name="play-check-http", daemon=True)
+    server_thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/__reel/check.html"
+
+    profile = tempfile.mkdtemp(prefix="reel-play-check-")
+    browser_log = open(os.path.join(profile, "chromium.log"), "w+b")
+    proc = None
+    timed_out = False
+    exit_note = None
+    try:
+        proc = start_chromium(chromium, url, os.path.join(profile, "profile"), browser_log)
+        deadline = time.monotonic() + args.timeout
+        while not server.done.wait(0.2):
+            if proc.poll() is not None:
+                exit_note = f"chromium exited early with status {proc.returncode}"
+                break
+            if time.monotonic() > deadline:
+                timed_out = True
+                break
+    finally:
+        stop_chromium(proc)
+        server.shutdown()
+        server.server_close()
+        browser_log.seek(0)
+        # Chromium's stderr minus the D-Bus noise of a desktop-less machine.
+        browser_tail = [l for l in browser_log.read().decode(errors="replace").splitlines()
+                        if "dbus" not in l.lower()][-25:]
+        browser_log.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+    # Report.
+    meta = server.meta
+    if meta.get("videojs"):
+        ua = re.search(r"(?:Headless)?Chrome/[\d.]+", meta.get("userAgent", ""))
+        print(f"# player: video.js {meta['videojs']} + VHS {meta.get('vhs')}, "
+              f"browser: {ua.group(0) if ua else meta.get('userAgent')}, server: {url.rsplit('/', 2)[0]}")
+    if meta.get("fatal"):
+        print(f"# page: {meta['fatal']}")
+    if exit_note:
+        print(f"# {exit_note}")
+    if timed_out:
+        print(f"# overall --timeout of {args.timeout:g}s reached; chromium killed")
+
+    passed = failed = 0
+    for m in missing:
+        print(f"FAIL {m} (manifest missing)")
+        failed += 1
+    for c in cases:
+        r = server.results.get(c["id"]) or server.progress.get(c["id"])
+        ok, line, details = judge(c, r, timed_out, args.verbose)
+        print(("PASS " if ok else "FAIL ") + line)
+        for d in details:
+            print(f"    {d}")
+        passed += ok
+        failed += not ok
+
+    if args.verbose or failed:
+        if server.http_errors:
+            print("# http errors: " + "; ".join(counted(server.http_errors)[:20]))
+        if args.verbose:
+            for l in server.page_log:
+                print(f"# page: {l}")
+            for l in browser_tail:
+                print(f"# chromium: {l}")
+        elif exit_note or (timed_out and not server.results):
+            for l in browser_tail:
+                print(f"# chromium: {l}")
+
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,4 +30,26 @@ make image.mp4 ff -f lavfi -i testsrc2=size=320x240 -frames:v 1 -f image2 -c:v p
 : > "$out/empty.mp4"
 # The first 2 KiB of a real file: the moov atom is missing.
 [ -s "$out/truncated.mp4" ] || head -c 2048 "$out/vertical.mp4" > "$out/truncated.mp4"
+# One frame only.
+make one-frame.mp4 ff -f lavfi -i testsrc2=size=720x1280:rate=30 -frames:v 1 -c:v libx264 -pix_fmt yuv420p "$out/one-frame.mp4"
+# Variable frame rate: 10 fps for a second, then 30 fps.
+if [ ! -s "$out/vfr.mp4" ]; then
+    ff -f lavfi -i testsrc2=size=360x640:rate=10 -t 1 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$out/vfr-a.mp4"
+    ff -f lavfi -i testsrc2=size=360x640:rate=30 -t 1 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$out/vfr-b.mp4"
+    printf "file '%s'\nfile '%s'\n" "$out/vfr-a.mp4" "$out/vfr-b.mp4" > "$out/vfr.txt"
+    ff -f concat -safe 0 -i "$out/vfr.txt" -c copy "$out/vfr.mp4"
+fi
+# A very long GOP: one keyframe in 4 s.
+make long-gop.mp4 ff -f lavfi -i testsrc2=size=360x640:rate=30 -t 4 -c:v libx264 -preset ultrafast -g 1000 -pix_fmt yuv420p "$out/long-gop.mp4"
+# HEVC 10-bit.
+make hevc10.mp4 ff -f lavfi -i testsrc2=size=360x640:rate=30 -t 1 -c:v libx265 -preset ultrafast -pix_fmt yuv420p10le \
+    -x265-params log-level=error -tag:v hvc1 "$out/hevc10.mp4"
+# Hundreds of streams: one video and 200 audio tracks.
+if [ ! -s "$out/many-streams.mkv" ]; then
+    maps=(); for _ in $(seq 1 200); do maps+=(-map 1:a); done
+    ff -f lavfi -i testsrc2=size=360x640:rate=30 -f lavfi -i sine=frequency=440:sample_rate=8000 -t 1 \
+        -map 0:v "${maps[@]}" -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a pcm_s16le "$out/many-streams.mkv"
+fi
+# 16000x16000: one frame, huge.
+make huge.mkv ff -f lavfi -i color=c=blue:size=16000x16000:rate=1 -frames:v 1 -c:v ffv1 "$out/huge.mkv"
 echo "$out"

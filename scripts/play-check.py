@@ -41,6 +41,7 @@ indented reasons and the player's exact error codes/messages), then
 """
 
 import argparse
+import copy
 import json
 import os
 import posixpath
@@ -193,9 +194,9 @@ def hls_cases(folder, name):
         if label in seen or label == "abr":
             label = f"{label}#{n}"
         seen.add(label)
-        vname = f".reel-variant-{n}.m3u8"
+        vname = posixpath.join(posixpath.dirname(name), f".reel-variant-{n}.m3u8")
         virtual[vname] = "\n".join(common + [inf, uri]) + "\n"
-        cases.append(dict(kind="hls", label=label, src=posixpath.join(posixpath.dirname(src), vname),
+        cases.append(dict(kind="hls", label=label, src=f"/media/{urllib.parse.quote(vname)}",
                           type="application/x-mpegURL",
                           expect_size=f"{res.group(1)}x{res.group(2)}" if res else None,
                           has_video=v_video or has_video, has_audio=has_audio))
@@ -205,22 +206,73 @@ def hls_cases(folder, name):
     return cases, virtual
 
 
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def _dash_kind(aset, rep=None):
+    """'video', 'audio', 'text'... for an AdaptationSet (or one of its Representations)."""
+    for el in (rep, aset):
+        if el is None:
+            continue
+        kind = el.get("contentType") or (el.get("mimeType") or "").split("/")[0]
+        if kind:
+            return kind
+    return ""
+
+
 def dash_cases(folder, name):
-    """One case for the DASH manifest with default ABR."""
-    has_video = has_audio = False
+    """Cases for a DASH manifest: default ABR, then one per video Representation.
+
+    A per-representation case plays a generated copy of the MPD whose video
+    AdaptationSet keeps only that Representation (single-Period manifests);
+    returns (cases, {virtual file name: text})."""
+    src = f"/media/{urllib.parse.quote(name)}"
+    path = folder / name
     try:
-        root = ET.parse(folder / name).getroot()
-        for el in root.iter():
-            if el.tag.endswith("AdaptationSet") or el.tag.endswith("Representation"):
-                kind = el.get("contentType") or (el.get("mimeType") or "").split("/")[0]
-                has_video |= kind == "video"
-                has_audio |= kind == "audio"
+        # Keep the document's namespace prefixes when writing filtered copies.
+        for _, (prefix, uri) in ET.iterparse(path, events=("start-ns",)):
+            ET.register_namespace(prefix, uri)
+        root = ET.parse(path).getroot()
     except ET.ParseError as e:
-        log(f"{name}: XML parse error ({e}); the player will be the judge")
-        has_video = True
-    return [dict(kind="dash", label="abr", src=f"/media/{urllib.parse.quote(name)}",
-                 type="application/dash+xml", expect_size=None,
-                 has_video=has_video, has_audio=has_audio)]
+        log(f"{name}: XML parse error ({e}); only the player's opinion will be reported")
+        return [dict(kind="dash", label="abr", src=src, type="application/dash+xml",
+                     expect_size=None, has_video=True, has_audio=False)], {}
+
+    periods = [el for el in root if _local(el.tag) == "Period"]
+    sets = [a for p in periods for a in p if _local(a.tag) == "AdaptationSet"]
+    has_video = any(_dash_kind(a) == "video" for a in sets)
+    has_audio = any(_dash_kind(a) == "audio" for a in sets)
+    cases = [dict(kind="dash", label="abr", src=src, type="application/dash+xml",
+                  expect_size=None, has_video=has_video, has_audio=has_audio)]
+    virtual = {}
+    video_sets = [a for a in sets if _dash_kind(a) == "video"]
+    if len(periods) != 1 or len(video_sets) != 1:
+        return cases, virtual  # forcing one rendition is only attempted in the simple layout
+
+    reps = [r for r in video_sets[0] if _local(r.tag) == "Representation"]
+    seen = set()
+    for n, rep in enumerate(reps):
+        w = rep.get("width") or video_sets[0].get("width")
+        h = rep.get("height") or video_sets[0].get("height")
+        label = rep.get("id") or (f"{h}p" if h else f"r{n}")
+        if label in seen or label == "abr":
+            label = f"{label}#{n}"
+        seen.add(label)
+        # A copy of the MPD whose (only) video AdaptationSet keeps just this one.
+        doc = copy.deepcopy(root)
+        vset = next(a for p in doc if _local(p.tag) == "Period"
+                    for a in p if _local(a.tag) == "AdaptationSet" and _dash_kind(a) == "video")
+        for i, other in enumerate([r for r in vset if _local(r.tag) == "Representation"]):
+            if i != n:
+                vset.remove(other)
+        vname = posixpath.join(posixpath.dirname(name), f".reel-rep-{n}.mpd")
+        virtual[vname] = ET.tostring(doc, encoding="unicode", xml_declaration=True) + "\n"
+        cases.append(dict(kind="dash", label=label, src=f"/media/{urllib.parse.quote(vname)}",
+                          type="application/dash+xml",
+                          expect_size=f"{w}x{h}" if w and h else None,
+                          has_video=True, has_audio=has_audio))
+    return cases, virtual
 
 
 # ---------------------------------------------------------------------------
@@ -657,7 +709,7 @@ def judge(case, r, timed_out, verbose=False):
     reasons = []
     if not r.get("final"):
         reasons.append("did not finish before --timeout (last progress snapshot shown)")
-    if not reached:
+    if not reached and r.get("final"):
         reasons.append(f"playback stopped at t={t:.2f}" + (f" of {dur:.2f}" if dur else "")
                        + (f" ({r['reason']})" if r.get("reason") else ""))
     if errors:
@@ -692,11 +744,13 @@ def judge(case, r, timed_out, verbose=False):
         for e in errors:
             details.append(f"error: code={e.get('code')} message={e.get('message')!r}"
                            + (f" browser={e.get('detail')!r}" if e.get("detail") else ""))
-        details += [f"player log: {x}" for x in counted(r.get("log") or [])[-10:]]
+        # The player logs each error it raises too; those are shown above already.
+        logs = [x for x in r.get("log") or [] if not (errors and x.startswith("error: (CODE:"))]
+        details += [f"player log: {x}" for x in counted(logs)[-10:]]
         details += [f"http: {x}" for x in counted(r.get("httpErrors") or [])[-10:]]
         for tr in tracks:
             details.append(f"buffered {track_name(tr['type'])}: {fmt_ranges(tr['ranges'])}")
-        if r.get("playlist"):
+        if (r.get("playlist") or "").startswith("http"):  # VHS names DASH ones placeholder-uri-N
             details.append(f"last media playlist: {urllib.parse.urlsplit(r['playlist']).path}")
         reqs = counted([urllib.parse.urlsplit(u).path for u in r.get("requests") or []])
         if reqs:
@@ -746,11 +800,9 @@ def main():
         if not (folder / name).is_file():
             missing.append(f"{kind} {name}")
             continue
-        if kind == "hls":
-            c, virtual = make(folder, name)
-        else:
-            c = make(folder, name)
-        cases += c
+        new_cases, new_virtual = make(folder, name)
+        cases += new_cases
+        virtual.update(new_virtual)
     if not cases:
         log(f"{folder}: neither {args.hls} nor {args.dash} found")
         return 2

@@ -47,12 +47,11 @@ public enum AudioTranscoder {
         guard avcodec_open2(encoder, aac, nil) >= 0 else { throw MediaError(.unsupported, "cannot open the AAC encoder") }
         let frameSize = Int32(encoder.pointee.frame_size > 0 ? encoder.pointee.frame_size : 1024)
 
+        // Set up from the first decoded frame, not the decoder's context: some
+        // containers (PCM in Matroska) describe the layout differently from
+        // the frames, and libswresample refuses frames that differ from its setup.
         var resampler: OpaquePointer?
-        guard swr_alloc_set_opts2(&resampler, &encoder.pointee.ch_layout, AV_SAMPLE_FMT_FLTP, sampleRate,
-                                  &decoder.pointee.ch_layout, decoder.pointee.sample_fmt, decoder.pointee.sample_rate, 0, nil) >= 0,
-            let resampler, swr_init(resampler) >= 0
-        else { throw MediaError(.unsupported, "cannot resample this audio (\(decoder.pointee.sample_rate) Hz)") }
-        defer { var r: OpaquePointer? = resampler; swr_free(&r) }
+        defer { swr_free(&resampler) }
         guard let fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, channels, frameSize * 4) else { throw MediaError(.unsupported, "out of memory") }
         defer { av_audio_fifo_free(fifo) }
 
@@ -94,12 +93,21 @@ public enum AudioTranscoder {
         }
 
         func resample(_ input: UnsafeMutablePointer<AVFrame>?) throws(MediaError) {
+            if resampler == nil {
+                guard let input else { return }
+                guard swr_alloc_set_opts2(&resampler, &encoder.pointee.ch_layout, AV_SAMPLE_FMT_FLTP, sampleRate,
+                                          &input.pointee.ch_layout, AVSampleFormat(rawValue: input.pointee.format),
+                                          input.pointee.sample_rate, 0, nil) >= 0,
+                    swr_init(resampler) >= 0
+                else { throw MediaError(.unsupported, "cannot resample this audio (\(input.pointee.sample_rate) Hz)") }
+            }
             av_frame_unref(converted)
             converted.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
             converted.pointee.sample_rate = sampleRate
             av_channel_layout_copy(&converted.pointee.ch_layout, &encoder.pointee.ch_layout)
-            guard swr_convert_frame(resampler, converted, input) >= 0 else {
-                throw MediaError(.unreadable, "the audio could not be resampled")
+            let rc = swr_convert_frame(resampler, converted, input)
+            guard rc >= 0 else {
+                throw MediaError(.unreadable, "the audio could not be resampled (\(MediaError.text(rc)))")
             }
             if converted.pointee.nb_samples > 0 {
                 _ = converted.pointee.extended_data.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: Int(channels)) {
@@ -111,6 +119,13 @@ public enum AudioTranscoder {
 
         func receiveDecoded() throws(MediaError) {
             while avcodec_receive_frame(decoder, frame) >= 0 {
+                // "2 channels, order unknown" (PCM in Matroska): call it the usual
+                // layout, as libswresample does internally, or it sees a changed input.
+                if frame.pointee.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
+                    let count = frame.pointee.ch_layout.nb_channels
+                    av_channel_layout_uninit(&frame.pointee.ch_layout)
+                    av_channel_layout_default(&frame.pointee.ch_layout, count)
+                }
                 try resample(frame)
                 av_frame_unref(frame)
             }

@@ -24,15 +24,25 @@ How it works
                    master generated on the fly, served beside master.m3u8 so the
                    relative URIs and the audio group stay as they are)
       dash abr     the DASH manifest
+      dash <id>    the MPD with its video AdaptationSet reduced to that one
+                   Representation (single-Period manifests)
   and POSTs a JSON result per case back to the server (plus a progress
   snapshot every second, so a run cut short by --timeout still says how far
   each case got).  Chromium is killed by its process group (our child's PID)
   at the end, the server is shut down and the temp profile removed.
+  If chromium or the player is missing, scripts/install-player.sh is run
+  first (unless --no-install).
 
-A case passes when playback reached the end (`ended`, or currentTime >=
-duration - 0.25), no player/media error occurred, a video size was seen
-(matching the variant's RESOLUTION for a forced HLS rendition), and audio was
-decoded when the manifest declares audio.
+A case passes when
+  * playback reached the end (`ended`, or currentTime >= duration - 0.25);
+  * the player raised no error (MediaError code/message and Chromium's own
+    detail are printed when it did) and no HTTP request failed;
+  * a video size was seen, equal to RESOLUTION / width x height for a forced
+    rendition;
+  * audio was decoded when the manifest declares audio;
+  * every track's SourceBuffer held media over [0, duration] with no hole
+    larger than 0.1 s.  This matters: with a truncated segment Chromium raises
+    no error and still fires `ended`, playing on over a frozen frame.
 
 Output: one `PASS ...`/`FAIL ...` line per case (FAIL lines are followed by
 indented reasons and the player's exact error codes/messages), then
@@ -55,7 +65,6 @@ import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -109,8 +118,9 @@ def find_chromium():
 def find_player_dir():
     """Folder holding video(.min).js and video-js(.min).css, or None.
 
-    Order: $REEL_PLAYER_JS_DIR, the repo's .venv-player, this interpreter's
-    sys.path (js.videojs installed some other way)."""
+    Order: $REEL_PLAYER_JS_DIR, the venv of install-player.sh ($REEL_PLAYER_VENV,
+    default <repo>/.venv-player), this interpreter's sys.path (js.videojs
+    installed some other way)."""
     def usable(d):
         d = Path(d)
         return d.is_dir() and any((d / n).is_file() for n in ("video.min.js", "video.js"))
@@ -118,7 +128,8 @@ def find_player_dir():
     explicit = os.environ.get("REEL_PLAYER_JS_DIR")
     if explicit:
         return Path(explicit) if usable(explicit) else None
-    candidates = sorted(REPO.glob(".venv-player/lib/python3*/site-packages/js/videojs/resources"))
+    venv = Path(os.environ.get("REEL_PLAYER_VENV") or REPO / ".venv-player")
+    candidates = sorted(venv.glob("lib/python3*/site-packages/js/videojs/resources"))
     candidates += [Path(p) / "js" / "videojs" / "resources" for p in sys.path if p]
     for c in candidates:
         if usable(c):
@@ -199,7 +210,7 @@ def hls_cases(folder, name):
         cases.append(dict(kind="hls", label=label, src=f"/media/{urllib.parse.quote(vname)}",
                           type="application/x-mpegURL",
                           expect_size=f"{res.group(1)}x{res.group(2)}" if res else None,
-                          has_video=v_video or has_video, has_audio=has_audio))
+                          has_video=v_video, has_audio=has_audio))
     if not variants:
         # A media playlist given as "master": still worth playing as-is.
         cases[0]["label"] = "media"
@@ -750,7 +761,7 @@ def judge(case, r, timed_out, verbose=False):
         details += [f"http: {x}" for x in counted(r.get("httpErrors") or [])[-10:]]
         for tr in tracks:
             details.append(f"buffered {track_name(tr['type'])}: {fmt_ranges(tr['ranges'])}")
-        if (r.get("playlist") or "").startswith("http"):  # VHS names DASH ones placeholder-uri-N
+        if r.get("playlist") and "placeholder-uri" not in r["playlist"]:  # VHS's name for DASH ones
             details.append(f"last media playlist: {urllib.parse.urlsplit(r['playlist']).path}")
         reqs = counted([urllib.parse.urlsplit(u).path for u in r.get("requests") or []])
         if reqs:

@@ -8,6 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/services.sh
 
 reel_install_packages
+# Headless Chromium and Video.js for the browser playback test.
+bash scripts/install-player.sh
 dir=".reel-data/test-$$"
 cleanup() { reel_services_stop "$dir"; rm -rf "$dir"; }
 trap cleanup EXIT

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Install what scripts/play-check.py needs, only where it is missing:
+#   * Debian's `chromium` (headless browser with H.264/AAC MSE support);
+#   * Video.js 7 with VHS (HLS + DASH over MSE), from the PyPI package
+#     js.videojs, into the venv .venv-player/ at the repo root.
+#
+#   scripts/install-player.sh        # idempotent; silent when nothing is missing
+#
+# Tunables (environment):
+#   REEL_VIDEOJS_VERSION   js.videojs version (default 7.5.5: the only release on
+#                          PyPI whose video.js bundles VHS; 6.x/5.x/4.x do not)
+#   REEL_PLAYER_VENV       venv folder (default <repo>/.venv-player)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+version=${REEL_VIDEOJS_VERSION:-7.5.5}
+venv=${REEL_PLAYER_VENV:-$repo/.venv-player}
+
+log() { printf '[install-player] %s\n' "$*" >&2; }
+
+# --- Debian packages --------------------------------------------------------
+# reel_install_packages (scripts/lib/services.sh) apt-installs only what is
+# missing and is silent otherwise. python3-venv is needed only when this
+# python3 cannot make a venv by itself (Debian's python3 without it).
+# shellcheck disable=SC2034  # read by lib/services.sh
+REEL_DEBIAN_PACKAGES=(chromium)
+# shellcheck source-path=SCRIPTDIR source=lib/services.sh
+. "$here/lib/services.sh"
+extra=()
+python3 -c 'import ensurepip, venv' 2>/dev/null || extra+=(python3-venv)
+reel_install_packages "${extra[@]}"
+
+# --- Video.js from PyPI into the venv ----------------------------------------
+installed() {
+    compgen -G "$venv/lib/python3*/site-packages/js_videojs-$version.dist-info" >/dev/null &&
+        compgen -G "$venv/lib/python3*/site-packages/js/videojs/resources/video.min.js" >/dev/null
+}
+
+if ! installed; then
+    if [ ! -x "$venv/bin/python" ]; then
+        log "creating venv $venv"
+        python3 -m venv "$venv"
+    fi
+    log "installing js.videojs==$version into $venv"
+    out=$(mktemp "${TMPDIR:-/tmp}/reel-pip.XXXXXX")
+    # --no-deps: only the files are needed, not the fanstatic integration.
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+            "js.videojs==$version" >"$out" 2>&1; then
+        log "pip install failed; output follows:"
+        cat "$out" >&2
+        rm -f "$out"
+        exit 1
+    fi
+    rm -f "$out"
+    installed || { log "js.videojs installed but video.min.js not found under $venv"; exit 1; }
+fi

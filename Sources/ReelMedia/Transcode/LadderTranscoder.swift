@@ -24,7 +24,8 @@ public struct RungOutput: Sendable, Hashable, Codable {
 /// Every rung has a constant frame rate (the source's average), is turned
 /// upright by the display rotation, and has an IDR frame exactly every
 /// `segmentSeconds`, at the same timestamps in every rung, so players can
-/// switch rungs at any segment. The rungs advance together frame by frame, so
+/// switch rungs at any segment. Each rung scales, encodes and muxes on a
+/// thread of its own, fed the decoded frames, so the rungs advance together and
 /// the first segments of the lowest rung exist long before the ladder is done.
 /// Blocking: run it on a thread the transcode owns.
 public enum LadderTranscoder {
@@ -39,16 +40,27 @@ public enum LadderTranscoder {
         let decoder = try VideoDecoder(path: path, threads: threads)
         let rotation = info.video.geometry.rotation
         let quarter = rotation == 90 || rotation == 270
+        let reporter = Reporter()
         var lanes: [Lane] = []
         for rung in rungs {
-            let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: threads)
+            // The rungs already run side by side: share the threads among them
+            // rather than oversubscribe the cores.
+            let encoderThreads = max(1, threads / Int32(rungs.count))
+            let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: encoderThreads)
             guard let context = encoder.context else { throw MediaError(.unsupported, "the H.264 encoder is not open") }
-            let writer = try FragmentedWriter(folder: root.appendingPathComponent(rung.name), encoder: context) { onSegment(rung, $0) }
+            let writer = try FragmentedWriter(folder: root.appendingPathComponent(rung.name), encoder: context) { record in
+                // Lanes run on their own threads: report one segment at a time.
+                reporter.lock.withLock { onSegment(rung, record) }
+            }
             lanes.append(Lane(rung: rung, encoder: encoder, writer: writer,
                               coded: quarter ? (rung.height, rung.width) : (rung.width, rung.height)))
         }
+        // Each rung scales, encodes and muxes on a thread of its own, fed
+        // reference-counted copies of the decoded frames through a short queue.
+        let workers = lanes.map { LaneWorker(lane: $0, rotation: rotation) }
         var nextPTS: Int64 = 0
         var firstSeconds: Double?
+        defer { for worker in workers { _ = worker.finish() } }
         while let frame = try decoder.next() {
             // Constant frame rate: place each source frame on the output grid,
             // dropping frames that land on a slot already filled.
@@ -56,22 +68,107 @@ public enum LadderTranscoder {
             let start = firstSeconds ?? seconds
             firstSeconds = start
             if Int64(((seconds - start) * rate).rounded()) < nextPTS { continue }
-            for lane in lanes {
-                let picture = try lane.scale(frame, rotation: rotation)
-                picture.frame.pointee.pts = nextPTS
-                picture.frame.pointee.pict_type = nextPTS % Int64(segmentFrames) == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
-                try lane.encode(picture.frame)
+            for worker in workers {
+                guard let copy = av_frame_clone(frame) else { throw MediaError(.unsupported, "out of memory for a frame") }
+                worker.submit(copy, pts: nextPTS, keyframe: nextPTS % Int64(segmentFrames) == 0)
             }
             nextPTS += 1
         }
-        guard nextPTS > 0 else { throw MediaError(.unreadable, "no frame of the video could be decoded") }
-        for lane in lanes {
-            try lane.encode(nil)
-            try lane.writer.finish()
+        var failure: MediaError?
+        for worker in workers {
+            if let error = worker.finish(), failure == nil { failure = error }
         }
+        if let failure { throw failure }
+        guard nextPTS > 0 else { throw MediaError(.unreadable, "no frame of the video could be decoded") }
         return lanes.map { lane in
             RungOutput(rung: lane.rung, codecs: lane.encoder.codecString, frameRate: rate,
                        timescale: Int(lane.writer.timeBase.den / max(1, lane.writer.timeBase.num)), segments: lane.writer.segments)
+        }
+    }
+
+    /// Serialises segment reports from the lanes' threads.
+    final class Reporter: @unchecked Sendable {
+        let lock = NSLock()
+    }
+
+    /// Runs one lane on its own thread. Frames arrive through a bounded queue
+    /// (a few frames of memory per rung); the first error stops the lane's
+    /// work, and the rest of its frames are only freed.
+    final class LaneWorker: @unchecked Sendable {
+        // Unchecked: frames and the lane are handed from the decoding thread
+        // to this worker's thread through `items`, guarded by `lock`; only the
+        // worker's thread touches the lane after `init`.
+        private struct Item { let frame: UnsafeMutablePointer<AVFrame>?; let pts: Int64; let keyframe: Bool }
+        private let lane: Lane
+        private let rotation: Int
+        private let lock = NSLock()
+        private var items: [Item] = []
+        private let available = DispatchSemaphore(value: 0)
+        private let space = DispatchSemaphore(value: 8)
+        private let done = DispatchSemaphore(value: 0)
+        private var error: MediaError?
+        private var finished = false
+
+        init(lane: Lane, rotation: Int) {
+            self.lane = lane
+            self.rotation = rotation
+            let thread = Thread { [self] in self.run() }
+            thread.name = "reel-\(lane.rung.name)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+
+        func submit(_ frame: UnsafeMutablePointer<AVFrame>?, pts: Int64, keyframe: Bool) {
+            space.wait()
+            lock.withLock { items.append(Item(frame: frame, pts: pts, keyframe: keyframe)) }
+            available.signal()
+        }
+
+        /// Flushes the encoder, closes the last segment, and returns the lane's error, if any. Idempotent.
+        func finish() -> MediaError? {
+            let first = lock.withLock { () -> Bool in
+                defer { finished = true }
+                return !finished
+            }
+            if first {
+                submit(nil, pts: 0, keyframe: false)
+                done.wait()
+            }
+            return lock.withLock { error }
+        }
+
+        private func run() {
+            while true {
+                available.wait()
+                guard let item = lock.withLock({ items.isEmpty ? nil : items.removeFirst() }) else { continue }
+                space.signal()
+                var frame = item.frame
+                let failed = lock.withLock { error != nil }
+                do throws(MediaError) {
+                    if let source = frame {
+                        if !failed {
+                            let picture = try lane.scale(source, rotation: rotation)
+                            picture.frame.pointee.pts = item.pts
+                            picture.frame.pointee.pict_type = item.keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+                            try lane.encode(picture.frame)
+                        }
+                        av_frame_free(&frame)
+                        continue
+                    }
+                    if !failed {
+                        try lane.encode(nil)
+                        try lane.writer.finish()
+                    }
+                } catch {
+                    lock.withLock { if self.error == nil { self.error = error } }
+                    if frame != nil {
+                        av_frame_free(&frame)
+                        continue
+                    }
+                }
+                done.signal()
+                return
+            }
         }
     }
 

@@ -13,8 +13,12 @@ struct Transcode: AsyncParsableCommand {
     var outputDir: String
     @Option(help: "Segment length in seconds.")
     var segmentSeconds = 2.0
-    @Option(help: "libx264 threads per rung.")
+    @Option(help: "Threads for the decoder and for the largest rung's encoder (the other rungs get one each).")
     var threads: Int32 = 2
+    @Option(help: "Only these rungs, comma-separated (e.g. 720p,360p): for measuring one job per rung.")
+    var rungs: String?
+    @Flag(help: "Leave out the audio rendition.")
+    var noAudio = false
 
     struct Summary: Encodable {
         let seconds: Double
@@ -28,11 +32,17 @@ struct Transcode: AsyncParsableCommand {
         let start = ContinuousClock.now
         let info: MediaInfo
         do { info = try await MediaProbe.probe(path: file) } catch let error as MediaError { throw CLIError("\(file): \(error.message)") }
-        let rungs = try LadderPlanner.plan(info.video.geometry)
+        let planned = try LadderPlanner.plan(info.video.geometry)
+        let wanted = rungs.map { Set($0.split(separator: ",").map(String.init)) }
+        let rungs = planned.filter { wanted?.contains($0.name) ?? true }
+        guard !rungs.isEmpty else {
+            throw CLIError("--rungs \(self.rungs ?? ""): none of these is in the ladder (\(planned.map(\.name).joined(separator: ", ")))")
+        }
         let lowest = rungs.last?.name ?? ""
         let events = Mutex<[(String, Double)]>([])
         let packaged = try await MediaPackager.package(
-            path: file, info: info, rungs: rungs, to: URL(fileURLWithPath: outputDir), segmentSeconds: segmentSeconds, threads: threads
+            path: file, info: info, rungs: rungs, to: URL(fileURLWithPath: outputDir), segmentSeconds: segmentSeconds, threads: threads,
+            audio: !noAudio
         ) { name, record in
             let at = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
             events.withLock { $0.append(("\(name)/\(record.number)", at)) }

@@ -3,8 +3,9 @@ import Testing
 import ReelMedia
 import ReelTesting
 
-/// Unusual but valid inputs each become a playable ladder (the failing ones
-/// are in MediaProbeTests).
+/// Unusual but valid inputs each become a ladder that libavformat reads
+/// without an error and that plays to the end in headless Chromium (the
+/// failing inputs are in MediaProbeTests).
 @Suite struct HostileInputTests {
     @Test(arguments: [
         ("one-frame.mp4", "720x1280"), ("vfr.mp4", "360x640"), ("long-gop.mp4", "360x640"), ("hevc10.mp4", "360x640"),
@@ -21,6 +22,8 @@ import ReelTesting
         #expect(packaged.video.first?.segments.isEmpty == false, "\(file)")
         let log = try tool("ffmpeg", ["-v", "error", "-i", root.appendingPathComponent("master.m3u8").path, "-map", "0", "-f", "null", "-"])
         #expect(log.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(file): \(log)")
+        let played = try ChromiumPlayer.play(root, timeout: 120)
+        #expect(played.allPassed, "\(file): \(played.output)")
         try? FileManager.default.removeItem(at: root)
     }
 }

@@ -66,5 +66,12 @@ import ReelTesting
         let folder = root.appendingPathComponent(rung.name)
         #expect(output.rung.width == 360 && output.rung.height == 640)
         #expect(try frames(folder, segments: output.segments.count).count == 30)
+        // Turned the right way: the first frame matches ffmpeg's own autorotated one.
+        let first = try write(try Data(contentsOf: folder.appendingPathComponent("init.mp4"))
+                              + Data(contentsOf: folder.appendingPathComponent("0.m4s")), "rotated-first.mp4")
+        let psnr = try tool("ffmpeg", ["-v", "info", "-i", first, "-i", path, "-lavfi",
+                                       "[1:v]scale=360:640[b];[0:v][b]psnr", "-frames:v", "1", "-f", "null", "-"])
+        let average = psnr.components(separatedBy: "average:").last.flatMap { Double($0.split(separator: " ").first ?? "") } ?? 0
+        #expect(average > 20, "PSNR of the upright rung against ffmpeg's autorotated frame: \(average) dB")
     }
 }

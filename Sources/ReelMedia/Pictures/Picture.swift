@@ -51,28 +51,6 @@ final class Picture {
         return rotation == 0 ? scaled : try scaled.rotated(clockwise: rotation)
     }
 
-    func rotated(clockwise degrees: Int) throws(MediaError) -> Picture {
-        let quarter = degrees == 90 || degrees == 270
-        let out = try Picture(width: quarter ? height : width, height: quarter ? width : height,
-                              format: AVPixelFormat(rawValue: frame.pointee.format), blank: false)
-        for plane in 0..<3 {
-            let (w, h) = plane == 0 ? (width, height) : ((width + 1) / 2, (height + 1) / 2)
-            guard let src = cff_frame_data(frame, Int32(plane)), let dst = cff_frame_data(out.frame, Int32(plane)) else { continue }
-            let srcStride = Int(cff_frame_linesize(frame, Int32(plane))), dstStride = Int(cff_frame_linesize(out.frame, Int32(plane)))
-            for y in 0..<h {
-                for x in 0..<w {
-                    let (dx, dy): (Int, Int) = switch degrees {
-                    case 90: (h - 1 - y, x)
-                    case 270: (y, w - 1 - x)
-                    default: (w - 1 - x, h - 1 - y)
-                    }
-                    dst[dy * dstStride + dx] = src[y * srcStride + x]
-                }
-            }
-        }
-        return out
-    }
-
     /// Copies `tile` into this picture with its top-left corner at (x, y) (even).
     func paste(_ tile: Picture, x: Int, y: Int) {
         for plane in 0..<3 {

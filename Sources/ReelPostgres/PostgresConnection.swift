@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import ReelThreads
 import Synchronization
 
 /// One libpq connection, with a thread of its own.

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import ReelThreads
 import Synchronization
 
 /// A notification delivered by `NOTIFY channel, 'payload'`.

@@ -37,7 +37,7 @@ public final class ThreadExecutor: SerialExecutor, TaskExecutor, Sendable {
 
     /// Names the OS thread (what `top -H` and /proc show). Linux keeps 15
     /// bytes; Foundation's `Thread.name` does not reach the kernel here.
-    static func nameCurrentThread(_ name: String) {
+    public static func nameCurrentThread(_ name: String) {
         let short = String(decoding: Array(name.utf8.prefix(15)), as: UTF8.self)
         try? short.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
     }

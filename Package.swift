@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "reel", targets: ["reel"]),
         .library(name: "ReelPostgres", targets: ["ReelPostgres"]),
         .library(name: "ReelQueue", targets: ["ReelQueue"]),
+        .library(name: "ReelRedis", targets: ["ReelRedis"]),
         .library(name: "ReelStore", targets: ["ReelStore"]),
     ],
     dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // MARK: C libraries (module map + shim.h with macro wrappers)
@@ -46,6 +48,7 @@ let package = Package(
             dependencies: ["CLibPQ", "ReelThreads", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .target(name: "ReelRedis", dependencies: ["CHiredis", "ReelThreads"], swiftSettings: strict),
         .target(
             name: "ReelQueue",
             dependencies: [
@@ -67,10 +70,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore"], swiftSettings: strict),
         .target(
             name: "ReelWorkers",
-            dependencies: ["ReelQueue", "ReelMedia", "ReelPostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ReelQueue", "ReelMedia", "ReelPostgres", "ReelStore", "ReelCatalog", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "workers",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ReelAPI",
+            dependencies: [
+                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelWorkers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -86,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia",
+                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelStore", "ReelCatalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,17 +114,20 @@ let package = Package(
         .target(
             name: "ReelTesting",
             dependencies: [
-                "ReelPostgres", "ReelQueue", "ReelScheduler",
+                "ReelPostgres", "ReelQueue", "ReelScheduler", "ReelStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "ReelPostgresTests", dependencies: ["ReelPostgres", "ReelTesting"], swiftSettings: strict),
+        .testTarget(name: "ReelRedisTests", dependencies: ["ReelRedis", "ReelTesting"], swiftSettings: strict),
         .testTarget(name: "ReelQueueTests", dependencies: ["ReelQueue", "ReelScheduler"], swiftSettings: strict),
         .testTarget(
             name: "ReelQueueIntegrationTests",
-            dependencies: ["ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia"],
+            dependencies: [
+                "ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia", "ReelStore", "ReelCatalog",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

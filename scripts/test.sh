@@ -23,6 +23,7 @@ reel_seaweedfs_start "$dir"
 swift build --build-tests
 swift build
 export REEL_TEST_DATABASE_URL="$REEL_DATABASE_URL"
+export REEL_TEST_REDIS_URL="$REEL_REDIS_URL"
 for v in ENDPOINT BUCKET REGION ACCESS_KEY SECRET_KEY; do
     eval "export REEL_TEST_S3_$v=\"\$REEL_S3_$v\""
 done

@@ -1,12 +1,23 @@
+public import Foundation
+public import ReelCatalog
 public import ReelQueue
+public import ReelStore
 
 /// Every handler Reel ships, by kind: what `reel worker` runs and what
 /// `reel submit` accepts.
 public enum ReelHandlers {
-    public static var all: JobHandlers {
+    public static var all: JobHandlers { all() }
+
+    /// Every handler; with the catalog and regions also those that publish
+    /// uploads (`video.*`) and replicate them (`replicate`).
+    public static func all(catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil) -> JobHandlers {
         var handlers = JobHandlers()
         DemoHandlers.register(into: &handlers)
         MediaHandlers.register(into: &handlers)
+        if let catalog, let regions, let scratch {
+            PublishingHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
+            ReplicationHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
+        }
         return handlers
     }
 }

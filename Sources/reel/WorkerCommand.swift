@@ -3,6 +3,7 @@ import ReelScheduler
 import Logging
 import ReelPostgres
 import ReelQueue
+import ReelCatalog
 import ReelWorkers
 import ServiceLifecycle
 import UnixSignals
@@ -13,6 +14,7 @@ struct Worker: AsyncParsableCommand {
         abstract: "Run job handlers for the given queues until SIGTERM or SIGINT (then shut down gracefully).")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var storage: RegionOptions
     @Option(help: "Queues and per-process concurrency, e.g. transcode=2,package=4.")
     var queues: String = "default=4"
     @Option(help: "Most jobs claimed by one fetch.")
@@ -43,7 +45,8 @@ struct Worker: AsyncParsableCommand {
         config.retry = RetryPolicy(base: retryBase, maximum: max(retryBase, retryMax))
         config.synchronousCommit = synchronousCommit
         let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
-        let worker = ReelQueue.Worker(pool: pool, handlers: ReelHandlers.all, configuration: config, logger: logger)
+        let handlers = ReelHandlers.all(catalog: Catalog(pool: pool), regions: try storage.load(), scratch: storage.scratch)
+        let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -1,3 +1,4 @@
+public import Foundation
 /// One written CMAF media segment of a track.
 public struct SegmentRecord: Sendable, Hashable, Codable {
     /// 0-based, as in the segment's URL (`{n}.m4s`).
@@ -70,6 +71,23 @@ public struct MediaTrack: Sendable, Hashable, Codable {
 public enum CodecStrings {
     /// AAC-LC.
     public static let aacLC = "mp4a.40.2"
+
+    /// The codec string of a CMAF init segment's track, read from its sample
+    /// entry: `avc1.PPCCLL` from the `avcC` box (profile, constraint flags,
+    /// level), or AAC-LC for an `mp4a` entry; nil for anything else. Lets a
+    /// publisher describe a rendition from its stored bytes alone.
+    public static func fromInitSegment(_ data: Data) -> String? {
+        let bytes = [UInt8](data)
+        func find(_ tag: String) -> Int? {
+            let pattern = Array(tag.utf8)
+            guard bytes.count >= pattern.count else { return nil }
+            return (0...(bytes.count - pattern.count)).first { bytes[$0..<$0 + pattern.count].elementsEqual(pattern) }
+        }
+        if let at = find("avcC"), at + 7 < bytes.count {
+            return avc1(profileIDC: Int(bytes[at + 5]), constraintFlags: Int(bytes[at + 6]), levelIDC: Int(bytes[at + 7]))
+        }
+        return find("mp4a") == nil ? nil : aacLC
+    }
 
     /// `avc1.PPCCLL` from the SPS: profile_idc, constraint flags byte, level_idc
     /// (High 3.1 → "avc1.64001f").

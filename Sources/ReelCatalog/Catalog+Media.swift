@@ -1,0 +1,109 @@
+public import Foundation
+public import ReelPostgres
+public import ReelStore
+
+/// What the media jobs write as a video is published: its plan, its
+/// renditions and segments as they are stored, and its status.
+extension Catalog {
+    /// Ingest's findings; the video is now `processing`.
+    public func planned(_ id: String, durationSeconds: Double, width: Int, height: Int, probe: Data, ladder: Data) async throws {
+        try await pool.query(
+            """
+            UPDATE videos SET status = CASE WHEN status = 'uploaded' THEN 'processing'::video_status ELSE status END,
+                duration_s = $2, width = $3, height = $4, probe = $5::jsonb, ladder = $6::jsonb, updated_at = now()
+            WHERE id = $1
+            """,
+            [id, durationSeconds, width, height, String(decoding: probe, as: UTF8.self), String(decoding: ladder, as: UTF8.self)])
+    }
+
+    /// The probe and ladder JSON ingest stored, for the jobs after it (which may run on other machines).
+    public func plan(_ id: String) async throws -> (probe: Data, ladder: Data)? {
+        guard let row = try await pool.query("SELECT probe::text, ladder::text FROM videos WHERE id = $1", [id]).first,
+            let probe = row.string(0), let ladder = row.string(1)
+        else { return nil }
+        return (Data(probe.utf8), Data(ladder.utf8))
+    }
+
+    /// A rendition whose init segment is stored (its segments follow).
+    public func rendition(
+        _ id: String, name: String, kind: String, codecs: String, width: Int?, height: Int?, frameRate: Double?, timescale: Int,
+        initDigest: ObjectDigest, region: String, initBytes: Int64
+    ) async throws {
+        try await pool.withTransaction { conn in
+            try conn.query(
+                """
+                INSERT INTO renditions (video_id, name, kind, codecs, width, height, frame_rate, timescale, init_digest)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT (video_id, name) DO UPDATE SET codecs = $4, width = $5, height = $6, frame_rate = $7,
+                    timescale = $8, init_digest = $9, complete = false
+                """,
+                [id, name, kind, codecs, width, height, frameRate, timescale, initDigest.hex])
+            try Catalog.recordCopy(initDigest, in: region, bytes: initBytes, on: conn)
+        }
+    }
+
+    /// A stored media segment. Returns true when this segment made the video
+    /// playable: the lowest rung and the audio (if any) each have one.
+    @discardableResult
+    public func segment(
+        _ id: String, rendition: String, number: Int, startTime: Int64, duration: Int64, digest: ObjectDigest, bytes: Int64,
+        region: String, lowestRung: String, hasAudio: Bool
+    ) async throws -> Bool {
+        try await pool.withTransaction { conn in
+            try conn.query(
+                """
+                INSERT INTO segments (video_id, rendition, number, start_time, duration, bytes, digest) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (video_id, rendition, number) DO UPDATE SET start_time = $4, duration = $5, bytes = $6, digest = $7
+                """,
+                [id, rendition, number, startTime, duration, bytes, digest.hex])
+            try Catalog.recordCopy(digest, in: region, bytes: bytes, on: conn)
+            return try conn.query(
+                """
+                UPDATE videos SET status = 'playable', playable_at = now(), updated_at = now()
+                WHERE id = $1 AND status IN ('uploaded', 'processing')
+                  AND EXISTS (SELECT 1 FROM segments WHERE video_id = $1 AND rendition = $2)
+                  AND (NOT $3 OR EXISTS (SELECT 1 FROM segments WHERE video_id = $1 AND rendition = 'audio'))
+                """,
+                [id, lowestRung, hasAudio]
+            ).affectedRows == 1
+        }
+    }
+
+    /// Every rendition has all its segments.
+    public func renditionsComplete(_ id: String) async throws {
+        try await pool.query("UPDATE renditions SET complete = true WHERE video_id = $1", [id])
+    }
+
+    /// Poster and sprite are stored; the video is `ready`. Runs in the
+    /// caller's transaction, with the replication jobs it enqueues.
+    public static func ready(
+        _ id: String, poster: ObjectInfo, sprite: ObjectInfo, sheet: Data, region: String, on conn: isolated PostgresConnection
+    ) throws {
+        try conn.query(
+            """
+            UPDATE videos SET poster_digest = $2, sprite_digest = $3, sprite = $4::jsonb, status = 'ready',
+                playable_at = coalesce(playable_at, now()), ready_at = now(), updated_at = now()
+            WHERE id = $1 AND status <> 'deleted'
+            """,
+            [id, poster.digest.hex, sprite.digest.hex, String(decoding: sheet, as: UTF8.self)])
+        try recordCopy(poster.digest, in: region, bytes: poster.size, on: conn)
+        try recordCopy(sprite.digest, in: region, bytes: sprite.size, on: conn)
+    }
+
+    /// The video cannot be published: `message` says why, for the uploader.
+    public func failed(_ id: String, message: String) async throws {
+        try await pool.query(
+            "UPDATE videos SET status = 'failed', error = $2, failed_at = now(), updated_at = now() WHERE id = $1 AND status <> 'deleted'",
+            [id, message])
+    }
+
+    /// A copy just written (and hashed on the way) in `region`.
+    static func recordCopy(_ digest: ObjectDigest, in region: String, bytes: Int64, on conn: isolated PostgresConnection) throws {
+        try conn.query(
+            """
+            INSERT INTO object_replicas (digest, region, state, bytes, attempts, verified_at) VALUES ($1, $2, 'verified', $3, 1, now())
+            ON CONFLICT (digest, region) DO UPDATE SET state = 'verified', bytes = $3, error = NULL, verified_at = now()
+            """,
+            [digest.hex, region, bytes])
+    }
+}

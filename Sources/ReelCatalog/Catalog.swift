@@ -1,0 +1,50 @@
+public import Foundation
+public import ReelPostgres
+public import ReelStore
+
+/// Videos, renditions, segments and replicas in Postgres: the single source
+/// of truth for what exists and where its bytes are.
+public struct Catalog: Sendable {
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Creates a video's row inside the caller's transaction (the upload's,
+    /// with its ingest job), and records the source's copy in the home region.
+    @discardableResult
+    public static func insert(_ new: NewVideo, on conn: isolated PostgresConnection) throws -> Video {
+        let result = try conn.query(
+            """
+            INSERT INTO videos (id, owner, title, home_region, source_digest, source_size, content_type)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING \(Video.columns)
+            """,
+            [new.id, new.owner, new.title, new.homeRegion, new.sourceDigest, new.sourceSize, new.contentType])
+        if let digest = ObjectDigest(hex: new.sourceDigest) {
+            try recordCopy(digest, in: new.homeRegion, bytes: new.sourceSize, on: conn)
+        }
+        guard let row = result.first else { throw CatalogError("the videos row for \(new.id) was not returned") }
+        return try Video(row: row)
+    }
+
+    public func video(_ id: String) async throws -> Video? {
+        guard VideoID.isValid(id) else { return nil }
+        return try await pool.query("SELECT \(Video.columns) FROM videos WHERE id = $1", [id]).first.map(Video.init(row:))
+    }
+
+    /// The newest videos, optionally of one status.
+    public func videos(status: VideoStatus? = nil, limit: Int = 50) async throws -> [Video] {
+        try await pool.query(
+            "SELECT \(Video.columns) FROM videos WHERE ($1::video_status IS NULL OR status = $1::video_status) ORDER BY created_at DESC, id LIMIT $2",
+            [status?.rawValue, limit]
+        ).map(Video.init(row:))
+    }
+
+    /// Every object the video references (source, poster, sprite, init and
+    /// media segments), once each.
+    public func objects(ofVideo id: String) async throws -> [ObjectDigest] {
+        try await pool.query("SELECT DISTINCT digest FROM video_objects WHERE video_id = $1 ORDER BY digest", [id])
+            .compactMap { $0.string(0).flatMap(ObjectDigest.init(hex:)) }
+    }
+}

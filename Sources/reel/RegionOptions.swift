@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import ReelStore
+
+/// Where objects are stored; every command that reads or writes them takes these.
+struct RegionOptions: ParsableArguments {
+    @Option(help: "Regions, comma-separated NAME=file:PATH or NAME=s3:ENV_PREFIX (default: $REEL_REGIONS, else two file stores under the data folder).")
+    var regions: String?
+    @Option(help: "The home region, where uploads land (default: $REEL_HOME_REGION, else the first region).")
+    var homeRegion: String?
+    @Option(help: "Folder for the embedded stores and scratch files (default: $REEL_DATA_DIR, else .reel-data).")
+    var dataDir: String?
+
+    var dataFolder: URL {
+        let path = dataDir ?? ProcessInfo.processInfo.environment["REEL_DATA_DIR"] ?? ".reel-data"
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+    }
+
+    /// Where large objects pass through on their way between stores.
+    var scratch: URL { dataFolder.appendingPathComponent("scratch") }
+
+    func load() throws -> Regions {
+        let environment = ProcessInfo.processInfo.environment
+        let text = regions ?? environment["REEL_REGIONS"] ?? Regions.defaultConfiguration
+        do {
+            return try Regions.parse(text, home: homeRegion ?? environment["REEL_HOME_REGION"], base: dataFolder)
+        } catch {
+            throw CLIError(error.message)
+        }
+    }
+}

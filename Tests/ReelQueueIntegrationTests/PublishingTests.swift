@@ -1,0 +1,82 @@
+import Foundation
+import ReelCatalog
+import ReelPostgres
+import ReelQueue
+import ReelStore
+import ReelTesting
+import ReelWorkers
+import Testing
+
+/// An upload's source in the home store becomes renditions and segments in
+/// the store and the catalog, progressively, then replicas in every region.
+@Suite struct PublishingTests {
+    func upload(_ db: TestDatabase, _ regions: Regions, clip: String) async throws -> (String, [Int64]) {
+        let stored = try await regions.home.store.put(contentsOf: URL(fileURLWithPath: try TestClips.path(clip)))
+        let home = regions.home.name
+        return try await db.pool.withTransaction { conn in
+            let video = try Catalog.insert(
+                NewVideo(homeRegion: home, sourceDigest: stored.digest.hex, sourceSize: stored.size, contentType: "video/mp4"), on: conn)
+            return (video.id, try PublishingHandlers.enqueue(video: video.id, segmentSeconds: 1, on: conn))
+        }
+    }
+
+    func start(_ db: TestDatabase, _ regions: Regions) -> ServiceHarness {
+        let handlers = ReelHandlers.all(catalog: Catalog(pool: db.pool), regions: regions, scratch: TestObjectStores.freshFolder("scratch"))
+        return startWorker(db, queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2], handlers: handlers).0
+    }
+
+    @Test func anUploadIsPublishedProgressivelyAndReplicated() async throws {
+        try await TestDatabase.withFresh { db in
+            let regions = try Regions([
+                Region(name: "home", store: try TestObjectStores.fileStore("home")),
+                Region(name: "away", store: try TestObjectStores.fileStore("away")),
+            ])
+            let (id, jobs) = try await upload(db, regions, clip: "vertical.mp4")
+            let worker = start(db, regions)
+            try await db.waitForState(jobs[2], .completed, timeout: 180)
+            try await eventually(timeout: 60, "replication") {
+                try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE kind = 'replicate' AND state = 'completed'") == 1
+            }
+            try await worker.stop()
+            let catalog = Catalog(pool: db.pool)
+            let video = try #require(try await catalog.video(id))
+            #expect(video.status == .ready && video.width == 1080 && video.height == 1920)
+            #expect((video.durationSeconds ?? 0) > 1.9)
+            let playable = try #require(video.playableAt), ready = try #require(video.readyAt)
+            #expect(playable < ready)
+            // Playable came with the lowest rung's first segment, before the last segment of the top rung was stored.
+            let lastTop = try #require(try await db.scalar(
+                Date.self, "SELECT max(created_at) FROM segments WHERE video_id = $1 AND rendition = '1080p'", [id]))
+            #expect(playable <= lastTop)
+            let renditions = try await db.pool.query(
+                "SELECT name, kind, codecs, complete FROM renditions WHERE video_id = $1 ORDER BY name", [id])
+            #expect(renditions.map { $0.string(0) ?? "" } == ["1080p", "360p", "480p", "720p", "audio"])
+            #expect(renditions.allSatisfy { $0.bool(3) == true })
+            #expect(renditions.first { $0.string(0) == "audio" }?.string(2) == "mp4a.40.2")
+            #expect(renditions.first { $0.string(0) == "360p" }?.string(2)?.hasPrefix("avc1.64") == true)
+            #expect(try await db.scalar(Int.self, "SELECT count(*)::int FROM segments WHERE video_id = $1 AND rendition = '360p'", [id]) == 2)
+            // Every object is in both regions, verified.
+            let objects = try await catalog.objects(ofVideo: id)
+            #expect(objects.count >= 1 + 2 + 5 + 10)
+            for digest in objects {
+                for region in regions.all { #expect(try await region.store.verify(digest) == true, "\(digest) in \(region.name)") }
+            }
+            let replication = try await catalog.replication(ofVideo: id)
+            #expect(replication.allSatisfy { $0.objects == objects.count && $0.verified == objects.count }, "\(replication)")
+        }
+    }
+
+    @Test func aCorruptUploadFailsTheVideoWithAReadableMessage() async throws {
+        try await TestDatabase.withFresh { db in
+            let regions = try Regions([Region(name: "home", store: try TestObjectStores.fileStore("home"))])
+            let (id, jobs) = try await upload(db, regions, clip: "not-a-video.mp4")
+            let worker = start(db, regions)
+            try await db.waitForState(jobs[2], .cancelled)
+            try await worker.stop()
+            let video = try #require(try await Catalog(pool: db.pool).video(id))
+            #expect(video.status == .failed)
+            #expect(video.error?.contains("not a readable media file") == true, "\(video.error ?? "")")
+            #expect(try await db.queue.job(jobs[0])?.attempt == 1)
+        }
+    }
+}

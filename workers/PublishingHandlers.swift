@@ -1,0 +1,192 @@
+public import Foundation
+import Logging
+public import ReelCatalog
+import ReelMedia
+public import ReelPostgres
+public import ReelQueue
+public import ReelStore
+
+/// The media pipeline for uploaded videos, from the object store to the
+/// object store: `video.ingest` (fetch the source, probe, plan) →
+/// `video.transcode` (every rung and the audio; each segment is stored and
+/// cataloged the moment it is written, so the video turns `playable` as soon
+/// as the lowest rung's first segment and the audio's are in) →
+/// `video.package` (poster and sprite; `ready`; replication to every other
+/// region). Manifests are not stored: the API writes them from the catalog,
+/// so they grow as segments arrive. Each job may run on another machine: the
+/// plan lives in the catalog, and a job fetches the source itself when its
+/// scratch folder does not have it.
+public struct PublishingHandlers: Sendable {
+    public struct Args: Codable, Sendable {
+        public var video: String
+        public var segmentSeconds: Double?
+
+        public init(video: String, segmentSeconds: Double? = nil) {
+            self.video = video
+            self.segmentSeconds = segmentSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case video
+            case segmentSeconds = "segment_seconds"
+        }
+    }
+
+    public let catalog: Catalog
+    public let regions: Regions
+    public let scratch: URL
+
+    public init(catalog: Catalog, regions: Regions, scratch: URL) {
+        self.catalog = catalog
+        self.regions = regions
+        self.scratch = scratch
+    }
+
+    public static let queue = "media"
+    static let kinds = ["video.ingest", "video.transcode", "video.package"]
+
+    /// The three jobs for one upload, chained, inside the caller's
+    /// transaction (the upload's, with the videos row); returns their ids.
+    @discardableResult
+    public static func enqueue(
+        video: String, segmentSeconds: Double? = nil, tenant: String = "", on conn: isolated PostgresConnection
+    ) throws -> [Int64] {
+        let args = String(decoding: try JSONEncoder().encode(Args(video: video, segmentSeconds: segmentSeconds)), as: UTF8.self)
+        var ids: [Int64] = []
+        for kind in kinds {
+            var request = JobRequest(kind: kind, args: args, queue: queue, tenant: tenant, maxAttempts: 5, uniqueKey: "\(kind):\(video)")
+            request.parents = ids.suffix(1)
+            ids.append(try JobQueue.enqueue(request, on: conn).id)
+        }
+        return ids
+    }
+
+    public func register(into handlers: inout JobHandlers) {
+        let publishing = self
+        handlers.register("video.ingest") { context in
+            try await publishing.ingest(try context.args(), logger: context.logger)
+            return .completed
+        }
+        handlers.register("video.transcode") { context in
+            try await publishing.transcode(try context.args(), logger: context.logger)
+            return .completed
+        }
+        handlers.register("video.package") { context in
+            try await publishing.package(try context.args(), logger: context.logger)
+            return .completed
+        }
+    }
+
+    func ingest(_ args: Args, logger: Logger) async throws {
+        let video = try await existing(args.video)
+        let source = try await localSource(video)
+        let (info, rungs) = try await failing(video) {
+            let info = try await MediaProbe.probe(path: source.path)
+            return (info, try LadderPlanner.plan(info.video.geometry))
+        }
+        let encoder = JSONEncoder()
+        try await catalog.planned(
+            video.id, durationSeconds: info.duration, width: info.video.geometry.width, height: info.video.geometry.height,
+            probe: try encoder.encode(info), ladder: try encoder.encode(rungs))
+        logger.info("planned", metadata: ["video": "\(video.id)", "rungs": "\(rungs.map(\.name))"])
+    }
+
+    func transcode(_ args: Args, logger: Logger) async throws {
+        let video = try await existing(args.video)
+        let (info, rungs) = try await plan(video)
+        let source = try await localSource(video)
+        let output = folder(video.id).appendingPathComponent("renditions")
+        try? FileManager.default.removeItem(at: output)
+        let publisher = SegmentPublisher(
+            catalog: catalog, store: home(of: video), video: video, rungs: rungs, frameRate: info.video.frameRate,
+            hasAudio: info.audio != nil, folder: output, logger: logger)
+        let (segments, written) = AsyncStream<(String, SegmentRecord)>.makeStream()
+        let publishing = Task { try await publisher.publish(segments) }
+        let transcoded: Result<PackagedVideo, any Error>
+        do {
+            transcoded = .success(try await MediaPackager.renditions(
+                path: source.path, info: info, rungs: rungs, to: output, segmentSeconds: args.segmentSeconds ?? 2
+            ) { name, record in written.yield((name, record)) })
+        } catch {
+            transcoded = .failure(error)
+        }
+        written.finish()
+        try await publishing.value
+        _ = try await failing(video) { try transcoded.get() }
+        try await catalog.renditionsComplete(video.id)
+    }
+
+    func package(_ args: Args, logger: Logger) async throws {
+        let video = try await existing(args.video)
+        let (info, _) = try await plan(video)
+        let source = try await localSource(video)
+        let pictures = try await failing(video) { try await PictureWriter.make(path: source.path, info: info) }
+        let store = home(of: video)
+        let poster = try await store.put(pictures.poster)
+        let sprite = try await store.put(pictures.sprite)
+        let sheet = try JSONEncoder().encode(pictures.sheet)
+        let regions = self.regions
+        let region = video.homeRegion
+        try await catalog.pool.withTransaction { conn in
+            try Catalog.ready(video.id, poster: ObjectInfo(digest: poster.digest, size: poster.size),
+                              sprite: ObjectInfo(digest: sprite.digest, size: sprite.size), sheet: sheet, region: region, on: conn)
+            try ReplicationHandlers.enqueue(video: video.id, regions: regions, on: conn)
+        }
+        try? FileManager.default.removeItem(at: folder(video.id))
+        logger.info("ready", metadata: ["video": "\(video.id)"])
+    }
+
+    // MARK: Helpers
+
+    func folder(_ id: String) -> URL { scratch.appendingPathComponent("videos").appendingPathComponent(id) }
+
+    func home(of video: Video) -> any ObjectStore { (regions[video.homeRegion] ?? regions.home).store }
+
+    /// The video's row; a video deleted meanwhile stops the chain for good.
+    func existing(_ id: String) async throws -> Video {
+        guard let video = try await catalog.video(id), video.status != .deleted else {
+            throw JobFailure.permanent("video \(id) is not in the catalog (deleted?): nothing to publish")
+        }
+        return video
+    }
+
+    func plan(_ video: Video) async throws -> (MediaInfo, [Rung]) {
+        guard let plan = try await catalog.plan(video.id) else {
+            throw JobFailure.permanent("video \(video.id) has no plan: its ingest job did not finish")
+        }
+        let decoder = JSONDecoder()
+        return (try decoder.decode(MediaInfo.self, from: plan.probe), try decoder.decode([Rung].self, from: plan.ladder))
+    }
+
+    /// The source in this machine's scratch folder, fetched (and checked
+    /// against its digest) from the nearest region that has it.
+    func localSource(_ video: Video) async throws -> URL {
+        let file = folder(video.id).appendingPathComponent("source")
+        if FileManager.default.fileExists(atPath: file.path) { return file }
+        try FileManager.default.createDirectory(at: folder(video.id), withIntermediateDirectories: true)
+        guard let digest = ObjectDigest(hex: video.sourceDigest) else {
+            throw JobFailure.permanent("video \(video.id) names no valid source digest")
+        }
+        var last: StoreError?
+        for region in regions.readOrder(nearest: video.homeRegion) {
+            do throws(StoreError) {
+                try await region.store.download(digest, to: file)
+                return file
+            } catch {
+                last = error
+            }
+        }
+        throw last ?? StoreError(.notFound, "no region has the source of video \(video.id)")
+    }
+
+    /// Runs media work; a media error marks the video failed with its
+    /// message and fails the job for good (a bad upload is not retried).
+    func failing<T>(_ video: Video, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as MediaError {
+            try await catalog.failed(video.id, message: error.message)
+            throw JobFailure.permanent(error.message)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import ReelCatalog
+import ReelMedia
+import ReelStore
+
+/// Stores each segment the transcode writes, in the order written, and
+/// catalogs it: a rendition's init segment with its first media segment,
+/// then every media segment. The catalog turns the video `playable` when
+/// the lowest rung and the audio each have a segment.
+struct SegmentPublisher: Sendable {
+    let catalog: Catalog
+    let store: any ObjectStore
+    let video: Video
+    let rungs: [Rung]
+    let frameRate: Double
+    let hasAudio: Bool
+    let folder: URL
+    let logger: Logger
+
+    func publish(_ segments: AsyncStream<(String, SegmentRecord)>) async throws {
+        var described = Set<String>()
+        let lowest = rungs.last?.name ?? ""
+        for await (name, record) in segments {
+            let renditionFolder = folder.appendingPathComponent(name)
+            if !described.contains(name) {
+                try await describe(name, folder: renditionFolder, timescale: record.timescale)
+                described.insert(name)
+            }
+            let stored = try await store.put(contentsOf: renditionFolder.appendingPathComponent("\(record.number).m4s"))
+            let playable = try await catalog.segment(
+                video.id, rendition: name, number: record.number, startTime: record.startTime, duration: record.duration,
+                digest: stored.digest, bytes: stored.size, region: video.homeRegion, lowestRung: lowest, hasAudio: hasAudio)
+            if playable { logger.info("playable", metadata: ["video": "\(video.id)", "segment": "\(name)/\(record.number)"]) }
+        }
+    }
+
+    /// Stores the rendition's init segment and records the rendition.
+    private func describe(_ name: String, folder: URL, timescale: Int) async throws {
+        let initFile = folder.appendingPathComponent("init.mp4")
+        let bytes = try Data(contentsOf: initFile)
+        guard let codecs = CodecStrings.fromInitSegment(bytes) else {
+            throw CatalogError("the init segment of \(name) names no codec Reel knows")
+        }
+        let stored = try await store.put(bytes)
+        let rung = rungs.first { $0.name == name }
+        try await catalog.rendition(
+            video.id, name: name, kind: rung == nil ? "audio" : "video", codecs: codecs, width: rung?.width, height: rung?.height,
+            frameRate: rung == nil ? nil : frameRate, timescale: timescale, initDigest: stored.digest, region: video.homeRegion,
+            initBytes: stored.size)
+    }
+}

@@ -7,7 +7,7 @@ struct Reel: AsyncParsableCommand {
         commandName: "reel",
         abstract: "Reel: short-video infrastructure on a durable PostgreSQL job queue.",
         subcommands: [
-            Migrate.self, Worker.self, SchedulerCommand.self, Submit.self, Jobs.self, Queues.self, Report.self,
+            Migrate.self, APICommand.self, Worker.self, SchedulerCommand.self, Submit.self, Jobs.self, Queues.self, Report.self,
             Periodic.self, Videos.self, Probe.self, Ingest.self, Transcode.self, Bench.self, Version.self,
         ])
 }

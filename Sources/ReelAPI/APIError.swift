@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+public import Hummingbird
+
+/// An error a client gets as JSON: `{"error": {"code": "...", "message": "..."}}`
+/// with the HTTP status — what failed, on which input, and what to do.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        APIError.json(status, code: code, message: message)
+    }
+
+    static func json(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
+        struct Body: Encodable {
+            struct Detail: Encodable { let code: String; let message: String }
+            let error: Detail
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(Body(error: .init(code: code, message: message)))) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", what) }
+    static func badRequest(_ what: String) -> APIError { APIError(.badRequest, "bad_request", what) }
+}
+
+/// Turns every error into a JSON response: Hummingbird's own errors (unknown
+/// route, wrong method) keep their status; anything unexpected is a 500 whose
+/// message is logged, not sent.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
+            return APIError.json(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
+        } catch {
+            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return APIError.json(.internalServerError, code: "internal", message: "the server failed; the error is in its log")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import ReelCatalog
+import ReelPostgres
+
+extension ReelAPI {
+    func addHealthRoutes(to router: Router<BasicRequestContext>) {
+        // Alive: the process answers.
+        router.get("healthz") { _, _ in JSONBody(["status": "ok"]) }
+        // Ready: the catalog answers (the store is checked per request, with fallback).
+        router.get("readyz") { _, _ -> Response in
+            do {
+                _ = try await catalog.pool.query("SELECT 1")
+                return try JSONBody(["status": "ready"]).response()
+            } catch {
+                return APIError.json(.serviceUnavailable, code: "not_ready", message: "the catalog database does not answer: \(error)")
+            }
+        }
+    }
+}
+
+/// An Encodable value as a JSON response.
+struct JSONBody<Value: Encodable & Sendable>: ResponseGenerator {
+    let value: Value
+    var status: HTTPResponse.Status = .ok
+    var cacheControl = "no-store"
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok, cacheControl: String = "no-store") {
+        self.value = value
+        self.status = status
+        self.cacheControl = cacheControl
+    }
+
+    func response() throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: cacheControl],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response { try response() }
+}

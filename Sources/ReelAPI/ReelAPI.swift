@@ -1,0 +1,41 @@
+public import Foundation
+public import Hummingbird
+public import Logging
+public import ReelCatalog
+public import ReelStore
+
+/// The HTTP API: uploads, video metadata, playlists and segments, health.
+/// Metadata and playlists come from the catalog; bytes from the nearest
+/// region's store, falling back to the others.
+public struct ReelAPI: Sendable {
+    public let catalog: Catalog
+    public let regions: Regions
+    public let configuration: APIConfiguration
+
+    public init(catalog: Catalog, regions: Regions, configuration: APIConfiguration) {
+        self.catalog = catalog
+        self.regions = regions
+        self.configuration = configuration
+    }
+
+    var reader: ObjectReader { ObjectReader(regions: regions, nearest: configuration.nearestRegion) }
+
+    /// The router with every route and the JSON error middleware.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        addHealthRoutes(to: router)
+        addUploadRoutes(to: router)
+        addVideoRoutes(to: router)
+        return router
+    }
+
+    /// An application bound to `host:port` (port 0 picks a free one; `onRunning` gets the real port).
+    public func application(
+        host: String = "127.0.0.1", port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "reel"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import ReelCatalog
+import ReelPostgres
+import ReelStore
+import ReelWorkers
+
+/// What `POST /v1/uploads` answers (201).
+struct UploadCreated: Encodable, Sendable {
+    let id: String
+    let status: String
+    let bytes: Int64
+    let sha256: String
+    let urls: VideoMetadata.URLs
+}
+
+extension ReelAPI {
+    /// Content types an upload may have: video files, or bytes of unknown type (probing decides).
+    static func acceptable(_ contentType: String?) -> Bool {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
+        return type.hasPrefix("video/") || type == "application/octet-stream"
+    }
+
+    func addUploadRoutes(to router: Router<BasicRequestContext>) {
+        router.post("v1/uploads") { request, context -> Response in
+            let contentType = request.headers[.contentType]
+            guard ReelAPI.acceptable(contentType) else {
+                throw APIError(.unsupportedMediaType, "unsupported_media_type",
+                               "an upload's Content-Type must be video/* or application/octet-stream, not \(contentType ?? "missing")")
+            }
+            let limit = configuration.maxUploadBytes
+            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit {
+                throw APIError(.contentTooLarge, "too_large", "the upload is \(declared) bytes; the limit is \(limit)")
+            }
+            let title = request.uri.queryParameters.get("title") ?? ""
+            let owner = request.uri.queryParameters.get("owner") ?? ""
+            let (file, source) = try await spool(request.body, limit: limit)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let video = try await publish(file, source, title: title, owner: owner, contentType: contentType ?? "application/octet-stream")
+            let base = "/v1/videos/\(video.id)"
+            let created = UploadCreated(
+                id: video.id, status: video.status.rawValue, bytes: source.size, sha256: source.digest.hex,
+                urls: .init(hls: "\(base)/master.m3u8", dash: "\(base)/manifest.mpd", poster: nil, player: "\(base)/player"))
+            var response = try JSONBody(created, status: .created).response()
+            response.headers[.location] = base
+            return response
+        }
+    }
+
+    /// Streams the body into a spool file, hashing it; never holds it all in memory.
+    func spool(_ body: RequestBody, limit: Int64) async throws -> (URL, ObjectInfo) {
+        let spool = try await UploadSpool.create(in: configuration.spool)
+        do {
+            for try await chunk in body {
+                guard spool.size + Int64(chunk.readableBytes) <= limit else {
+                    throw APIError(.contentTooLarge, "too_large", "the upload passed the limit of \(limit) bytes")
+                }
+                try await spool.append(chunk)
+            }
+            let info = try await spool.finish()
+            guard info.size > 0 else { throw APIError.badRequest("the upload is empty: send the video file as the request body") }
+            return (spool.file, info)
+        } catch {
+            await spool.discard()
+            throw error
+        }
+    }
+
+    /// Stores the spooled source in the home region, then commits the video's
+    /// row and its media jobs in one transaction: a crash between the two
+    /// leaves only an unreferenced object, which garbage collection removes.
+    func publish(_ file: URL, _ source: ObjectInfo, title: String, owner: String, contentType: String) async throws -> Video {
+        let home = regions.home
+        do {
+            _ = try await home.store.put(contentsOf: file, digest: source.digest)
+        } catch {
+            throw APIError(.serviceUnavailable, "store_unavailable", "the upload could not be stored in region \(home.name): \(error.message); try again")
+        }
+        let new = NewVideo(owner: owner, title: title, homeRegion: home.name, sourceDigest: source.digest.hex,
+                           sourceSize: source.size, contentType: contentType)
+        return try await catalog.pool.withTransaction { conn in
+            let video = try Catalog.insert(new, on: conn)
+            try PublishingHandlers.enqueue(video: video.id, on: conn)
+            return video
+        }
+    }
+}

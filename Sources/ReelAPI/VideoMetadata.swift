@@ -1,0 +1,61 @@
+import Foundation
+import ReelCatalog
+
+/// What `GET /v1/videos/{id}` answers.
+struct VideoMetadata: Encodable, Sendable {
+    struct Rendition: Encodable, Sendable {
+        let name: String
+        let kind: String
+        let codecs: String
+        let width: Int?
+        let height: Int?
+        let segments: Int
+        let complete: Bool
+    }
+
+    struct URLs: Encodable, Sendable {
+        let hls: String
+        let dash: String
+        let poster: String?
+        let player: String
+    }
+
+    let id: String
+    let status: String
+    let title: String
+    let durationSeconds: Double?
+    let width: Int?
+    let height: Int?
+    let createdAt: Date
+    let playableAt: Date?
+    let readyAt: Date?
+    let error: String?
+    let renditions: [Rendition]
+    let urls: URLs
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, title, width, height, error, renditions, urls
+        case durationSeconds = "duration_s", createdAt = "created_at", playableAt = "playable_at", readyAt = "ready_at"
+    }
+
+    init(_ playback: Playback) {
+        let video = playback.video
+        let base = "/v1/videos/\(video.id)"
+        id = video.id
+        status = video.status.rawValue
+        title = video.title
+        durationSeconds = video.durationSeconds
+        width = video.width
+        height = video.height
+        createdAt = video.createdAt
+        playableAt = video.playableAt
+        readyAt = video.readyAt
+        error = video.error
+        renditions = playback.renditions.map {
+            Rendition(name: $0.name, kind: $0.kind, codecs: $0.codecs, width: $0.width, height: $0.height,
+                      segments: $0.segments.count, complete: $0.complete)
+        }
+        urls = URLs(hls: "\(base)/master.m3u8", dash: "\(base)/manifest.mpd",
+                    poster: video.posterDigest == nil ? nil : "\(base)/poster.jpg", player: "\(base)/player")
+    }
+}

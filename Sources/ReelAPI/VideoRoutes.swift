@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import ReelCatalog
+import ReelStore
+
+extension ReelAPI {
+    func addVideoRoutes(to router: Router<BasicRequestContext>) {
+        router.get("v1/videos/:id") { _, context in
+            JSONBody(VideoMetadata(try await playback(context)), cacheControl: "public, max-age=1")
+        }
+        router.get("v1/videos/:id/:part") { request, context -> Response in
+            let playback = try await playback(context)
+            let file = context.parameters.get("part") ?? ""
+            switch file {
+            case "master.m3u8":
+                return try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file)
+            case "manifest.mpd":
+                return try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file)
+            case "poster.jpg":
+                guard let poster = playback.video.posterDigest.flatMap(ObjectDigest.init(hex:)) else {
+                    throw APIError.notFound("video \(playback.video.id) has no poster yet (status \(playback.video.status.rawValue))")
+                }
+                return try await object(poster, type: "image/jpeg", request: request)
+            default:
+                throw APIError.notFound("no \(file) for a video: try master.m3u8, manifest.mpd or poster.jpg")
+            }
+        }
+        router.get("v1/videos/:id/:part/:file") { request, context -> Response in
+            let playback = try await playback(context)
+            let name = context.parameters.get("part") ?? ""
+            let file = context.parameters.get("file") ?? ""
+            guard let rendition = playback.renditions.first(where: { $0.name == name }) else {
+                throw APIError.notFound("video \(playback.video.id) has no rendition \(name) (yet)")
+            }
+            let type = rendition.kind == "audio" ? "audio/mp4" : "video/mp4"
+            if file == "index.m3u8" {
+                return try playlist(Playlists.media(playback, rendition: name), type: "application/vnd.apple.mpegurl", playback, file)
+            }
+            if file == "init.mp4", let digest = ObjectDigest(hex: rendition.initDigest) {
+                return try await object(digest, type: type, request: request)
+            }
+            guard file.hasSuffix(".m4s"), let number = Int(file.dropLast(4)) else {
+                throw APIError.notFound("no \(file) in rendition \(name): try index.m3u8, init.mp4 or N.m4s")
+            }
+            guard let segment = rendition.segments.first(where: { $0.number == number }), let digest = ObjectDigest(hex: segment.digest) else {
+                throw APIError.notFound("segment \(number) of \(name) is not stored \(rendition.complete ? "(the rendition has \(rendition.segments.count))" : "yet")")
+            }
+            return try await object(digest, type: type, request: request)
+        }
+    }
+
+    /// The video named by the route's `:id`, or a 400/404 the client can act on.
+    func playback(_ context: BasicRequestContext) async throws -> Playback {
+        let id = context.parameters.get("id") ?? ""
+        guard VideoID.isValid(id) else {
+            throw APIError.badRequest("'\(id)' is not a video id: ids are 8 to 32 letters and digits")
+        }
+        guard let playback = try await catalog.playback(id) else { throw APIError.notFound("no video \(id)") }
+        return playback
+    }
+
+    /// A playlist: a short cache lifetime while the video grows, longer once complete.
+    func playlist(_ text: String?, type: String, _ playback: Playback, _ file: String) throws -> Response {
+        guard let text else {
+            throw APIError.notFound("\(file) of video \(playback.video.id) is not ready: status \(playback.video.status.rawValue)")
+        }
+        let complete = Playlists.isComplete(playback)
+        return Response(
+            status: .ok,
+            headers: [.contentType: type, .cacheControl: complete ? "public, max-age=300" : "public, max-age=1, stale-while-revalidate=2"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// An immutable object's bytes, named by its digest: ETag, conditional
+    /// GET, byte ranges, and a year of caching.
+    func object(_ digest: ObjectDigest, type: String, request: Request) async throws -> Response {
+        let etag = "\"\(digest.hex)\""
+        var headers: HTTPFields = [
+            .contentType: type, .eTag: etag, .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable",
+        ]
+        if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {
+            return Response(status: .notModified, headers: headers)
+        }
+        let wanted = ByteRangeRequest(header: request.headers[.range])
+        let bytes: ObjectBytes
+        do {
+            bytes = try await reader.read(digest, range: wanted?.resolve(total: nil))
+        } catch where error.code == .invalidRange {
+            let size = try? await reader.read(digest, range: nil).totalSize
+            headers[.contentRange] = "bytes */\(size.map(String.init) ?? "*")"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        } catch where error.code == .notFound {
+            throw APIError.notFound("object \(digest.hex) is listed in the catalog but missing from every region")
+        } catch {
+            throw APIError(.serviceUnavailable, "store_unavailable", "no region could serve the object now: \(error.message)")
+        }
+        var data = bytes.data
+        var range = bytes.range
+        if case .suffix = wanted, let resolved = wanted?.resolve(total: bytes.totalSize) {
+            data = bytes.data.subdata(in: Int(resolved.lowerBound)..<Int(resolved.upperBound + 1))
+            range = resolved
+        }
+        guard let range else {
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(bytes.totalSize)"
+        return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

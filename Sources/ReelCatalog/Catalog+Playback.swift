@@ -1,0 +1,69 @@
+public import Foundation
+import ReelPostgres
+
+/// One rendition as playback needs it: enough to write its playlists and to
+/// find its segments' bytes.
+public struct PlaybackRendition: Sendable, Codable, Hashable {
+    public let name: String
+    public let kind: String
+    public let codecs: String
+    public let width: Int?
+    public let height: Int?
+    public let frameRate: Double?
+    public let timescale: Int
+    public let initDigest: String
+    public let complete: Bool
+    public let segments: [PlaybackSegment]
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, codecs, width, height, timescale, complete, segments
+        case frameRate = "frame_rate", initDigest = "init_digest"
+    }
+}
+
+public struct PlaybackSegment: Sendable, Codable, Hashable {
+    public let number: Int
+    public let startTime: Int64
+    public let duration: Int64
+    public let bytes: Int64
+    public let digest: String
+
+    enum CodingKeys: String, CodingKey {
+        case number, duration, bytes, digest
+        case startTime = "start_time"
+    }
+}
+
+/// A video and everything needed to serve it: one catalog read, cached as a whole.
+public struct Playback: Sendable, Codable, Hashable {
+    public let video: Video
+    public let renditions: [PlaybackRendition]
+    /// The probe ingest stored (JSON), for the audio's layout.
+    public let probe: String?
+}
+
+extension Catalog {
+    /// The video with its renditions and their segments, in one query; nil
+    /// when there is no such video (or it is deleted).
+    public func playback(_ id: String) async throws -> Playback? {
+        guard VideoID.isValid(id) else { return nil }
+        let result = try await pool.query(
+            """
+            SELECT \(Video.columns), probe::text,
+                   (SELECT coalesce(json_agg(json_build_object(
+                        'name', r.name, 'kind', r.kind, 'codecs', r.codecs, 'width', r.width, 'height', r.height,
+                        'frame_rate', r.frame_rate, 'timescale', r.timescale, 'init_digest', r.init_digest, 'complete', r.complete,
+                        'segments', (SELECT coalesce(json_agg(json_build_object(
+                                         'number', s.number, 'start_time', s.start_time, 'duration', s.duration,
+                                         'bytes', s.bytes, 'digest', s.digest) ORDER BY s.number), '[]')
+                                     FROM segments s WHERE s.video_id = r.video_id AND s.rendition = r.name))
+                        ORDER BY r.name), '[]')
+                    FROM renditions r WHERE r.video_id = videos.id)::text
+            FROM videos WHERE id = $1 AND status <> 'deleted'
+            """, [id])
+        guard let row = result.first else { return nil }
+        let video = try Video(row: row)
+        let renditions = try JSONDecoder().decode([PlaybackRendition].self, from: Data((row.string(20) ?? "[]").utf8))
+        return Playback(video: video, renditions: renditions, probe: row.string(19))
+    }
+}

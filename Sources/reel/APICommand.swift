@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReelAPI
+import ReelCatalog
+import ReelPostgres
+import ServiceLifecycle
+import UnixSignals
+
+struct APICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Serve the HTTP API (uploads, metadata, playlists, segments, health) until SIGTERM or SIGINT.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var storage: RegionOptions
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one; the log line says which).")
+    var port = 8080
+    @Option(help: "Largest upload accepted, in MiB.")
+    var maxUploadMiB: Int64 = 2048
+    @Option(help: "The region this API is in: segments are read from it first (default: $REEL_REGION, else the home region).")
+    var region: String?
+    @Option(help: "Connections to PostgreSQL.")
+    var connections = 16
+
+    func run() async throws {
+        let logger = CLI.logger("reel.api")
+        let regions = try storage.load()
+        let pool = PostgresPool(url: database.url, maxConnections: max(1, connections))
+        let api = ReelAPI(
+            catalog: Catalog(pool: pool), regions: regions,
+            configuration: APIConfiguration(
+                maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
+                spool: storage.dataFolder.appendingPathComponent("spool")))
+        let app = api.application(host: host, port: port, logger: logger) { port in
+            logger.notice("reel api listening on http://\(host):\(port)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await pool.close()
+    }
+}

@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import ReelAPI
+import ReelCatalog
+import ReelPostgres
+import ReelQueue
+import ReelStore
+import ReelTesting
+import ReelWorkers
+import Synchronization
+
+/// The API on a free loopback port, a worker publishing what it receives,
+/// and two file-store regions; stopped by `stop()`.
+struct APIHarness {
+    let db: TestDatabase
+    let regions: Regions
+    let base: String
+    private let services: ServiceHarness
+
+    static func start(_ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true) async throws -> APIHarness {
+        let regions = try Regions([
+            Region(name: "near", store: try TestObjectStores.fileStore("near")),
+            Region(name: "far", store: try TestObjectStores.fileStore("far")),
+        ])
+        let catalog = Catalog(pool: db.pool)
+        let scratch = TestObjectStores.freshFolder("api")
+        let api = ReelAPI(catalog: catalog, regions: regions,
+                          configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: "near", spool: scratch))
+        let port = Mutex(0)
+        let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
+        var services: [any Service] = [app]
+        if worker {
+            var configuration = WorkerConfiguration(queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2])
+            configuration.pollInterval = 0.2
+            services.append(ReelQueue.Worker(
+                pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch),
+                configuration: configuration, logger: .test))
+        }
+        let harness = ServiceHarness(services)
+        try await eventually(timeout: 30, "the API to listen") { port.withLock { $0 } != 0 }
+        return APIHarness(db: db, regions: regions, base: "http://127.0.0.1:\(port.withLock { $0 })", services: harness)
+    }
+
+    func stop() async throws { try await services.stop() }
+
+    struct Reply {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func json() throws -> [String: Any] { (try JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:] }
+    }
+
+    func request(_ method: String = "GET", _ path: String, headers: [(String, String)] = [], body: Data? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let data = try await response.body.collect(upTo: 1 << 30)
+        var names: [String: String] = [:]
+        for header in response.headers { names[header.name.lowercased()] = header.value }
+        return Reply(status: Int(response.status.code), headers: names, body: Data(data.readableBytesView))
+    }
+
+    /// Uploads a file; returns the new video's id.
+    func upload(_ file: String, type: String = "video/mp4") async throws -> String {
+        let reply = try await request("POST", "/v1/uploads?title=test", headers: [("Content-Type", type)],
+                                      body: try Data(contentsOf: URL(fileURLWithPath: file)))
+        guard reply.status == 201, let id = try reply.json()["id"] as? String else {
+            throw CatalogError("upload failed: \(reply.status) \(reply.text)")
+        }
+        return id
+    }
+
+    func status(_ id: String) async throws -> String {
+        try await request("GET", "/v1/videos/\(id)").json()["status"] as? String ?? ""
+    }
+}

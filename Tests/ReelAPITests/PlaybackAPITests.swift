@@ -1,0 +1,82 @@
+import Foundation
+import ReelCatalog
+import ReelStore
+import ReelTesting
+import Testing
+
+/// Upload over HTTP, then everything a player fetches, over loopback.
+@Suite struct PlaybackAPITests {
+    @Test func anUploadIsServedAsHLSAndDASHWithCachingRangesAndRegionFallback() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db)
+            let id = try await api.upload(try TestClips.path("vertical.mp4"))
+            try await eventually(timeout: 180, "the video to be ready") { try await api.status(id) == "ready" }
+            try await eventually(timeout: 60, "replication") {
+                try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE kind = 'replicate' AND state = 'completed'") == 1
+            }
+
+            let metadata = try await api.request("GET", "/v1/videos/\(id)").json()
+            #expect(metadata["width"] as? Int == 1080 && metadata["height"] as? Int == 1920)
+            #expect((metadata["renditions"] as? [Any])?.count == 5)
+            #expect((metadata["urls"] as? [String: Any])?["hls"] as? String == "/v1/videos/\(id)/master.m3u8")
+
+            let master = try await api.request("GET", "/v1/videos/\(id)/master.m3u8")
+            #expect(master.status == 200 && master.headers["content-type"] == "application/vnd.apple.mpegurl")
+            #expect(master.text.components(separatedBy: "#EXT-X-STREAM-INF").count - 1 == 4)
+            #expect(master.text.contains("#EXT-X-MEDIA:TYPE=AUDIO") && master.text.contains("#EXT-X-INDEPENDENT-SEGMENTS"))
+            #expect(master.headers["cache-control"] == "public, max-age=300")
+            let media = try await api.request("GET", "/v1/videos/\(id)/360p/index.m3u8")
+            #expect(media.text.contains("#EXT-X-MAP:URI=\"init.mp4\"") && media.text.contains("#EXT-X-ENDLIST"))
+            let mpd = try await api.request("GET", "/v1/videos/\(id)/manifest.mpd")
+            #expect(mpd.headers["content-type"] == "application/dash+xml" && mpd.text.contains("type=\"static\""))
+
+            // Segments: the stored bytes, named by their digest, cached for a year.
+            let catalog = Catalog(pool: db.pool)
+            let playback = try #require(try await catalog.playback(id))
+            let rung = try #require(playback.renditions.first { $0.name == "360p" })
+            let first = try #require(ObjectDigest(hex: rung.segments[0].digest))
+            let stored = try await api.regions.home.store.get(first)
+            let segment = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s")
+            #expect(segment.status == 200 && segment.body == stored && segment.headers["content-type"] == "video/mp4")
+            #expect(segment.headers["etag"] == "\"\(first.hex)\"")
+            #expect(segment.headers["cache-control"] == "public, max-age=31536000, immutable")
+            let partial = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s", headers: [("Range", "bytes=10-19")])
+            #expect(partial.status == 206 && partial.body == stored[10...19])
+            #expect(partial.headers["content-range"] == "bytes 10-19/\(stored.count)")
+            let tail = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s", headers: [("Range", "bytes=-5")])
+            #expect(tail.status == 206 && tail.body == stored.suffix(5))
+            let beyond = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s", headers: [("Range", "bytes=999999999-")])
+            #expect(beyond.status == 416 && beyond.headers["content-range"] == "bytes */\(stored.count)")
+            let again = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s", headers: [("If-None-Match", "\"\(first.hex)\"")])
+            #expect(again.status == 304 && again.body.isEmpty)
+            let audio = try await api.request("GET", "/v1/videos/\(id)/audio/init.mp4")
+            #expect(audio.status == 200 && audio.headers["content-type"] == "audio/mp4")
+            let poster = try await api.request("GET", "/v1/videos/\(id)/poster.jpg")
+            #expect(poster.status == 200 && poster.headers["content-type"] == "image/jpeg" && poster.body.prefix(2) == Data([0xFF, 0xD8]))
+
+            // The nearest region loses the segment: the other region serves it.
+            try await api.regions.home.store.delete(first)
+            let fallback = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s")
+            #expect(fallback.status == 200 && fallback.body == stored)
+
+            // A real demuxer reads the whole ladder over HTTP without an error.
+            let log = try tool("ffmpeg", ["-v", "error", "-i", "\(api.base)/v1/videos/\(id)/master.m3u8", "-map", "0", "-f", "null", "-"])
+            #expect(log.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(log)")
+            try await api.stop()
+        }
+    }
+}
+
+/// Runs a command-line tool and returns what it printed (stdout and stderr).
+func tool(_ name: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [name] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return output
+}

@@ -33,7 +33,8 @@ let package = Package(
     targets: [
         // MARK: C libraries (module map + shim.h with macro wrappers)
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning; the shim includes <hiredis/hiredis.h>.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(
             name: "CFFmpeg",
             pkgConfig: "libavformat",
@@ -103,6 +104,9 @@ let package = Package(
             dependencies: [
                 "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelStore", "ReelCatalog", "ReelAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

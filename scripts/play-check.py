@@ -2,9 +2,13 @@
 """Prove that a packaged Reel video plays in a real browser with a standard player.
 
     python3 scripts/play-check.py FOLDER [--timeout 60] [--stall 15] [--rate 1] [-v]
+    python3 scripts/play-check.py http://127.0.0.1:PORT/v1/videos/ID/ [...]
 
 FOLDER is a packaged video: `master.m3u8` (HLS master playlist) and/or
-`manifest.mpd` (DASH) plus the rendition folders they reference.
+`manifest.mpd` (DASH) plus the rendition folders they reference. Given a URL
+instead, the video is played from that origin (Reel's API): the page's media
+requests are passed through to it (Range headers too) and every byte the
+player gets comes from the origin.
 
 How it works
 ------------
@@ -63,7 +67,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -300,9 +306,10 @@ class CheckServer(ThreadingHTTPServer):
             return
         super().handle_error(request, client_address)
 
-    def __init__(self, media_dir, player_dir, page, virtual):
+    def __init__(self, media_dir, player_dir, page, virtual, origin=None):
         super().__init__(("127.0.0.1", 0), Handler)
         self.media_dir = media_dir
+        self.origin = origin
         self.player_dir = player_dir
         self.page = page.encode()
         self.virtual = {k: v.encode() for k, v in virtual.items()}
@@ -366,6 +373,20 @@ class Handler(BaseHTTPRequestHandler):
         ctype = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
         return self._send_bytes(path.read_bytes(), ctype)
 
+    def _proxy(self, url):
+        """Pass a media request through to the origin, Range header and all."""
+        req = urllib.request.Request(url, method=self.command)
+        if self.headers.get("Range"):
+            req.add_header("Range", self.headers["Range"])
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                extra = {k: r.headers[k] for k in ("Content-Range", "Accept-Ranges") if r.headers.get(k)}
+                return self._send(r.status, r.read(), r.headers.get("Content-Type", "application/octet-stream"), extra)
+        except urllib.error.HTTPError as e:
+            return self._send(e.code, e.read(), e.headers.get("Content-Type", "text/plain"))
+        except OSError as e:
+            return self._send(502, f"origin unreachable: {e}\n".encode())
+
     # -- routes --------------------------------------------------------------
 
     def do_HEAD(self):
@@ -384,6 +405,8 @@ class Handler(BaseHTTPRequestHandler):
             rel = urllib.parse.unquote(path[len("/media/"):])
             if rel in srv.virtual:  # generated single-variant master
                 return self._send_bytes(srv.virtual[rel], CONTENT_TYPES[".m3u8"])
+            if srv.origin:
+                return self._proxy(srv.origin + rel)
             return self._send_file(srv.media_dir, rel)
         return self._send(404, b"not found\n")
 
@@ -789,7 +812,7 @@ def ensure_installed(no_install):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("folder", type=Path, help="packaged video folder (master.m3u8 / manifest.mpd)")
+    ap.add_argument("folder", help="packaged video folder (master.m3u8 / manifest.mpd), or the URL of a video on Reel's API")
     ap.add_argument("--timeout", type=float, default=60, help="overall limit in seconds (default 60)")
     ap.add_argument("--stall", type=float, default=15,
                     help="fail a case whose currentTime has not advanced for this many seconds (default 15)")
@@ -800,7 +823,19 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="also print page/browser logs")
     args = ap.parse_args()
 
-    folder = args.folder.resolve()
+    origin = None
+    if args.folder.startswith(("http://", "https://")):
+        # Fetch the manifests once to plan the cases; media comes from the origin as played.
+        origin = args.folder.rstrip("/") + "/"
+        folder = Path(tempfile.mkdtemp(prefix="reel-play-origin-"))
+        for name in (args.hls, args.dash):
+            try:
+                with urllib.request.urlopen(origin + name, timeout=30) as r:
+                    (folder / name).write_bytes(r.read())
+            except (urllib.error.HTTPError, OSError) as e:
+                log(f"{origin}{name}: {e}")
+    else:
+        folder = Path(args.folder).resolve()
     if not folder.is_dir():
         log(f"{folder}: not a folder")
         return 2
@@ -833,7 +868,7 @@ def main():
     js_name, css_name = player_assets(player_dir)
 
     page = build_page(cases, js_name, css_name, args)
-    server = CheckServer(folder, player_dir, page, virtual)
+    server = CheckServer(folder, player_dir, page, virtual, origin)
     server_thread = threading.Thread(target=server.serve_forever, name="play-check-http", daemon=True)
     server_thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/__reel/check.html"

@@ -8,6 +8,6 @@ struct Reel: AsyncParsableCommand {
         abstract: "Reel: short-video infrastructure on a durable PostgreSQL job queue.",
         subcommands: [
             Migrate.self, APICommand.self, Worker.self, SchedulerCommand.self, Submit.self, Jobs.self, Queues.self, Report.self,
-            Periodic.self, Videos.self, Probe.self, Ingest.self, Transcode.self, Bench.self, Version.self,
+            Periodic.self, Videos.self, Upload.self, Probe.self, Ingest.self, Transcode.self, Bench.self, Version.self,
         ])
 }

@@ -71,7 +71,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore"], swiftSettings: strict),
+        .target(name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis"], swiftSettings: strict),
         .target(
             name: "ReelWorkers",
             dependencies: [
@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelStore", "ReelCatalog", "ReelAPI",
+                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelStore", "ReelCatalog", "ReelAPI", "ReelRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,6 +125,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ReelPostgresTests", dependencies: ["ReelPostgres", "ReelTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "ReelCatalogTests", dependencies: ["ReelCatalog", "ReelRedis", "ReelPostgres", "ReelStore", "ReelTesting"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ReelRedisTests", dependencies: ["ReelRedis", "ReelTesting"], swiftSettings: strict),
         .testTarget(name: "ReelQueueTests", dependencies: ["ReelQueue", "ReelScheduler"], swiftSettings: strict),
         .testTarget(
@@ -147,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "ReelAPITests",
             dependencies: [
-                "ReelAPI", "ReelCatalog", "ReelStore", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting",
+                "ReelAPI", "ReelCatalog", "ReelStore", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -132,6 +132,7 @@ public struct PublishingHandlers: Sendable {
                               sprite: ObjectInfo(digest: sprite.digest, size: sprite.size), sheet: sheet, region: region, on: conn)
             try ReplicationHandlers.enqueue(video: video.id, regions: regions, on: conn)
         }
+        await catalog.invalidate(video.id)
         try? FileManager.default.removeItem(at: folder(video.id))
         logger.info("ready", metadata: ["video": "\(video.id)"])
     }

@@ -7,6 +7,10 @@ extension ReelAPI {
     func addHealthRoutes(to router: Router<BasicRequestContext>) {
         // Alive: the process answers.
         router.get("healthz") { _, _ in JSONBody(["status": "ok"]) }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(cache: catalog.cache))))
+        }
         // Ready: the catalog answers (the store is checked per request, with fallback).
         router.get("readyz") { _, _ -> Response in
             do {

@@ -12,6 +12,8 @@ public struct ReelAPI: Sendable {
     public let regions: Regions
     public let configuration: APIConfiguration
 
+    let metrics = APIMetrics()
+
     public init(catalog: Catalog, regions: Regions, configuration: APIConfiguration) {
         self.catalog = catalog
         self.regions = regions
@@ -23,6 +25,7 @@ public struct ReelAPI: Sendable {
     /// The router with every route and the JSON error middleware.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
         addHealthRoutes(to: router)
         addUploadRoutes(to: router)

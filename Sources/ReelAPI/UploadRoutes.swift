@@ -78,10 +78,12 @@ extension ReelAPI {
         }
         let new = NewVideo(owner: owner, title: title, homeRegion: home.name, sourceDigest: source.digest.hex,
                            sourceSize: source.size, contentType: contentType)
-        return try await catalog.pool.withTransaction { conn in
+        let video = try await catalog.pool.withTransaction { conn in
             let video = try Catalog.insert(new, on: conn)
             try PublishingHandlers.enqueue(video: video.id, on: conn)
             return video
         }
+        await catalog.invalidate(video.id)
+        return video
     }
 }

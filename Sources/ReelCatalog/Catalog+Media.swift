@@ -14,6 +14,7 @@ extension Catalog {
             WHERE id = $1
             """,
             [id, durationSeconds, width, height, String(decoding: probe, as: UTF8.self), String(decoding: ladder, as: UTF8.self)])
+        await invalidate(id)
     }
 
     /// The probe and ladder JSON ingest stored, for the jobs after it (which may run on other machines).
@@ -49,7 +50,7 @@ extension Catalog {
         _ id: String, rendition: String, number: Int, startTime: Int64, duration: Int64, digest: ObjectDigest, bytes: Int64,
         region: String, lowestRung: String, hasAudio: Bool
     ) async throws -> Bool {
-        try await pool.withTransaction { conn in
+        let playable = try await pool.withTransaction { conn in
             try conn.query(
                 """
                 INSERT INTO segments (video_id, rendition, number, start_time, duration, bytes, digest) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -67,11 +68,14 @@ extension Catalog {
                 [id, lowestRung, hasAudio]
             ).affectedRows == 1
         }
+        await invalidate(id)
+        return playable
     }
 
     /// Every rendition has all its segments.
     public func renditionsComplete(_ id: String) async throws {
         try await pool.query("UPDATE renditions SET complete = true WHERE video_id = $1", [id])
+        await invalidate(id)
     }
 
     /// Poster and sprite are stored; the video is `ready`. Runs in the
@@ -95,6 +99,7 @@ extension Catalog {
         try await pool.query(
             "UPDATE videos SET status = 'failed', error = $2, failed_at = now(), updated_at = now() WHERE id = $1 AND status <> 'deleted'",
             [id, message])
+        await invalidate(id)
     }
 
     /// A copy just written (and hashed on the way) in `region`.

@@ -47,6 +47,18 @@ extension Catalog {
     /// when there is no such video (or it is deleted).
     public func playback(_ id: String) async throws -> Playback? {
         guard VideoID.isValid(id) else { return nil }
+        guard let cache else { return try await playbackFromDatabase(id) }
+        switch await cache.lookup(id) {
+        case .hit(let playback): return playback
+        case .unavailable: return try await playbackFromDatabase(id)
+        case .miss:
+            let playback = try await playbackFromDatabase(id)
+            await cache.store(id, playback)
+            return playback
+        }
+    }
+
+    func playbackFromDatabase(_ id: String) async throws -> Playback? {
         let result = try await pool.query(
             """
             SELECT \(Video.columns), probe::text,

@@ -6,9 +6,18 @@ public import ReelStore
 /// of truth for what exists and where its bytes are.
 public struct Catalog: Sendable {
     public let pool: PostgresPool
+    /// Redis in front of playback reads, when configured.
+    public let cache: CatalogCache?
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, cache: CatalogCache? = nil) {
         self.pool = pool
+        self.cache = cache
+    }
+
+    /// Drops the video's cached entry after a change committed elsewhere
+    /// (in a caller's transaction).
+    public func invalidate(_ id: String) async {
+        await cache?.invalidate(id)
     }
 
     /// Creates a video's row inside the caller's transaction (the upload's,

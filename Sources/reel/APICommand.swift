@@ -30,7 +30,7 @@ struct APICommand: AsyncParsableCommand {
         let regions = try storage.load()
         let pool = PostgresPool(url: database.url, maxConnections: max(1, connections))
         let api = ReelAPI(
-            catalog: Catalog(pool: pool), regions: regions,
+            catalog: try storage.catalog(pool), regions: regions,
             configuration: APIConfiguration(
                 maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
                 spool: storage.dataFolder.appendingPathComponent("spool")))

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import ReelCatalog
+import ReelPostgres
+import ReelRedis
 import ReelStore
 
 /// Where objects are stored; every command that reads or writes them takes these.
@@ -10,6 +13,19 @@ struct RegionOptions: ParsableArguments {
     var homeRegion: String?
     @Option(help: "Folder for the embedded stores and scratch files (default: $REEL_DATA_DIR, else .reel-data).")
     var dataDir: String?
+
+    @Option(help: "Redis for the catalog cache (default: $REEL_REDIS_URL; without it, every read goes to PostgreSQL).")
+    var redisURL: String?
+
+    /// The catalog, with its Redis cache when one is configured.
+    func catalog(_ pool: PostgresPool) throws -> Catalog {
+        guard let url = redisURL ?? ProcessInfo.processInfo.environment["REEL_REDIS_URL"] else { return Catalog(pool: pool) }
+        do {
+            return Catalog(pool: pool, cache: CatalogCache(redis: try RedisPool(url: url, maxConnections: 16)))
+        } catch {
+            throw CLIError("REEL_REDIS_URL: \(error)")
+        }
+    }
 
     var dataFolder: URL {
         let path = dataDir ?? ProcessInfo.processInfo.environment["REEL_DATA_DIR"] ?? ".reel-data"

@@ -45,7 +45,7 @@ struct Worker: AsyncParsableCommand {
         config.retry = RetryPolicy(base: retryBase, maximum: max(retryBase, retryMax))
         config.synchronousCommit = synchronousCommit
         let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
-        let handlers = ReelHandlers.all(catalog: Catalog(pool: pool), regions: try storage.load(), scratch: storage.scratch)
+        let handlers = ReelHandlers.all(catalog: try storage.catalog(pool), regions: try storage.load(), scratch: storage.scratch)
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -9,6 +9,7 @@ import ReelAPI
 import ReelCatalog
 import ReelPostgres
 import ReelQueue
+import ReelRedis
 import ReelStore
 import ReelTesting
 import ReelWorkers
@@ -27,7 +28,10 @@ struct APIHarness {
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
             Region(name: "far", store: try TestObjectStores.fileStore("far")),
         ])
-        let catalog = Catalog(pool: db.pool)
+        guard let redis = ProcessInfo.processInfo.environment["REEL_TEST_REDIS_URL"] else {
+            throw CatalogError("REEL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh, which starts Redis")
+        }
+        let catalog = Catalog(pool: db.pool, cache: CatalogCache(redis: try RedisPool(url: redis)))
         let scratch = TestObjectStores.freshFolder("api")
         let api = ReelAPI(catalog: catalog, regions: regions,
                           configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: "near", spool: scratch))

@@ -36,6 +36,12 @@ import Testing
             #expect(try await api.regions.home.store.list(after: nil, limit: 10).isEmpty)
             #expect(try await api.request("GET", "/healthz").status == 200)
             #expect(try await api.request("GET", "/readyz").status == 200)
+            let metrics = try await api.request("GET", "/metrics")
+            #expect(metrics.status == 200 && metrics.text.contains("reel_http_requests_total{method=\"POST\",status=\"4xx\"} 3"))
+            // The unknown id was looked up in Postgres once, then remembered as absent.
+            _ = try await api.request("GET", "/v1/videos/AAAAAAAAAAAA")
+            let after = try await api.request("GET", "/metrics")
+            #expect(after.text.contains("reel_catalog_reads_total{source=\"cache_absent\"} 1"), "\(after.text)")
             try await api.stop()
         }
     }

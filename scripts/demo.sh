@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Reel end to end on the embedded defaults. For now (the queue milestone) it
-# demonstrates the durable job queue: a few thousand jobs, some failing and
-# retrying, some waiting on others, worked by two worker processes and the
-# scheduler, with live progress, then `reel queues` and a report.
-# Starts a private PostgreSQL and Redis under .reel-data/ and stops everything
-# it started, by PID, when it ends (also on Ctrl-C).
+# Reel end to end on the embedded defaults: PostgreSQL, Redis, two regions
+# (file stores under .reel-data/), the API, a worker and the scheduler. It
+# uploads a generated 15 s vertical clip with `reel upload` (progress bar),
+# waits until it is playable, prints its URLs, shows its replication, and
+# finally plays it from the API in headless Chromium (Video.js, HLS and DASH,
+# every rendition) and says whether playback reached the end.
+# Stops everything it started, by PID, when it ends (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/services.sh
@@ -12,6 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 reel_install_packages
+bash scripts/install-player.sh
 dir=".reel-data/demo-$$"
 pids=()
 cleanup() {
@@ -22,6 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 reel_services_start "$dir"
+export REEL_DATA_DIR="$dir/data"
+export REEL_REGIONS="region-a=file:regions/region-a,region-b=file:regions/region-b"
 
 say "building"
 swift build 2>&1 | tail -1
@@ -30,47 +34,52 @@ reel="$(swift build --show-bin-path)/reel"
 say "migrating"
 "$reel" migrate
 
-say "submitting jobs"
-"$reel" submit noop --count 2000 --tenant alice
-"$reel" submit sleep --args '{"ms": 20}' --count 500 --queue media --tenant bob
-"$reel" submit fail --args '{"times": 2}' --count 200 --tenant alice
-"$reel" submit fail --args '{"permanent": true, "message": "not a video: no video stream found"}' --count 5 --tenant carol
-"$reel" submit noop --unique-key demo-once
-"$reel" submit noop --unique-key demo-once
-# Ten videos: ingest fans out to four transcode rungs, which fan in to package.
-for v in $(seq 1 10); do
-    ingest=$("$reel" submit sleep --args '{"ms": 50}' --queue media --tenant "video-$v" --json | sed -n 's/.*"id" : \([0-9]*\).*/\1/p')
-    rungs=()
-    for r in 1 2 3 4; do
-        rungs+=("$("$reel" submit sleep --args '{"ms": 100}' --queue media --after "$ingest" --json | sed -n 's/.*"id" : \([0-9]*\).*/\1/p')")
-    done
-    "$reel" submit noop --queue media --after "${rungs[@]}" > /dev/null
+say "starting the API, a worker and the scheduler (regions: $REEL_REGIONS)"
+REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
+REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
+REEL_LOG_LEVEL=warning "$reel" scheduler --interval 0.5 & pids+=($!)
+api=
+for _ in $(seq 1 100); do
+    api=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$dir/api.log" | head -n 1)
+    [ -n "$api" ] && break
+    sleep 0.1
 done
-echo "enqueued 10 ingest → 4 transcode → package graphs"
-"$reel" queues set media --global-limit 6
+[ -n "$api" ] || { cat "$dir/api.log" >&2; echo "demo: the API did not start" >&2; exit 1; }
+echo "API at $api"
 
-say "running two workers and the scheduler"
-REEL_LOG_LEVEL=error "$reel" worker --queues default=20,media=4 --retry-base 0.2 --retry-max 1 & pids+=($!)
-REEL_LOG_LEVEL=error "$reel" worker --queues default=20,media=4 --retry-base 0.2 --retry-max 1 & pids+=($!)
-REEL_LOG_LEVEL=warning "$reel" scheduler --interval 0.2 & pids+=($!)
+say "making a 15 s 1080x1920 clip with the ffmpeg command line"
+ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1080x1920:rate=30" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000" -t 15 \
+    -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -shortest "$dir/clip.mp4"
+ls -lh "$dir/clip.mp4" | awk '{print $5, $NF}'
 
-start=$(date +%s)
-while true; do
-    line=$(psql -qtA "$REEL_DATABASE_URL" -c "SELECT string_agg(state::text || '=' || n, '  ' ORDER BY state) FROM (SELECT state, count(*) n FROM reel_jobs GROUP BY state) s")
-    left=$(psql -qtA "$REEL_DATABASE_URL" -c "SELECT count(*) FROM reel_jobs WHERE state IN ('pending','available','scheduled','running','retryable')")
-    printf '\r[%3ss] %s        ' "$(( $(date +%s) - start ))" "$line"
-    [ "$left" = 0 ] && break
-    if [ $(( $(date +%s) - start )) -gt 300 ]; then echo; echo "demo: jobs still unfinished after 300 s" >&2; exit 1; fi
+say "reel upload (waits until the video is playable)"
+"$reel" upload "$dir/clip.mp4" --api "$api" --title "demo clip" --wait
+id=$("$reel" videos --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+
+say "waiting until every rung is stored and replicated"
+for _ in $(seq 1 600); do
+    status=$(curl -fsS "$api/v1/videos/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+    replicated=$(psql -qtA "$REEL_DATABASE_URL" -c "SELECT count(*) FROM reel_jobs WHERE kind = 'replicate' AND state = 'completed'")
+    [ "$status" = ready ] && [ "$replicated" = 1 ] && break
     sleep 0.5
 done
+psql -q "$REEL_DATABASE_URL" -c "SELECT id, status, round(extract(epoch FROM playable_at - created_at)::numeric, 2) AS upload_to_playable_s,
+    round(extract(epoch FROM ready_at - created_at)::numeric, 2) AS upload_to_ready_s FROM videos WHERE id = '$id'"
+"$reel" videos show "$id"
 echo
+echo "master playlist: $api/v1/videos/$id/master.m3u8"
+echo "DASH manifest:   $api/v1/videos/$id/manifest.mpd"
+echo "metadata:        $api/v1/videos/$id"
+echo "player page:     $api/v1/videos/$id/player"
 
 say "reel queues"
 "$reel" queues
-say "reel report failure_rate"
-"$reel" report failure_rate
-say "reel report time_in_queue"
-"$reel" report time_in_queue
-say "a permanently failed job (reel jobs show)"
-"$reel" jobs show "$(psql -qtA "$REEL_DATABASE_URL" -c "SELECT min(id) FROM reel_jobs WHERE state = 'discarded'")"
-say "done: every job finished; stopping workers, scheduler, PostgreSQL and Redis"
+
+say "playing it from the API in headless Chromium (Video.js: HLS and DASH, every rendition)"
+if python3 scripts/play-check.py "$api/v1/videos/$id/" --rate 2 --timeout 300 --no-install; then
+    echo "playback reached the end: yes"
+else
+    echo "playback reached the end: no"
+    exit 1
+fi

@@ -8,10 +8,25 @@ public struct APIConfiguration: Sendable {
     public var nearestRegion: String?
     /// Where uploads are spooled while they arrive and are hashed.
     public var spool: URL
+    /// Where Video.js's files are (video.min.js, video-js.min.css), for the player page.
+    public var playerDirectory: URL?
 
-    public init(maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL) {
+    public init(maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil) {
         self.maxUploadBytes = maxUploadBytes
         self.nearestRegion = nearestRegion
         self.spool = spool
+        self.playerDirectory = playerDirectory
+    }
+
+    /// Video.js from `$REEL_PLAYER_DIR`, else from the venv `scripts/install-player.sh` makes in `root`.
+    public static func findPlayer(root: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        if let explicit = environment["REEL_PLAYER_DIR"] { return URL(fileURLWithPath: explicit) }
+        let lib = root.appendingPathComponent(".venv-player/lib")
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []).filter { $0.hasPrefix("python3") }.sorted()
+        for version in versions.reversed() {
+            let folder = lib.appendingPathComponent(version).appendingPathComponent("site-packages/js/videojs/resources")
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("video.min.js").path) { return folder }
+        }
+        return nil
     }
 }

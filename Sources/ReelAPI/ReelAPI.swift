@@ -30,6 +30,7 @@ public struct ReelAPI: Sendable {
         addHealthRoutes(to: router)
         addUploadRoutes(to: router)
         addVideoRoutes(to: router)
+        addPlayerRoutes(to: router)
         return router
     }
 

@@ -16,13 +16,15 @@ extension ReelAPI {
                 return try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file)
             case "manifest.mpd":
                 return try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file)
+            case "player":
+                return ReelAPI.playerPage(id: playback.video.id, title: playback.video.title)
             case "poster.jpg":
                 guard let poster = playback.video.posterDigest.flatMap(ObjectDigest.init(hex:)) else {
                     throw APIError.notFound("video \(playback.video.id) has no poster yet (status \(playback.video.status.rawValue))")
                 }
                 return try await object(poster, type: "image/jpeg", request: request)
             default:
-                throw APIError.notFound("no \(file) for a video: try master.m3u8, manifest.mpd or poster.jpg")
+                throw APIError.notFound("no \(file) for a video: try master.m3u8, manifest.mpd, poster.jpg or player")
             }
         }
         router.get("v1/videos/:id/:part/:file") { request, context -> Response in

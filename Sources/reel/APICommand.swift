@@ -33,7 +33,8 @@ struct APICommand: AsyncParsableCommand {
             catalog: try storage.catalog(pool), regions: regions,
             configuration: APIConfiguration(
                 maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
-                spool: storage.dataFolder.appendingPathComponent("spool")))
+                spool: storage.dataFolder.appendingPathComponent("spool"),
+                playerDirectory: APIConfiguration.findPlayer(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))))
         let app = api.application(host: host, port: port, logger: logger) { port in
             logger.notice("reel api listening on http://\(host):\(port)")
         }

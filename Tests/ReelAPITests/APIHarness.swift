@@ -34,7 +34,8 @@ struct APIHarness {
         let catalog = Catalog(pool: db.pool, cache: CatalogCache(redis: try RedisPool(url: redis)))
         let scratch = TestObjectStores.freshFolder("api")
         let api = ReelAPI(catalog: catalog, regions: regions,
-                          configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: "near", spool: scratch))
+                          configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: "near", spool: scratch,
+                                                          playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root)))
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]

@@ -54,6 +54,13 @@ import Testing
             let poster = try await api.request("GET", "/v1/videos/\(id)/poster.jpg")
             #expect(poster.status == 200 && poster.headers["content-type"] == "image/jpeg" && poster.body.prefix(2) == Data([0xFF, 0xD8]))
 
+            // The player page plays the master playlist with Video.js, served by the API too.
+            let page = try await api.request("GET", "/v1/videos/\(id)/player")
+            #expect(page.status == 200 && page.headers["content-type"] == "text/html; charset=utf-8")
+            #expect(page.text.contains("/v1/videos/\(id)/master.m3u8") && page.text.contains("/player/video.min.js"))
+            let script = try await api.request("GET", "/player/video.min.js")
+            #expect(script.status == 200 && script.body.count > 100_000, "run scripts/install-player.sh: \(script.text.prefix(200))")
+
             // The nearest region loses the segment: the other region serves it.
             try await api.regions.home.store.delete(first)
             let fallback = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s")

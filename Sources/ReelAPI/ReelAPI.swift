@@ -14,6 +14,15 @@ public struct ReelAPI: Sendable {
 
     let metrics = APIMetrics()
 
+    /// Every operation the router answers, as `openapi.yaml` names them; the
+    /// contract test checks the two lists agree and that each answers as documented.
+    public static let routes: [String] = [
+        "GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/uploads", "GET /v1/videos/{id}",
+        "GET /v1/videos/{id}/master.m3u8", "GET /v1/videos/{id}/manifest.mpd", "GET /v1/videos/{id}/poster.jpg",
+        "GET /v1/videos/{id}/player", "GET /v1/videos/{id}/{rendition}/index.m3u8", "GET /v1/videos/{id}/{rendition}/init.mp4",
+        "GET /v1/videos/{id}/{rendition}/{segment}.m4s", "GET /player/{file}",
+    ]
+
     public init(catalog: Catalog, regions: Regions, configuration: APIConfiguration) {
         self.catalog = catalog
         self.regions = regions

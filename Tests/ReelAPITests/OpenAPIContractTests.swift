@@ -1,0 +1,119 @@
+import Foundation
+import ReelAPI
+import ReelTesting
+import Testing
+import Yams
+
+/// `openapi.yaml` describes the API as it is: the same operations, and every
+/// answer to real requests (successes and errors) has a documented status,
+/// a documented content type and the documented required JSON fields.
+@Suite struct OpenAPIContractTests {
+    struct Spec {
+        let root: [String: Any]
+
+        init() throws {
+            let text = try String(contentsOf: PackagePaths.root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+            root = (try Yams.load(yaml: text) as? [String: Any]) ?? [:]
+        }
+
+        var operations: [String] {
+            let paths = root["paths"] as? [String: Any] ?? [:]
+            return paths.flatMap { path, item in
+                ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "post", "put", "patch", "delete"].contains($0) }
+                    .map { "\($0.uppercased()) \(path)" }
+            }.sorted()
+        }
+
+        /// Follows `$ref: "#/components/…"`.
+        func resolve(_ node: Any?) -> [String: Any] {
+            guard let dict = node as? [String: Any] else { return [:] }
+            guard let ref = dict["$ref"] as? String, ref.hasPrefix("#/") else { return dict }
+            var current: Any? = root
+            for part in ref.dropFirst(2).split(separator: "/") { current = (current as? [String: Any])?[String(part)] }
+            return resolve(current)
+        }
+
+        func responses(_ operation: String) -> [String: Any] {
+            let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
+            let item = (root["paths"] as? [String: Any])?[parts[1]] as? [String: Any]
+            return (item?[parts[0].lowercased()] as? [String: Any])?["responses"] as? [String: Any] ?? [:]
+        }
+
+        /// Why `reply` does not match the operation's documented responses, or nil when it does.
+        func mismatch(_ operation: String, _ reply: APIHarness.Reply) -> String? {
+            guard let documented = responses(operation)["\(reply.status)"] else {
+                return "\(operation): status \(reply.status) is not documented (\(responses(operation).keys.sorted()))"
+            }
+            let response = resolve(documented)
+            guard let content = response["content"] as? [String: Any] else { return nil }
+            let type = (reply.headers["content-type"] ?? "").split(separator: ";").first.map(String.init) ?? ""
+            guard let media = content.first(where: { key, _ in key == type || (key.hasSuffix("/*") && type.hasPrefix(key.dropLast())) }) else {
+                return "\(operation) \(reply.status): content type \(type) is not one of \(content.keys.sorted())"
+            }
+            guard type == "application/json" else { return nil }
+            let schema = resolve((media.value as? [String: Any])?["schema"])
+            guard let body = try? JSONSerialization.jsonObject(with: reply.body) else { return "\(operation): the body is not JSON" }
+            return missing(schema, body, at: operation)
+        }
+
+        /// Required properties absent anywhere in `value`, checked recursively.
+        func missing(_ schema: [String: Any], _ value: Any, at path: String) -> String? {
+            if let object = value as? [String: Any] {
+                for name in schema["required"] as? [String] ?? [] where object[name] == nil { return "\(path): no \(name)" }
+                for (name, sub) in schema["properties"] as? [String: Any] ?? [:] {
+                    if let inner = object[name], !(inner is NSNull), let problem = missing(resolve(sub), inner, at: "\(path).\(name)") {
+                        return problem
+                    }
+                }
+            } else if let array = value as? [Any], let items = schema["items"] {
+                for element in array { if let problem = missing(resolve(items), element, at: "\(path)[]") { return problem } }
+            }
+            return nil
+        }
+    }
+
+    @Test func theSpecListsExactlyTheRoutesTheAPIServes() throws {
+        #expect(try Spec().operations == ReelAPI.routes.sorted())
+    }
+
+    @Test func everyAnswerIsDocumented() async throws {
+        let spec = try Spec()
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db, maxUploadBytes: 64 << 20)
+            let id = try await api.upload(try TestClips.path("vertical.mp4"))
+            try await eventually(timeout: 180, "the video to be ready") { try await api.status(id) == "ready" }
+            let video = "/v1/videos/\(id)"
+            let requests: [(String, String, String, [(String, String)], Data?)] = [
+                ("GET /healthz", "GET", "/healthz", [], nil),
+                ("GET /readyz", "GET", "/readyz", [], nil),
+                ("GET /metrics", "GET", "/metrics", [], nil),
+                ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4")],
+                 try Data(contentsOf: URL(fileURLWithPath: try TestClips.path("vertical.mp4")))),
+                ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "text/plain")], Data("x".utf8)),
+                ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4")], Data()),
+                ("GET /v1/videos/{id}", "GET", video, [], nil),
+                ("GET /v1/videos/{id}", "GET", "/v1/videos/AAAAAAAAAAAA", [], nil),
+                ("GET /v1/videos/{id}", "GET", "/v1/videos/bad!id", [], nil),
+                ("GET /v1/videos/{id}/master.m3u8", "GET", "\(video)/master.m3u8", [], nil),
+                ("GET /v1/videos/{id}/manifest.mpd", "GET", "\(video)/manifest.mpd", [], nil),
+                ("GET /v1/videos/{id}/poster.jpg", "GET", "\(video)/poster.jpg", [], nil),
+                ("GET /v1/videos/{id}/player", "GET", "\(video)/player", [], nil),
+                ("GET /v1/videos/{id}/{rendition}/index.m3u8", "GET", "\(video)/360p/index.m3u8", [], nil),
+                ("GET /v1/videos/{id}/{rendition}/index.m3u8", "GET", "\(video)/999p/index.m3u8", [], nil),
+                ("GET /v1/videos/{id}/{rendition}/init.mp4", "GET", "\(video)/audio/init.mp4", [], nil),
+                ("GET /v1/videos/{id}/{rendition}/init.mp4", "GET", "\(video)/360p/init.mp4", [("Range", "bytes=0-99")], nil),
+                ("GET /v1/videos/{id}/{rendition}/{segment}.m4s", "GET", "\(video)/360p/0.m4s", [], nil),
+                ("GET /v1/videos/{id}/{rendition}/{segment}.m4s", "GET", "\(video)/360p/0.m4s", [("Range", "bytes=999999999-")], nil),
+                ("GET /v1/videos/{id}/{rendition}/{segment}.m4s", "GET", "\(video)/360p/99.m4s", [], nil),
+                ("GET /player/{file}", "GET", "/player/video.min.js", [], nil),
+                ("GET /player/{file}", "GET", "/player/secret.txt", [], nil),
+            ]
+            #expect(Set(requests.map(\.0)) == Set(ReelAPI.routes), "every operation is exercised")
+            for (operation, method, path, headers, body) in requests {
+                let reply = try await api.request(method, path, headers: headers, body: body)
+                #expect(spec.mismatch(operation, reply) == nil, "\(method) \(path): \(spec.mismatch(operation, reply) ?? "")")
+            }
+            try await api.stop()
+        }
+    }
+}

@@ -88,11 +88,11 @@ CREATE TABLE object_replicas (
 );
 CREATE INDEX object_replicas_pending ON object_replicas (region, created_at) WHERE state <> 'verified';
 
--- Every object a video references, for replication and garbage collection.
+-- Every object a live video references, for replication and garbage collection.
 CREATE VIEW video_objects AS
-    SELECT id AS video_id, source_digest AS digest, 'source' AS role FROM videos
-    UNION ALL SELECT id, poster_digest, 'poster' FROM videos WHERE poster_digest IS NOT NULL
-    UNION ALL SELECT id, sprite_digest, 'sprite' FROM videos WHERE sprite_digest IS NOT NULL
+    SELECT id AS video_id, source_digest AS digest, 'source' AS role FROM videos WHERE status <> 'deleted'
+    UNION ALL SELECT id, poster_digest, 'poster' FROM videos WHERE poster_digest IS NOT NULL AND status <> 'deleted'
+    UNION ALL SELECT id, sprite_digest, 'sprite' FROM videos WHERE sprite_digest IS NOT NULL AND status <> 'deleted'
     UNION ALL SELECT video_id, init_digest, 'init' FROM renditions
     UNION ALL SELECT video_id, digest, 'segment' FROM segments;
 
@@ -105,3 +105,14 @@ CREATE VIEW video_replication AS
            max(r.verified_at) AS last_verified_at
     FROM video_objects o JOIN object_replicas r USING (digest)
     GROUP BY o.video_id, r.region;
+
+-- Garbage collection marks before it sweeps: an object no live video
+-- references is noted here, and removed only if it is still unreferenced a
+-- grace period later (an upload stores its source moments before its row commits).
+CREATE TABLE gc_candidates (
+    digest         text NOT NULL,
+    region         text NOT NULL,
+    first_seen_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (digest, region)
+);
+

@@ -17,6 +17,7 @@ public enum ReelHandlers {
         if let catalog, let regions, let scratch {
             PublishingHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
             ReplicationHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
+            GarbageCollectionHandler(catalog: catalog, regions: regions).register(into: &handlers)
         }
         return handlers
     }

@@ -10,8 +10,13 @@ public struct APIConfiguration: Sendable {
     public var spool: URL
     /// Where Video.js's files are (video.min.js, video-js.min.css), for the player page.
     public var playerDirectory: URL?
+    /// The bearer token of the admin API; nil turns the admin API off.
+    public var adminToken: String?
 
-    public init(maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil) {
+    public init(
+        maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil
+    ) {
+        self.adminToken = adminToken
         self.maxUploadBytes = maxUploadBytes
         self.nearestRegion = nearestRegion
         self.spool = spool

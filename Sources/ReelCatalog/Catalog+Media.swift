@@ -31,6 +31,9 @@ extension Catalog {
         initDigest: ObjectDigest, region: String, initBytes: Int64
     ) async throws {
         try await pool.withTransaction { conn in
+            guard try conn.query("SELECT 1 FROM videos WHERE id = $1 AND status <> 'deleted' FOR SHARE", [id]).count == 1 else {
+                throw CatalogError("video \(id) was deleted while it was being published")
+            }
             try conn.query(
                 """
                 INSERT INTO renditions (video_id, name, kind, codecs, width, height, frame_rate, timescale, init_digest)

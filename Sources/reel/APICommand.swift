@@ -34,7 +34,8 @@ struct APICommand: AsyncParsableCommand {
             configuration: APIConfiguration(
                 maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
                 spool: storage.dataFolder.appendingPathComponent("spool"),
-                playerDirectory: APIConfiguration.findPlayer(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))))
+                playerDirectory: APIConfiguration.findPlayer(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
+                adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"]))
         let app = api.application(host: host, port: port, logger: logger) { port in
             logger.notice("reel api listening on http://\(host):\(port)")
         }

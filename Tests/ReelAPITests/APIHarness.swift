@@ -23,7 +23,11 @@ struct APIHarness {
     let base: String
     private let services: ServiceHarness
 
-    static func start(_ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true) async throws -> APIHarness {
+    let catalog: Catalog
+
+    static func start(
+        _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil
+    ) async throws -> APIHarness {
         let regions = try Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
             Region(name: "far", store: try TestObjectStores.fileStore("far")),
@@ -35,7 +39,8 @@ struct APIHarness {
         let scratch = TestObjectStores.freshFolder("api")
         let api = ReelAPI(catalog: catalog, regions: regions,
                           configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: "near", spool: scratch,
-                                                          playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root)))
+                                                          playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root),
+                                                          adminToken: adminToken))
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]
@@ -48,7 +53,7 @@ struct APIHarness {
         }
         let harness = ServiceHarness(services)
         try await eventually(timeout: 30, "the API to listen") { port.withLock { $0 } != 0 }
-        return APIHarness(db: db, regions: regions, base: "http://127.0.0.1:\(port.withLock { $0 })", services: harness)
+        return APIHarness(db: db, regions: regions, base: "http://127.0.0.1:\(port.withLock { $0 })", services: harness, catalog: catalog)
     }
 
     func stop() async throws { try await services.stop() }

@@ -79,7 +79,8 @@ import Yams
     @Test func everyAnswerIsDocumented() async throws {
         let spec = try Spec()
         try await TestDatabase.withFresh { db in
-            let api = try await APIHarness.start(db, maxUploadBytes: 64 << 20)
+            let api = try await APIHarness.start(db, maxUploadBytes: 64 << 20, adminToken: "contract")
+            let admin = [("Authorization", "Bearer contract")]
             let id = try await api.upload(try TestClips.path("vertical.mp4"))
             try await eventually(timeout: 180, "the video to be ready") { try await api.status(id) == "ready" }
             let video = "/v1/videos/\(id)"
@@ -107,6 +108,16 @@ import Yams
                 ("GET /v1/videos/{id}/{rendition}/{segment}.m4s", "GET", "\(video)/360p/99.m4s", [], nil),
                 ("GET /player/{file}", "GET", "/player/video.min.js", [], nil),
                 ("GET /player/{file}", "GET", "/player/secret.txt", [], nil),
+                ("GET /v1/admin/queues", "GET", "/v1/admin/queues", admin, nil),
+                ("GET /v1/admin/queues", "GET", "/v1/admin/queues", [], nil),
+                ("GET /v1/admin/jobs", "GET", "/v1/admin/jobs?state=completed", admin, nil),
+                ("GET /v1/admin/jobs", "GET", "/v1/admin/jobs?state=nonsense", admin, nil),
+                ("GET /v1/admin/jobs/{job}", "GET", "/v1/admin/jobs/1", admin, nil),
+                ("GET /v1/admin/jobs/{job}", "GET", "/v1/admin/jobs/999999", admin, nil),
+                ("POST /v1/admin/jobs/{job}/retry", "POST", "/v1/admin/jobs/1/retry", admin, nil),
+                ("POST /v1/admin/jobs/{job}/cancel", "POST", "/v1/admin/jobs/1/cancel", admin, nil),
+                ("DELETE /v1/admin/videos/{id}", "DELETE", "/v1/admin/videos/AAAAAAAAAAAA", admin, nil),
+                ("DELETE /v1/admin/videos/{id}", "DELETE", video, admin, nil),
             ]
             #expect(Set(requests.map(\.0)) == Set(ReelAPI.routes), "every operation is exercised")
             for (operation, method, path, headers, body) in requests {

@@ -69,7 +69,8 @@ import ReelTesting
 
     @Test func scheduledJobsWaitForTheirTime() async throws {
         try await TestDatabase.withFresh { db in
-            let result = try await db.queue.enqueue(JobRequest(kind: "noop", runAt: Date().addingTimeInterval(1)))
+            // Far enough ahead that a busy machine cannot reach it before the insert.
+            let result = try await db.queue.enqueue(JobRequest(kind: "noop", runAt: Date().addingTimeInterval(5)))
             #expect(result.state == .scheduled)
             let (worker, _) = startWorker(db)
             let scheduler = startScheduler(db)

@@ -26,7 +26,7 @@
 #   REEL_PG_BIN               PostgreSQL bin dir (default: newest /usr/lib/postgresql/*/bin)
 #   REEL_SERVICES_TIMEOUT     seconds to wait for start/stop (default 60)
 #   REEL_PG_SHARED_BUFFERS    default 256MB
-#   REEL_PG_MAX_CONNECTIONS   default 200
+#   REEL_PG_MAX_CONNECTIONS   default 500
 #
 # The library never changes the caller's shell options (set -e/-u/pipefail in
 # the caller are fine: the public functions run with errexit and pipefail off,
@@ -308,7 +308,7 @@ reel_services_start() {
             echo "listen_addresses = '127.0.0.1'"
             echo "port = $pgport"
             echo "unix_socket_directories = $(_reel_pgconf_quote "$sock")"
-            echo "max_connections = ${REEL_PG_MAX_CONNECTIONS:-200}"
+            echo "max_connections = ${REEL_PG_MAX_CONNECTIONS:-500}"
             echo "shared_buffers = ${REEL_PG_SHARED_BUFFERS:-256MB}"
             echo "fsync = on"
             echo "synchronous_commit = on"

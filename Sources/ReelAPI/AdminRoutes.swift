@@ -1,0 +1,106 @@
+import Crypto
+import Foundation
+import Hummingbird
+import ReelCatalog
+import ReelPostgres
+import ReelQueue
+
+/// The operator's API under `/v1/admin`, behind a bearer token
+/// (`REEL_ADMIN_TOKEN`): jobs and queues, retry and cancel, and deleting a
+/// video. Without a configured token every admin request is refused.
+extension ReelAPI {
+    func addAdminRoutes(to router: Router<BasicRequestContext>) {
+        let admin = router.group("v1/admin").add(middleware: AdminTokenMiddleware(token: configuration.adminToken))
+        admin.get("queues") { _, _ -> Response in
+            let rows = try await catalog.pool.query(
+                """
+                SELECT coalesce(r.queue, q.name) AS queue, coalesce(available, 0) AS available, coalesce(running, 0) AS running,
+                       coalesce(retryable, 0) AS retryable, coalesce(completed, 0) AS completed, coalesce(discarded, 0) AS discarded,
+                       coalesce(cancelled, 0) AS cancelled, coalesce(pending, 0) AS pending, coalesce(scheduled, 0) AS scheduled,
+                       q.global_limit, coalesce(q.paused, false) AS paused
+                FROM reel_report_queues r FULL JOIN reel_queues q ON q.name = r.queue ORDER BY 1
+                """)
+            let queues = rows.map { row in
+                AdminQueue(name: row.string(0) ?? "", available: row.int(1) ?? 0, running: row.int(2) ?? 0, retryable: row.int(3) ?? 0,
+                           completed: row.int(4) ?? 0, discarded: row.int(5) ?? 0, cancelled: row.int(6) ?? 0, pending: row.int(7) ?? 0,
+                           scheduled: row.int(8) ?? 0, globalLimit: row.int(9), paused: row.bool(10) ?? false)
+            }
+            return try JSONBody(queues).response()
+        }
+        admin.get("jobs") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            var states: [JobState] = []
+            if let text = query.get("state") {
+                for name in text.split(separator: ",") {
+                    guard let state = JobState(rawValue: String(name)) else {
+                        throw APIError.badRequest("unknown job state '\(name)': use \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    states.append(state)
+                }
+            }
+            let filter = JobFilter(states: states, queue: query.get("queue"), kind: query.get("kind"), tenant: query.get("tenant"))
+            let limit = min(1000, max(1, query.get("limit").flatMap(Int.init) ?? 100))
+            return try JSONBody(try await JobQueue(pool: catalog.pool).jobs(filter, limit: limit)).response()
+        }
+        admin.get("jobs/:job") { _, context -> Response in
+            let id = try jobID(context)
+            guard let job = try await JobQueue(pool: catalog.pool).job(id) else { throw APIError.notFound("no job \(id)") }
+            return try JSONBody(job).response()
+        }
+        admin.post("jobs/:job/retry") { _, context -> Response in
+            let id = try jobID(context)
+            let changed = try await JobQueue(pool: catalog.pool).retry([id])
+            guard changed == 1 else { throw APIError(.conflict, "not_retryable", "job \(id) does not exist or is not discarded, cancelled or retryable") }
+            return try JSONBody(["retried": id]).response()
+        }
+        admin.post("jobs/:job/cancel") { request, context -> Response in
+            let id = try jobID(context)
+            let reason = request.uri.queryParameters.get("reason") ?? "cancelled through the admin API"
+            let changed = try await JobQueue(pool: catalog.pool).cancel([id], reason: reason)
+            guard changed == 1 else { throw APIError(.conflict, "not_cancellable", "job \(id) does not exist or has already finished") }
+            return try JSONBody(["cancelled": id]).response()
+        }
+        admin.delete("videos/:id") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            guard VideoID.isValid(id) else { throw APIError.badRequest("'\(id)' is not a video id") }
+            guard try await catalog.delete(id) else { throw APIError.notFound("no video \(id) (or it is already deleted)") }
+            return try JSONBody(["deleted": id]).response()
+        }
+    }
+
+    func jobID(_ context: BasicRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("job").flatMap(Int64.init) else { throw APIError.badRequest("a job id is a number") }
+        return id
+    }
+}
+
+struct AdminQueue: Encodable, Sendable {
+    let name: String
+    let available, running, retryable, completed, discarded, cancelled, pending, scheduled: Int
+    let globalLimit: Int?
+    let paused: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name, available, running, retryable, completed, discarded, cancelled, pending, scheduled, paused
+        case globalLimit = "global_limit"
+    }
+}
+
+/// Lets a request through only with `Authorization: Bearer <token>`,
+/// compared in constant time.
+struct AdminTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token, !token.isEmpty else {
+            throw APIError(.forbidden, "admin_disabled", "the admin API is off: start reel api with REEL_ADMIN_TOKEN set")
+        }
+        let header = request.headers[.authorization] ?? ""
+        let given = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
+        // Compare digests so the time taken says nothing about the token.
+        guard SHA256.hash(data: Data(given.utf8)) == SHA256.hash(data: Data(token.utf8)) else {
+            throw APIError(.unauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer TOKEN'")
+        }
+        return try await next(request, context)
+    }
+}

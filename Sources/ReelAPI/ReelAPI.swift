@@ -17,7 +17,9 @@ public struct ReelAPI: Sendable {
     /// Every operation the router answers, as `openapi.yaml` names them; the
     /// contract test checks the two lists agree and that each answers as documented.
     public static let routes: [String] = [
-        "GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/uploads", "GET /v1/videos/{id}",
+        "GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/uploads", "POST /v1/uploads/resumable",
+        "HEAD /v1/uploads/resumable/{upload}", "GET /v1/uploads/resumable/{upload}", "PATCH /v1/uploads/resumable/{upload}",
+        "GET /v1/videos/{id}",
         "GET /v1/videos/{id}/master.m3u8", "GET /v1/videos/{id}/manifest.mpd", "GET /v1/videos/{id}/poster.jpg",
         "GET /v1/videos/{id}/player", "GET /v1/videos/{id}/{rendition}/index.m3u8", "GET /v1/videos/{id}/{rendition}/init.mp4",
         "GET /v1/videos/{id}/{rendition}/{segment}.m4s", "GET /player/{file}",
@@ -40,6 +42,7 @@ public struct ReelAPI: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         addHealthRoutes(to: router)
         addUploadRoutes(to: router)
+        addResumableUploadRoutes(to: router)
         addVideoRoutes(to: router)
         addPlayerRoutes(to: router)
         addAdminRoutes(to: router)

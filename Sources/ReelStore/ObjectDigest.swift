@@ -78,3 +78,15 @@ struct StreamingDigest {
 
     func finalize() -> ObjectDigest { ObjectDigest(hasher.finalize()) }
 }
+
+extension ObjectDigest {
+    /// The digest and size of a file, read in chunks off the cooperative pool.
+    public static func ofFile(_ file: URL) async throws(StoreError) -> ObjectInfo {
+        try await blocking { () throws(StoreError) in
+            let input = try PosixFile.read(file.path)
+            var hash = StreamingDigest()
+            try input.chunks { (chunk) throws(StoreError) in hash.update(chunk) }
+            return ObjectInfo(digest: hash.finalize(), size: hash.count)
+        }
+    }
+}

@@ -67,12 +67,8 @@ extension S3Store {
 
     /// The SHA-256 and size of a file, read in chunks off the cooperative pool.
     static func hash(_ file: URL) async throws(StoreError) -> (ObjectDigest, Int64) {
-        try await blocking { () throws(StoreError) in
-            let input = try PosixFile.read(file.path)
-            var hash = StreamingDigest()
-            try input.chunks { (chunk) throws(StoreError) in hash.update(chunk) }
-            return (hash.finalize(), hash.count)
-        }
+        let info = try await ObjectDigest.ofFile(file)
+        return (info.digest, info.size)
     }
 
     /// `count` bytes of a file from `offset`.

@@ -19,7 +19,7 @@ import Yams
         var operations: [String] {
             let paths = root["paths"] as? [String: Any] ?? [:]
             return paths.flatMap { path, item in
-                ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "post", "put", "patch", "delete"].contains($0) }
+                ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "head", "post", "put", "patch", "delete"].contains($0) }
                     .map { "\($0.uppercased()) \(path)" }
             }.sorted()
         }
@@ -84,6 +84,9 @@ import Yams
             let id = try await api.upload(try TestClips.path("vertical.mp4"))
             try await eventually(timeout: 180, "the video to be ready") { try await api.status(id) == "ready" }
             let video = "/v1/videos/\(id)"
+            let opened = try await api.request("POST", "/v1/uploads/resumable", headers: [("Content-Type", "video/mp4"), ("Upload-Length", "4")])
+            let resumable = try #require(try opened.json()["url"] as? String)
+            #expect(spec.mismatch("POST /v1/uploads/resumable", opened) == nil)
             let requests: [(String, String, String, [(String, String)], Data?)] = [
                 ("GET /healthz", "GET", "/healthz", [], nil),
                 ("GET /readyz", "GET", "/readyz", [], nil),
@@ -92,6 +95,14 @@ import Yams
                  try Data(contentsOf: URL(fileURLWithPath: try TestClips.path("vertical.mp4")))),
                 ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "text/plain")], Data("x".utf8)),
                 ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4")], Data()),
+                ("POST /v1/uploads/resumable", "POST", "/v1/uploads/resumable", [("Content-Type", "video/mp4")], nil),
+                ("HEAD /v1/uploads/resumable/{upload}", "HEAD", resumable, [], nil),
+                ("HEAD /v1/uploads/resumable/{upload}", "HEAD", "/v1/uploads/resumable/AAAAAAAAAAAA", [], nil),
+                ("GET /v1/uploads/resumable/{upload}", "GET", resumable, [], nil),
+                ("PATCH /v1/uploads/resumable/{upload}", "PATCH", resumable, [("Upload-Offset", "0")], Data([1, 2])),
+                ("PATCH /v1/uploads/resumable/{upload}", "PATCH", resumable, [("Upload-Offset", "0")], Data([1, 2])),
+                ("PATCH /v1/uploads/resumable/{upload}", "PATCH", resumable, [("Upload-Offset", "2")], Data(count: 10)),
+                ("PATCH /v1/uploads/resumable/{upload}", "PATCH", resumable, [], Data([1])),
                 ("GET /v1/videos/{id}", "GET", video, [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/AAAAAAAAAAAA", [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/bad!id", [], nil),

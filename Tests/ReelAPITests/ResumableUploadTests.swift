@@ -1,0 +1,97 @@
+import Foundation
+import ReelCatalog
+import ReelStore
+import ReelTesting
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A large upload in chunks; a connection that breaks mid-chunk loses only
+/// the bytes that never arrived, and the upload resumes from what was stored.
+@Suite struct ResumableUploadTests {
+    /// Sends a request whose body stops after `send` of its declared bytes, then drops the connection.
+    func brokenPatch(_ base: String, path: String, offset: Int, body: Data, send: Int) throws {
+        guard let url = URL(string: base), let port = url.port else { throw CatalogError("bad base URL \(base)") }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw CatalogError("cannot connect to \(base)") }
+        let head = "PATCH \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpload-Offset: \(offset)\r\n"
+            + "Content-Type: application/offset+octet-stream\r\nContent-Length: \(body.count)\r\n\r\n"
+        var bytes = Data(head.utf8) + body.prefix(send)
+        bytes.withUnsafeMutableBytes { buffer in
+            var sent = 0
+            while sent < buffer.count, let base = buffer.baseAddress {
+                let n = Glibc.send(fd, base + sent, buffer.count - sent, Int32(MSG_NOSIGNAL))
+                if n <= 0 { break }
+                sent += n
+            }
+        }
+        close(fd)
+    }
+
+    @Test func aBrokenUploadResumesWhereItStoppedAndIsPublished() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db)
+            let file = try Data(contentsOf: URL(fileURLWithPath: try TestClips.path("vertical.mp4")))
+            let opened = try await api.request("POST", "/v1/uploads/resumable?title=resumed",
+                                               headers: [("Content-Type", "video/mp4"), ("Upload-Length", "\(file.count)")])
+            #expect(opened.status == 201 && opened.headers["upload-offset"] == "0")
+            let path = try #require(try opened.json()["url"] as? String)
+
+            // First chunk, whole.
+            let first = file.count / 3
+            let chunk = try await api.request("PATCH", path, headers: [("Upload-Offset", "0")], body: file.prefix(first))
+            #expect(chunk.status == 204 && chunk.headers["upload-offset"] == "\(first)")
+            // A chunk at the wrong offset is refused and told where to go on.
+            let wrong = try await api.request("PATCH", path, headers: [("Upload-Offset", "5")], body: Data(count: 10))
+            #expect(wrong.status == 409 && wrong.headers["upload-offset"] == "\(first)")
+
+            // The second chunk's connection breaks halfway: what arrived is kept.
+            let rest = file.suffix(from: first)
+            try brokenPatch(api.base, path: path, offset: first, body: Data(rest), send: rest.count / 2)
+            var stored = 0
+            try await eventually(timeout: 30, "the server to notice the broken connection") {
+                let head = try await api.request("HEAD", path)
+                stored = Int(head.headers["upload-offset"] ?? "") ?? 0
+                return stored > first
+            }
+            #expect(stored <= first + rest.count / 2)
+
+            // Resume from the stored offset: the upload completes and publishes the video.
+            let last = try await api.request("PATCH", path, headers: [("Upload-Offset", "\(stored)")], body: file.suffix(from: stored))
+            #expect(last.status == 201, "\(last.text)")
+            let created = try last.json()
+            #expect(created["sha256"] as? String == ObjectDigest.of(file).hex)
+            let id = try #require(created["id"] as? String)
+            try await eventually(timeout: 180, "the video to be ready") { try await api.status(id) == "ready" }
+            #expect(try await api.request("GET", path).json()["video_id"] as? String == id)
+            #expect(try await api.request("PATCH", path, headers: [("Upload-Offset", "\(file.count)")], body: Data()).status == 409)
+            try await api.stop()
+        }
+    }
+
+    @Test func resumableUploadsCheckTheirHeaders() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db, maxUploadBytes: 1000, worker: false)
+            #expect(try await api.request("POST", "/v1/uploads/resumable", headers: [("Content-Type", "video/mp4")]).status == 400)
+            #expect(try await api.request("POST", "/v1/uploads/resumable",
+                                          headers: [("Content-Type", "video/mp4"), ("Upload-Length", "5000")]).status == 413)
+            #expect(try await api.request("POST", "/v1/uploads/resumable",
+                                          headers: [("Content-Type", "text/plain"), ("Upload-Length", "10")]).status == 415)
+            #expect(try await api.request("HEAD", "/v1/uploads/resumable/AAAAAAAAAAAA").status == 404)
+            let opened = try await api.request("POST", "/v1/uploads/resumable", headers: [("Content-Type", "video/mp4"), ("Upload-Length", "10")])
+            let path = try #require(try opened.json()["url"] as? String)
+            #expect(try await api.request("PATCH", path, body: Data(count: 4)).status == 400)
+            #expect(try await api.request("PATCH", path, headers: [("Upload-Offset", "0")], body: Data(count: 40)).status == 413)
+            #expect(try await api.request("HEAD", path).headers["upload-offset"] == "0")
+            try await api.stop()
+        }
+    }
+}

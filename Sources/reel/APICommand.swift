@@ -18,7 +18,7 @@ struct APICommand: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one; the log line says which).")
     var port = 8080
-    @Option(help: "Largest upload accepted, in MiB.")
+    @Option(name: .customLong("max-upload-mib"), help: "Largest upload accepted, in MiB.")
     var maxUploadMiB: Int64 = 2048
     @Option(help: "The region this API is in: segments are read from it first (default: $REEL_REGION, else the home region).")
     var region: String?

@@ -17,6 +17,12 @@ struct Upload: AsyncParsableCommand {
     var title = ""
     @Flag(help: "Wait until the video is playable and print how long that took.")
     var wait = false
+    @Flag(help: "Upload in chunks that survive broken connections (resumable upload); retries from where the server stopped.")
+    var resumable = false
+    @Option(name: .customLong("chunk-mib"), help: "Chunk size of a resumable upload, in MiB.")
+    var chunkMiB = 8
+    @Option(help: "Continue an earlier resumable upload (the path or URL it printed).")
+    var resume: String?
 
     var base: String { (api ?? ProcessInfo.processInfo.environment["REEL_API_URL"] ?? "http://127.0.0.1:8080").trimmingCharacters(in: ["/"]) }
 
@@ -25,6 +31,7 @@ struct Upload: AsyncParsableCommand {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path), let size = attributes[.size] as? Int64 else {
             throw CLIError("cannot read \(file): no such file")
         }
+        if resumable || resume != nil { return try await runResumable(url, size: size) }
         let handle = try FileHandle(forReadingFrom: url)
         let progress = ProgressBar(total: size, enabled: !output.json)
         let chunks = AsyncStream<ByteBuffer> { continuation in
@@ -52,10 +59,15 @@ struct Upload: AsyncParsableCommand {
         }
         let body = Data((try await response.body.collect(upTo: 1 << 20)).readableBytesView)
         progress.finish()
-        guard response.status == .created, let reply = try JSONSerialization.jsonObject(with: body) as? [String: Any],
+        try await report(response.status, body, started: started)
+    }
+
+    /// Prints what the API answered to the upload's last request.
+    func report(_ status: HTTPResponseStatus, _ body: Data, started: Date) async throws {
+        guard status == .created, let reply = try JSONSerialization.jsonObject(with: body) as? [String: Any],
             let id = reply["id"] as? String
         else {
-            throw CLIError("the upload was refused (HTTP \(response.status.code)): \(String(decoding: body, as: UTF8.self))")
+            throw CLIError("the upload was refused (HTTP \(status.code)): \(String(decoding: body, as: UTF8.self))")
         }
         if wait {
             let status = try await waitUntilPlayable(id)

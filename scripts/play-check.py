@@ -820,6 +820,7 @@ def main():
     ap.add_argument("--hls", default="master.m3u8", help="HLS master name in FOLDER (default master.m3u8)")
     ap.add_argument("--dash", default="manifest.mpd", help="DASH manifest name in FOLDER (default manifest.mpd)")
     ap.add_argument("--no-install", action="store_true", help="never run install-player.sh")
+    ap.add_argument("--only", default="", help="only the cases with these labels, comma-separated (e.g. abr)")
     ap.add_argument("-v", "--verbose", action="store_true", help="also print page/browser logs")
     args = ap.parse_args()
 
@@ -852,6 +853,9 @@ def main():
     if not cases:
         log(f"{folder}: neither {args.hls} nor {args.dash} found")
         return 2
+    if args.only:
+        wanted = {label.strip() for label in args.only.split(",")}
+        cases = [c for c in cases if c["label"] in wanted]
     for n, c in enumerate(cases):
         c["id"] = f"c{n}"
 

@@ -20,18 +20,18 @@ import ReelTesting
 
     @Test func enqueueInsideTheCallersTransactionIsAtomicWithIt() async throws {
         try await TestDatabase.withFresh { db in
-            try await db.pool.query("CREATE TABLE uploads (name text)")
+            try await db.pool.query("CREATE TABLE my_uploads (name text)")
             struct Rollback: Error {}
             await #expect(throws: Rollback.self) {
                 try await db.pool.withTransaction { conn in
-                    try conn.query("INSERT INTO uploads VALUES ('a')")
+                    try conn.query("INSERT INTO my_uploads VALUES ('a')")
                     _ = try JobQueue.enqueue(JobRequest(kind: "noop", args: #"{"upload": "a"}"#), on: conn)
                     throw Rollback()
                 }
             }
             #expect(try await db.count("true") == 0)
             let id = try await db.pool.withTransaction { conn in
-                try conn.query("INSERT INTO uploads VALUES ('b')")
+                try conn.query("INSERT INTO my_uploads VALUES ('b')")
                 return try JobQueue.enqueue(JobRequest(kind: "noop", args: #"{"upload": "b"}"#), on: conn).id
             }
             #expect(try await db.queue.job(id)?.args == #"{"upload": "b"}"#)

@@ -97,55 +97,19 @@ _reel_sw_weed_ok() {
 }
 
 # ---------------------------------------------------------------------------
-# Process helpers (own copies: this file does not need services.sh)
+# Process helpers: the ones services.sh defines (_reel_alive, _reel_proc_comm,
+# _reel_proc_args, _reel_wait_dead, _reel_kv).
 # ---------------------------------------------------------------------------
 
-_reel_sw_alive() {
-    local pid=$1 state=
-    case "$pid" in '' | *[!0-9]*) return 1 ;; esac
-    kill -0 "$pid" 2>/dev/null || return 1
-    if [ -r "/proc/$pid/stat" ]; then
-        state=$(sed -e 's/^.*) //' -e 's/ .*//' "/proc/$pid/stat" 2>/dev/null) || state=
-    else
-        state=$(ps -o stat= -p "$pid" 2>/dev/null) || state=
-    fi
-    case "$state" in Z*) return 1 ;; esac
-    return 0
-}
-
-_reel_sw_proc_comm() {
-    if [ -r "/proc/$1/comm" ]; then cat "/proc/$1/comm" 2>/dev/null
-    else ps -o comm= -p "$1" 2>/dev/null; fi
-}
-
-_reel_sw_proc_args() {
-    if [ -r "/proc/$1/cmdline" ]; then tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
-    else ps -ww -o args= -p "$1" 2>/dev/null; fi
-}
-
-# _reel_sw_wait_dead PID SECONDS
-_reel_sw_wait_dead() {
-    local pid=$1 i=0 n=$(( $2 * 10 ))
-    while _reel_sw_alive "$pid"; do
-        [ "$i" -ge "$n" ] && return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 0
-}
-
-# _reel_sw_kv FILE KEY: value of the last KEY=value line.
-_reel_sw_kv() {
-    [ -f "$1" ] || return 0
-    sed -n "s/^$2=//p" "$1" 2>/dev/null | tail -n 1
-}
+# shellcheck source-path=SCRIPTDIR source=services.sh
+declare -F _reel_alive >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/services.sh"
 
 # _reel_sw_ours PID DIR: PID is a live `weed` whose command line names DIR/data.
 _reel_sw_ours() {
     local args
-    _reel_sw_alive "$1" || return 1
-    [ "$(_reel_sw_proc_comm "$1")" = weed ] || return 1
-    args=$(_reel_sw_proc_args "$1") || return 1
+    _reel_alive "$1" || return 1
+    [ "$(_reel_proc_comm "$1")" = weed ] || return 1
+    args=$(_reel_proc_args "$1") || return 1
     [[ " $args " == *" -dir=$2/data "* ]]
 }
 
@@ -207,12 +171,12 @@ _reel_sw_rm_sockets() {
     f=$dir/seaweedfs.ports
     [ -f "$f" ] || return 0
     for svc in master volume filer s3; do
-        port=$(_reel_sw_kv "$f" "${svc}_grpc")
+        port=$(_reel_kv "$f" "${svc}_grpc")
         case "$port" in '' | *[!0-9]*) continue ;; esac
         paths+=("/tmp/seaweedfs-$svc-grpc-$port.sock")
     done
     for svc in filer_socket s3_socket; do
-        path=$(_reel_sw_kv "$f" "$svc")
+        path=$(_reel_kv "$f" "$svc")
         [ -n "$path" ] && paths+=("$path")
     done
     for i in $(seq 0 "$n"); do
@@ -232,7 +196,7 @@ _reel_sw_rm_sockets() {
         [ "$left" = 0 ] && break
         [ "$i" -lt "$n" ] && sleep 0.1
     done
-    path=$(_reel_sw_kv "$f" sockdir)
+    path=$(_reel_kv "$f" sockdir)
     case "$path" in
         */reel-weedsock.*) rm -rf "$path" ;;
     esac
@@ -315,7 +279,7 @@ reel_seaweedfs_start() {
     mkdir -p "$1" || return 1
     dir=$(cd "$1" && pwd -P) || return 1
 
-    pid=$(_reel_sw_kv "$dir/seaweedfs.pids" weed)
+    pid=$(_reel_kv "$dir/seaweedfs.pids" weed)
     if _reel_sw_ours "$pid" "$dir"; then
         _reel_sw_log "SeaweedFS already running in $dir: weed=$pid (run reel_seaweedfs_stop $dir first)"
         return 1
@@ -380,7 +344,7 @@ reel_seaweedfs_start() {
         # survives from an earlier run in DIR) and a small object can be
         # written and deleted (the volume server has registered).
         for i in $(seq 1 $((timeout * 5))); do
-            _reel_sw_alive "$pid" || break
+            _reel_alive "$pid" || break
             code=$(_reel_sw_s3 "$key" "$secret" PUT "$endpoint/$bucket")
             if [ "$code" = 200 ] || [ "$code" = 409 ]; then
                 # SeaweedFS needs x-amz-content-sha256 when there is a body
@@ -396,7 +360,7 @@ reel_seaweedfs_start() {
             sleep 0.2
         done
         [ -n "$ok" ] && break
-        if _reel_sw_alive "$pid"; then
+        if _reel_alive "$pid"; then
             break   # still running but not ready: give up (stop below)
         fi
         if grep -qi 'address already in use' "$log" 2>/dev/null; then
@@ -443,18 +407,18 @@ reel_seaweedfs_stop() {
     local dir pid args timeout=${REEL_SEAWEEDFS_STOP_TIMEOUT:-${REEL_SERVICES_TIMEOUT:-60}}
     dir=$(cd "$1" && pwd -P) || return 0
 
-    pid=$(_reel_sw_kv "$dir/seaweedfs.pids" weed)
-    if _reel_sw_alive "$pid"; then
+    pid=$(_reel_kv "$dir/seaweedfs.pids" weed)
+    if _reel_alive "$pid"; then
         if _reel_sw_ours "$pid" "$dir"; then
             kill -TERM "$pid" 2>/dev/null || :
-            if ! _reel_sw_wait_dead "$pid" "$timeout"; then
+            if ! _reel_wait_dead "$pid" "$timeout"; then
                 _reel_sw_log "weed $pid still running ${timeout}s after TERM; sending KILL"
                 kill -KILL "$pid" 2>/dev/null || :
-                _reel_sw_wait_dead "$pid" 10 || :
+                _reel_wait_dead "$pid" 10 || :
             fi
             _reel_sw_rm_sockets "$dir" 5
         else
-            args=$(_reel_sw_proc_args "$pid") || args=
+            args=$(_reel_proc_args "$pid") || args=
             _reel_sw_log "pid $pid is not our weed ($args); leaving it alone"
         fi
     fi

@@ -24,7 +24,7 @@ struct ResumableFile: Sendable {
         let folder = url.deletingLastPathComponent()
         try await NIOThreadPool.singleton.runIfActive {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             defer { try? handle.close() }
             try handle.truncate(atOffset: UInt64(length))

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import ReelPostgres
 
 /// One rendition as playback needs it: enough to write its playlists and to

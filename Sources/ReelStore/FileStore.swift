@@ -56,7 +56,7 @@ public struct FileStore: ObjectStore {
                     }
                     try output.sync()
                 } catch {
-                    try? PosixPath.remove(temporary)
+                    _ = try? PosixPath.remove(temporary)
                     throw error
                 }
             } catch where error.code == .notFound {
@@ -64,7 +64,7 @@ public struct FileStore: ObjectStore {
             }
             let digest = hash.finalize()
             if let expected, expected != digest {
-                try? PosixPath.remove(temporary)
+                _ = try? PosixPath.remove(temporary)
                 throw StoreError(.digestMismatch, "\(source.path) hashes to \(digest), not to the expected \(expected); nothing was stored")
             }
             return try commit(temporary, as: digest, size: hash.count)
@@ -73,7 +73,7 @@ public struct FileStore: ObjectStore {
 
     /// Links a flushed temporary file into place unless the object exists, then removes the temporary name.
     private func commit(_ temporary: String, as digest: ObjectDigest, size: Int64) throws(StoreError) -> PutResult {
-        defer { try? PosixPath.remove(temporary) }
+        defer { _ = try? PosixPath.remove(temporary) }
         let target = path(of: digest)
         let folder = (target as NSString).deletingLastPathComponent
         try PosixPath.makeDirectories(folder)
@@ -111,7 +111,7 @@ public struct FileStore: ObjectStore {
                 }
                 try PosixPath.rename(temporary, destination.path)
             } catch {
-                try? PosixPath.remove(temporary)
+                _ = try? PosixPath.remove(temporary)
                 throw error
             }
         }

@@ -24,7 +24,8 @@ import Testing
 
     @Test func aReadIsCachedUntilTheVideoChanges() async throws {
         try await TestDatabase.withFresh { db in
-            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL()))
+            // Generous timeouts: a busy machine must not turn a slow Redis reply into a miss.
+            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)))
             let catalog = Catalog(pool: db.pool, cache: cache)
             let id = try await insertVideo(db)
             #expect(try await catalog.playback(id)?.video.status == .uploaded)
@@ -46,7 +47,7 @@ import Testing
 
     @Test func unknownIdsAreCachedAsAbsent() async throws {
         try await TestDatabase.withFresh { db in
-            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL()))
+            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)))
             let catalog = Catalog(pool: db.pool, cache: cache)
             let unknown = VideoID.make()
             #expect(try await catalog.playback(unknown) == nil)

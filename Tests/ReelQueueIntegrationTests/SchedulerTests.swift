@@ -8,8 +8,9 @@ import ReelTesting
 @Suite struct SchedulerTests {
     @Test func oneLeaderAtATimeAndHandOverOnResignOrExpiry() async throws {
         try await TestDatabase.withFresh { db in
-            let a = LeaderElection(pool: db.pool, name: "scheduler", candidateID: "a", ttl: 1)
-            let b = LeaderElection(pool: db.pool, name: "scheduler", candidateID: "b", ttl: 1)
+            // Terms long enough that a busy machine does not end them between two steps.
+            let a = LeaderElection(pool: db.pool, name: "scheduler", candidateID: "a", ttl: 8)
+            let b = LeaderElection(pool: db.pool, name: "scheduler", candidateID: "b", ttl: 8)
             #expect(try await a.tryLead())
             #expect(try await !b.tryLead())
             #expect(try await a.tryLead())

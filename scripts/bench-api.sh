@@ -53,24 +53,25 @@ swift build -c release >&2
 reel="$(swift build -c release --show-bin-path)/reel"
 "$reel" migrate > /dev/null
 
-start_api() {  # start_api LOG [redis]: starts the API, prints its URL
+start_api() {  # start_api LOG [redis]: starts the API; sets api_url and api_pid
     local log=$1 url=
     if [ "${2:-}" = redis ]; then
         REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$log" 2>&1 &
     else
-        REEL_REDIS_URL= REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$log" 2>&1 &
+        env -u REEL_REDIS_URL REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$log" 2>&1 &
     fi
-    pids+=($!)
+    api_pid=$!
+    pids+=("$api_pid")
     for _ in $(seq 1 100); do
         url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)
         [ -n "$url" ] && break
         sleep 0.1
     done
     [ -n "$url" ] || { cat "$log" >&2; exit 1; }
-    printf '%s\n' "$url"
+    api_url=$url
 }
-api=$(start_api "$dir/api.log" redis)
-api_pid=${pids[-1]}
+start_api "$dir/api.log" redis
+api=$api_url
 REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=1 & pids+=($!)
 
 echo "1. upload to playable…" >&2
@@ -125,8 +126,8 @@ text = sys.stdin.read()
 def ms(label):
     m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
     if not m: return "nan"
-    v = float(m.group(1)); unit = m.group(2)
-    return f"{v / 1000 if unit == \"us\" else v * 1000 if unit == \"s\" else v:.3f}"
+    factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    return "%.3f" % (float(m.group(1)) * factor)
 rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
 tr = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", text)
 mb = float(tr.group(1)) * {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3}.get(tr.group(2), 1)
@@ -136,7 +137,8 @@ print(rps, ms("50%"), ms("99%"), f"{mb:.1f}")'
 echo "3. metadata lookups…" >&2
 read -r meta_rps meta_p50 meta_p99 _ < <(wrk_run "$api/v1/videos/$id")
 kill -TERM "$api_pid"; wait "$api_pid" 2>/dev/null || true
-plain=$(start_api "$dir/api-plain.log")
+start_api "$dir/api-plain.log"
+plain=$api_url
 read -r pg_rps pg_p50 pg_p99 _ < <(wrk_run "$plain/v1/videos/$id")
 
 echo "4. serving a segment…" >&2

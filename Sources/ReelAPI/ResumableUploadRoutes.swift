@@ -129,13 +129,7 @@ extension ReelAPI {
         let video = try await publish(file, source, title: upload.title, owner: upload.owner, contentType: upload.contentType)
         try await catalog.pool.query("UPDATE uploads SET video_id = $2, updated_at = now() WHERE id = $1", [upload.id, video.id])
         try? FileManager.default.removeItem(at: file)
-        let base = "/v1/videos/\(video.id)"
-        let created = UploadCreated(
-            id: video.id, status: video.status.rawValue, bytes: source.size, sha256: source.digest.hex,
-            urls: .init(hls: "\(base)/master.m3u8", dash: "\(base)/manifest.mpd", poster: nil, player: "\(base)/player"))
-        var response = try JSONBody(created, status: .created).response()
-        response.headers[.location] = base
-        return response
+        return try created(video, source)
     }
 
     func spoolFile(_ id: String) -> URL {

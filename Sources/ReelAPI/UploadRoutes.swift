@@ -37,14 +37,17 @@ extension ReelAPI {
             let (file, source) = try await spool(request.body, limit: limit)
             defer { try? FileManager.default.removeItem(at: file) }
             let video = try await publish(file, source, title: title, owner: owner, contentType: contentType ?? "application/octet-stream")
-            let base = "/v1/videos/\(video.id)"
-            let created = UploadCreated(
-                id: video.id, status: video.status.rawValue, bytes: source.size, sha256: source.digest.hex,
-                urls: .init(hls: "\(base)/master.m3u8", dash: "\(base)/manifest.mpd", poster: nil, player: "\(base)/player"))
-            var response = try JSONBody(created, status: .created).response()
-            response.headers[.location] = base
-            return response
+            return try created(video, source)
         }
+    }
+
+    /// The 201 of a finished upload, one-shot or resumable: the video's id and URLs.
+    func created(_ video: Video, _ source: ObjectInfo) throws -> Response {
+        let urls = VideoMetadata.URLs(video: video.id, hasPoster: false)
+        let body = UploadCreated(id: video.id, status: video.status.rawValue, bytes: source.size, sha256: source.digest.hex, urls: urls)
+        var response = try JSONBody(body, status: .created).response()
+        response.headers[.location] = "/v1/videos/\(video.id)"
+        return response
     }
 
     /// Streams the body into a spool file, hashing it; never holds it all in memory.

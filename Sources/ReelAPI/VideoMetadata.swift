@@ -18,6 +18,15 @@ struct VideoMetadata: Encodable, Sendable {
         let dash: String
         let poster: String?
         let player: String
+
+        /// The URLs of video `id` on this API.
+        init(video id: String, hasPoster: Bool) {
+            let base = "/v1/videos/\(id)"
+            hls = "\(base)/master.m3u8"
+            dash = "\(base)/manifest.mpd"
+            poster = hasPoster ? "\(base)/poster.jpg" : nil
+            player = "\(base)/player"
+        }
     }
 
     let id: String
@@ -40,7 +49,6 @@ struct VideoMetadata: Encodable, Sendable {
 
     init(_ playback: Playback) {
         let video = playback.video
-        let base = "/v1/videos/\(video.id)"
         id = video.id
         status = video.status.rawValue
         title = video.title
@@ -55,7 +63,6 @@ struct VideoMetadata: Encodable, Sendable {
             Rendition(name: $0.name, kind: $0.kind, codecs: $0.codecs, width: $0.width, height: $0.height,
                       segments: $0.segments.count, complete: $0.complete)
         }
-        urls = URLs(hls: "\(base)/master.m3u8", dash: "\(base)/manifest.mpd",
-                    poster: video.posterDigest == nil ? nil : "\(base)/poster.jpg", player: "\(base)/player")
+        urls = URLs(video: video.id, hasPoster: video.posterDigest != nil)
     }
 }

@@ -34,6 +34,9 @@ import ReelTesting
             announced.append("\($0.name)/\($1.number)")
         }
         #expect(outputs.map(\.rung.name) == ["1080p", "720p", "480p", "360p"])
+        // The lowest rung runs ahead (its first segment makes a video
+        // playable): it is the first segment written, before any other rung's.
+        #expect(announced.first == "360p/0")
         // Every rung's first segment was written before any rung's second one.
         #expect(Set(announced.prefix(4)) == ["1080p/0", "720p/0", "480p/0", "360p/0"])
         // The same boundaries in every rung.

@@ -40,6 +40,11 @@ func attr(_ element: XMLElement, _ name: String) -> String? {
     @Test func codecStringsFollowRFC6381() {
         #expect(CodecStrings.avc1(profileIDC: 100, constraintFlags: 0, levelIDC: 31) == "avc1.64001f")
         #expect(CodecStrings.avc1(profileIDC: 66, constraintFlags: 0xC0, levelIDC: 30) == "avc1.42c01e")
+        // From an encoder's extradata: Annex B (libx264) and avcC.
+        let annexB: [UInt8] = [0, 0, 0, 1, 0x67, 100, 0, 30, 0xAC, 0, 0, 0, 1, 0x68, 0xEB]
+        #expect(CodecStrings.avc1(parameterSets: annexB) == "avc1.64001e")
+        #expect(CodecStrings.avc1(parameterSets: [1, 77, 0x40, 31, 0xFF]) == "avc1.4d401f")
+        #expect(CodecStrings.avc1(parameterSets: [0, 0, 1, 0x68, 0xEB, 0, 0]) == nil)
     }
 
     @Test func bitRatesAreMeasuredFromTheSegments() {

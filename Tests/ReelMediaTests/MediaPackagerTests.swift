@@ -18,11 +18,21 @@ import ReelTesting
         #expect(audio.sampleRate == 48000 && audio.channels == 1)
         // 2 s of sound (plus the encoder's priming and padding, a few ms).
         #expect(abs(audio.duration - 2) < 0.1)
+        // The priming and the padding belong to the first and last segments:
+        // as many audio segments as video ones, timed as in the files.
+        #expect(audio.segments.count == packaged.video[1].segments.count)
+        #expect(audio.segments.first?.startTime == 0)
+        // CODECS is what each init segment's avcC says (the level libx264 chose).
+        for rung in packaged.video {
+            let initSegment = try Data(contentsOf: root.appendingPathComponent(rung.rung.name).appendingPathComponent("init.mp4"))
+            #expect(rung.codecs == CodecStrings.fromInitSegment(initSegment))
+        }
         for file in ["master.m3u8", "manifest.mpd", "audio/index.m3u8", "audio/init.mp4", "360p/index.m3u8", "480p/1.m4s"] {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file)")
         }
         let master = try String(contentsOf: root.appendingPathComponent("master.m3u8"), encoding: .utf8)
         #expect(master.contains("CODECS=\"\(packaged.video[1].codecs),mp4a.40.2\""))
+        #expect(master.contains("#EXT-X-VERSION:6") && master.contains("CLOSED-CAPTIONS=NONE"))
         #expect(try String(contentsOf: root.appendingPathComponent("360p/index.m3u8"), encoding: .utf8).contains("#EXT-X-ENDLIST"))
         // libavformat's own HLS and DASH demuxers read every segment back without an error.
         for manifest in ["master.m3u8", "manifest.mpd"] {

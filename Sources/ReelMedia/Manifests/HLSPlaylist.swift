@@ -5,9 +5,11 @@ import Foundation
 /// `EXT-X-MEDIA` rendition group (never an audio-only variant: Video.js will
 /// not start with one and GStreamer hangs).
 public enum HLSPlaylist {
-    /// Version 7: fMP4 segments with `EXT-X-MAP` in a master with
-    /// `EXT-X-INDEPENDENT-SEGMENTS` (RFC 8216 §7 lists what needs which version).
-    static let version = 7
+    /// Version 6, the lowest that allows what Reel writes: `EXT-X-MAP` in a
+    /// media playlist without `EXT-X-I-FRAMES-ONLY` (RFC 8216 §7; version 7
+    /// adds only INSTREAM-ID SERVICE values). A higher version than needed
+    /// keeps older clients away for nothing.
+    static let version = 6
 
     /// A media playlist. `complete` ends it (`EXT-X-ENDLIST`, type VOD); while a
     /// video is still being published it is an EVENT playlist that grows, and
@@ -52,6 +54,8 @@ public enum HLSPlaylist {
                 "RESOLUTION=\(track.width)x\(track.height)", "FRAME-RATE=\(String(format: "%.3f", track.frameRate))",
             ]
             if audio != nil { attributes.append("AUDIO=\"audio\"") }
+            // Apple's HLS authoring spec asks for NONE when a variant carries no CEA-608/708 captions.
+            attributes.append("CLOSED-CAPTIONS=NONE")
             lines.append("#EXT-X-STREAM-INF:" + attributes.joined(separator: ","))
             lines.append("\(track.name)/index.m3u8")
         }

@@ -89,6 +89,24 @@ public enum CodecStrings {
         return find("mp4a") == nil ? nil : aacLC
     }
 
+    /// `avc1.PPCCLL` from H.264 parameter sets as an encoder's extradata holds
+    /// them: an `avcC` record (its first byte is 1) or Annex B NAL units with
+    /// start codes, where the sequence parameter set (NAL type 7) starts with
+    /// profile_idc, the constraint flags and level_idc. Nil without an SPS.
+    public static func avc1(parameterSets bytes: [UInt8]) -> String? {
+        if bytes.first == 1, bytes.count >= 4 {
+            return avc1(profileIDC: Int(bytes[1]), constraintFlags: Int(bytes[2]), levelIDC: Int(bytes[3]))
+        }
+        var i = 0
+        while i + 6 < bytes.count {
+            if bytes[i] == 0, bytes[i + 1] == 0, bytes[i + 2] == 1, bytes[i + 3] & 0x1F == 7 {
+                return avc1(profileIDC: Int(bytes[i + 4]), constraintFlags: Int(bytes[i + 5]), levelIDC: Int(bytes[i + 6]))
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// `avc1.PPCCLL` from the SPS: profile_idc, constraint flags byte, level_idc
     /// (High 3.1 → "avc1.64001f").
     public static func avc1(profileIDC: Int, constraintFlags: Int, levelIDC: Int) -> String {

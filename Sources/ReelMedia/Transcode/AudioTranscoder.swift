@@ -63,13 +63,35 @@ public enum AudioTranscoder {
         var samplesOut: Int64 = 0
         var nextBoundary: Int64 = 0
 
+        // The encoder's first packet carries its priming samples before time 0
+        // (pts -1024). Without an edit list in CMAF, the track starts with
+        // them at 0: shift every packet by the priming, so the segments' times
+        // in the catalog and manifests are the times in the files, and the
+        // priming belongs to the first segment instead of making one of its own.
+        let priming = Int64(max(0, encoder.pointee.initial_padding))
+        // Each packet is written when the next one arrives, so that the last
+        // one, the encoder's padding past a boundary the video ends on, joins
+        // the last segment instead of making a 21 ms segment of its own.
+        var held = av_packet_alloc(), heldStarts = false, holding = false
+        defer { av_packet_free(&held) }
+        guard let held else { throw MediaError(.unsupported, "out of memory") }
         func encode(_ input: UnsafeMutablePointer<AVFrame>?) throws(MediaError) {
             guard avcodec_send_frame(encoder, input) >= 0 else { throw MediaError(.unsupported, "the AAC encoder refused audio") }
             while avcodec_receive_packet(encoder, packet) >= 0 {
+                packet.pointee.pts += priming
+                packet.pointee.dts += priming
                 let starts = packet.pointee.pts >= nextBoundary
                 if starts { nextBoundary += boundary * Int64(max(1, (packet.pointee.pts - nextBoundary) / boundary + 1)) }
-                try writer.write(packet, encoderTimeBase: encoder.pointee.time_base, startsSegment: starts)
-                av_packet_unref(packet)
+                if holding { try writer.write(held, encoderTimeBase: encoder.pointee.time_base, startsSegment: heldStarts) }
+                av_packet_unref(held)
+                av_packet_move_ref(held, packet)
+                heldStarts = starts
+                holding = true
+            }
+            if input == nil, holding {
+                try writer.write(held, encoderTimeBase: encoder.pointee.time_base, startsSegment: false)
+                av_packet_unref(held)
+                holding = false
             }
         }
 

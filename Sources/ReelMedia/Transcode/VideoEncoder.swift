@@ -47,12 +47,16 @@ final class VideoEncoder {
         avcodec_free_context(&context)
     }
 
-    /// RFC 6381 codec string from the encoder's profile and level.
+    /// RFC 6381 codec string of what the encoder really produces: profile,
+    /// constraint flags and level from its sequence parameter set (libx264
+    /// picks the level from the size and bit rate and does not report it in
+    /// the context), so CODECS in the manifests matches the `avcC` box.
     var codecString: String {
-        guard let context else { return "avc1.640028" }
-        // The High profile with no constraint flags; level as libx264 chose it.
-        return CodecStrings.avc1(profileIDC: Int(context.pointee.profile > 0 ? context.pointee.profile : 100),
-                                 constraintFlags: 0, levelIDC: Int(context.pointee.level > 0 ? context.pointee.level : 40))
+        guard let context, let extradata = context.pointee.extradata, context.pointee.extradata_size > 0 else {
+            return "avc1.640028"
+        }
+        let bytes = Array(UnsafeBufferPointer(start: extradata, count: Int(context.pointee.extradata_size)))
+        return CodecStrings.avc1(parameterSets: bytes) ?? "avc1.640028"
     }
 
     /// Encodes one frame (nil flushes) and hands every packet that comes out to `body`.

@@ -41,6 +41,24 @@ public final class UploadSpool: Sendable {
         return hash.withLock { ObjectInfo(digest: $0.finalize(), size: $0.count) }
     }
 
+    /// Removes one-shot spool files nobody has written to for `age` seconds:
+    /// what an API process left when it died mid-upload (its client gets no
+    /// answer and sends again). Resumable uploads keep their own files, which
+    /// this leaves alone, and a live upload keeps its file fresh, so API
+    /// processes sharing a folder never sweep each other's. Returns how many.
+    @discardableResult
+    public static func sweep(in folder: URL, olderThan age: TimeInterval) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix("upload-") {
+            let file = folder.appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate]) as? Date
+            guard let modified, Date().timeIntervalSince(modified) > age else { continue }
+            if (try? FileManager.default.removeItem(at: file)) != nil { removed += 1 }
+        }
+        return removed
+    }
+
     /// Removes whatever was written (a broken or refused upload).
     public func discard() async {
         await sink.discard()

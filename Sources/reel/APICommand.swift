@@ -4,6 +4,7 @@ import Logging
 import ReelAPI
 import ReelCatalog
 import ReelPostgres
+import ReelStore
 import ServiceLifecycle
 import UnixSignals
 
@@ -36,6 +37,8 @@ struct APICommand: AsyncParsableCommand {
                 spool: storage.dataFolder.appendingPathComponent("spool"),
                 playerDirectory: APIConfiguration.findPlayer(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
                 adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"]))
+        let swept = UploadSpool.sweep(in: api.configuration.spool, olderThan: 3600)
+        if swept > 0 { logger.notice("removed \(swept) upload spool files left by a crash") }
         let app = api.application(host: host, port: port, logger: logger) { port in
             logger.notice("reel api listening on http://\(host):\(port)")
         }

@@ -67,6 +67,12 @@ struct APIHarness {
     }
 
     func request(_ method: String = "GET", _ path: String, headers: [(String, String)] = [], body: Data? = nil) async throws -> Reply {
+        try await Self.request(base, method, path, headers: headers, body: body)
+    }
+
+    /// One request to any API at `base` (an in-process harness or a `reel api` process).
+    static func request(_ base: String, _ method: String = "GET", _ path: String, headers: [(String, String)] = [],
+                        body: Data? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: base + path)
         request.method = .init(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }

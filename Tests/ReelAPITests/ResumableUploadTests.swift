@@ -3,39 +3,10 @@ import ReelCatalog
 import ReelStore
 import ReelTesting
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A large upload in chunks; a connection that breaks mid-chunk loses only
 /// the bytes that never arrived, and the upload resumes from what was stored.
 @Suite struct ResumableUploadTests {
-    /// Sends a request whose body stops after `send` of its declared bytes, then drops the connection.
-    func brokenPatch(_ base: String, path: String, offset: Int, body: Data, send: Int) throws {
-        guard let url = URL(string: base), let port = url.port else { throw CatalogError("bad base URL \(base)") }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw CatalogError("cannot connect to \(base)") }
-        let head = "PATCH \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpload-Offset: \(offset)\r\n"
-            + "Content-Type: application/offset+octet-stream\r\nContent-Length: \(body.count)\r\n\r\n"
-        var bytes = Data(head.utf8) + body.prefix(send)
-        bytes.withUnsafeMutableBytes { buffer in
-            var sent = 0
-            while sent < buffer.count, let base = buffer.baseAddress {
-                let n = Glibc.send(fd, base + sent, buffer.count - sent, Int32(MSG_NOSIGNAL))
-                if n <= 0 { break }
-                sent += n
-            }
-        }
-        close(fd)
-    }
-
     @Test func aBrokenUploadResumesWhereItStoppedAndIsPublished() async throws {
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db)
@@ -55,7 +26,8 @@ import Glibc
 
             // The second chunk's connection breaks halfway: what arrived is kept.
             let rest = file.suffix(from: first)
-            try brokenPatch(api.base, path: path, offset: first, body: Data(rest), send: rest.count / 2)
+            try RawRequest(api.base, "PATCH \(path) HTTP/1.1\r\nUpload-Offset: \(first)\r\nContent-Type: application/offset+octet-stream",
+                           body: Data(rest), send: rest.count / 2).close()
             var stored = 0
             try await eventually(timeout: 30, "the server to notice the broken connection") {
                 let head = try await api.request("HEAD", path)

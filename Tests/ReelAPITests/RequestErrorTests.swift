@@ -55,6 +55,15 @@ import Testing
             #expect((metadata["error"] as? String)?.contains("not a readable media file") == true)
             let master = try await api.request("GET", "/v1/videos/\(id)/master.m3u8")
             #expect(master.status == 404 && master.text.contains("status failed"))
+            // Names in URLs are looked up in the catalog, never joined into a
+            // path: traversal gets a JSON 4xx, not a file.
+            for path in ["/v1/videos/\(id)/..%2F..%2FPackage.swift", "/v1/videos/\(id)/%2E%2E/init.mp4",
+                         "/v1/videos/\(id)/audio/..%2F..%2F..%2Fetc%2Fpasswd", "/v1/videos/..%2F\(id)"] {
+                let reply = try await api.request("GET", path)
+                #expect((400..<500).contains(reply.status), "\(path): \(reply.status)")
+                #expect(reply.headers["content-type"] == "application/json", "\(path)")
+                #expect(!reply.text.contains("root:") && !reply.text.contains("PackageDescription"), "\(path)")
+            }
             try await api.stop()
         }
     }

@@ -9,7 +9,7 @@ extension ReelAPI {
         router.get("healthz") { _, _ in JSONBody(["status": "ok"]) }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(cache: catalog.cache))))
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(cache: catalog.cache, memoHits: memo.hits))))
         }
         // Ready: the catalog answers (the store is checked per request, with fallback).
         router.get("readyz") { _, _ -> Response in
@@ -36,12 +36,20 @@ struct JSONBody<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response() throws -> Response {
+        Self.response(try bytes(), status: status, cacheControl: cacheControl)
+    }
+
+    /// The JSON text alone, for answers worth keeping.
+    func bytes() throws -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: cacheControl],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: try encoder.encode(value))
+    }
+
+    static func response(_ bytes: ByteBuffer, status: HTTPResponse.Status = .ok, cacheControl: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json", .cacheControl: cacheControl],
+                 body: ResponseBody(byteBuffer: bytes))
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response { try response() }

@@ -11,7 +11,7 @@ final class APIMetrics: Sendable {
         requests.withLock { $0["\(method)|\(status / 100)xx", default: 0] += 1 }
     }
 
-    func exposition(cache: CatalogCache?) -> String {
+    func exposition(cache: CatalogCache?, memoHits: Int) -> String {
         var lines = [
             "# HELP reel_http_requests_total HTTP requests answered, by method and status class.",
             "# TYPE reel_http_requests_total counter",
@@ -25,6 +25,7 @@ final class APIMetrics: Sendable {
             "# TYPE reel_catalog_reads_total counter",
         ]
         let counts = cache?.snapshot ?? CatalogCache.CacheCounts()
+        lines.append("reel_catalog_reads_total{source=\"memory\"} \(memoHits)")
         lines.append("reel_catalog_reads_total{source=\"cache\"} \(counts.hits)")
         lines.append("reel_catalog_reads_total{source=\"cache_absent\"} \(counts.negativeHits)")
         lines.append("reel_catalog_reads_total{source=\"database_after_miss\"} \(counts.misses)")

@@ -13,6 +13,7 @@ public struct ReelAPI: Sendable {
     public let configuration: APIConfiguration
 
     let metrics = APIMetrics()
+    let memo = PlaybackMemo()
 
     /// Every operation the router answers, as `openapi.yaml` names them; the
     /// contract test checks the two lists agree and that each answers as documented.

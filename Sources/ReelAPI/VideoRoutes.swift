@@ -5,8 +5,15 @@ import ReelStore
 
 extension ReelAPI {
     func addVideoRoutes(to router: Router<BasicRequestContext>) {
-        router.get("v1/videos/:id") { _, context in
-            JSONBody(VideoMetadata(try await playback(context)), cacheControl: "public, max-age=1")
+        router.get("v1/videos/:id") { _, context -> Response in
+            let cacheControl = "public, max-age=1"
+            if let known = memo.metadata(context.parameters.get("id") ?? "") {
+                return JSONBody<VideoMetadata>.response(known, cacheControl: cacheControl)
+            }
+            let playback = try await playback(context)
+            let bytes = try JSONBody(VideoMetadata(playback), cacheControl: cacheControl).bytes()
+            memo.remember(playback, metadata: bytes)
+            return JSONBody<VideoMetadata>.response(bytes, cacheControl: cacheControl)
         }
         router.get("v1/videos/:id/:part") { request, context -> Response in
             let playback = try await playback(context)
@@ -57,7 +64,9 @@ extension ReelAPI {
         guard VideoID.isValid(id) else {
             throw APIError.badRequest("'\(id)' is not a video id: ids are 8 to 32 letters and digits")
         }
+        if let known = memo.playback(id) { return known }
         guard let playback = try await catalog.playback(id) else { throw APIError.notFound("no video \(id)") }
+        memo.remember(playback)
         return playback
     }
 

@@ -58,6 +58,12 @@ import Testing
                 let replicated = try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE kind = 'replicate' AND state = 'completed'")
                 return first == "ready" && second == "ready" && replicated == 2
             }
+            // A finished video's second read within a second comes from the API's memory…
+            _ = try await api.request("GET", "/v1/videos/\(doomed)")
+            #expect(try await api.request("GET", "/v1/videos/\(doomed)").status == 200)
+            let metrics = try await api.request("GET", "/metrics").text
+            #expect(metrics.contains("reel_catalog_reads_total{source=\"memory\"}") && !metrics.contains("source=\"memory\"} 0"))
+            // …which a delete through this API clears at once (below).
             let doomedObjects = try await api.catalog.objects(ofVideo: doomed)
             let keptObjects = try await api.catalog.objects(ofVideo: kept)
             #expect(try await api.request("DELETE", "/v1/admin/videos/\(doomed)", headers: auth).status == 200)

@@ -1,0 +1,80 @@
+import NIOCore
+import ReelCatalog
+import Synchronization
+
+/// A per-process memory of finished videos' playback entries, for a second:
+/// the hottest reads (metadata, playlists and segment lookups of a popular
+/// video) then cost a dictionary lookup instead of a Redis round trip and a
+/// JSON decode of every segment of every rendition (and, for metadata, the
+/// JSON encoding of the answer, which is kept too).
+///
+/// Only ready videos are kept: they change only when deleted, so a second of
+/// memory costs at most a second before a deletion made through another API
+/// process shows here (this process forgets at once, through ``forget(_:)``).
+/// Videos still publishing are never kept: their playlists grow with every
+/// segment, and they must become playable the moment the catalog says so.
+final class PlaybackMemo: Sendable {
+    private struct Entry {
+        let playback: Playback
+        var metadata: ByteBuffer?
+        let expires: ContinuousClock.Instant
+    }
+
+    private let entries = Mutex([String: Entry]())
+    private let served = Mutex(0)
+    let lifetime: Duration
+    /// Entries kept at most; past it the memory starts again empty (cheap,
+    /// and a second's worth of popular videos comes back at once).
+    let capacity: Int
+
+    init(lifetime: Duration = .seconds(1), capacity: Int = 10_000) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    /// Reads answered from this memory.
+    var hits: Int { served.withLock { $0 } }
+
+    func playback(_ id: String) -> Playback? {
+        entry(id)?.playback
+    }
+
+    /// The video's metadata answer, as JSON, when it was kept with its entry.
+    func metadata(_ id: String) -> ByteBuffer? {
+        entry(id)?.metadata
+    }
+
+    private func entry(_ id: String) -> Entry? {
+        let now = ContinuousClock.now
+        let found = entries.withLock { entries -> Entry? in
+            guard let entry = entries[id] else { return nil }
+            guard entry.expires > now else {
+                entries[id] = nil
+                return nil
+            }
+            return entry
+        }
+        if found != nil { served.withLock { $0 += 1 } }
+        return found
+    }
+
+    func remember(_ playback: Playback, metadata: ByteBuffer? = nil) {
+        guard playback.video.status == .ready else { return }
+        let id = playback.video.id
+        let now = ContinuousClock.now
+        entries.withLock { entries in
+            if var kept = entries[id], kept.expires > now {
+                // Keep the entry's lifetime: it started with the catalog read.
+                if kept.metadata == nil, let metadata { kept.metadata = metadata }
+                entries[id] = kept
+                return
+            }
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[id] = Entry(playback: playback, metadata: metadata, expires: now + lifetime)
+        }
+    }
+
+    func forget(_ id: String) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
+    }
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Serving benchmark (issue 4), apart from the tests, each figure beside an
+# anchor measured in the same run on this machine:
+#   1. metadata: GET /v1/videos/ID through the API and its Redis cache, wrk at
+#      50 connections (req/s, p50, p99), beside redis-benchmark GET of a 1 KiB
+#      value at 50 connections on the same Redis;
+#   2. segments: GET of a ~200 KiB 360p segment through the API, wrk at 64
+#      connections (req/s, MB/s, p99), beside nginx serving the same stored
+#      file from disk with sendfile;
+#   3. first playable: a 15 s 1080x1920 clip, from the moment its upload is
+#      complete (the 201) until its master playlist and its first 360p
+#      segment both answer 200;
+#   4. replication lag: a burst of 20 uploads (4 s 720x1280 clips); per video,
+#      from ready in the home region (a file store) until its last object is
+#      verified in the second region (an S3 store on SeaweedFS): p50 and p99.
+# Targets: metadata p99 <= 2 ms and >= 0.5x redis-benchmark; segments >= 0.5x
+# nginx; first playable <= 1.5 s; replication p99 <= 5 s.
+# Usage: scripts/bench-serve.sh [--seconds 10] [--burst 20]
+# Starts PostgreSQL, Redis, SeaweedFS, a release `reel api` and `reel worker`
+# and nginx on 127.0.0.1 and stops them by PID. Its last line is
+#   RESULT meta_p99_ms=… meta_vs_redis=… segments_vs_nginx=… first_playable_s=… replication_p99_s=…
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib/services.sh
+. scripts/lib/seaweedfs.sh
+
+DURATION=10
+BURST=20
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --seconds) DURATION=$2; shift 2 ;;
+        --burst) BURST=$2; shift 2 ;;
+        *) echo "unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+reel_install_packages wrk nginx-light redis-tools
+reel_seaweedfs_install
+dir=".reel-data/bench-serve-$$"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    REEL_SEAWEEDFS_STOP_TIMEOUT=2 reel_seaweedfs_stop "$dir"
+    reel_services_stop "$dir"
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+reel_services_start "$dir"
+reel_seaweedfs_start "$dir"
+dir=$(cd "$dir" && pwd -P)
+export REEL_DATA_DIR="$dir/data"
+export REEL_REGIONS="home=file:regions/home,s3=s3:REEL_S3_"
+export REEL_MIGRATIONS_DIR="$PWD/migrations"
+sql() { psql -qtA -F ' ' "$REEL_DATABASE_URL" -c "$1"; }
+
+echo "building reel (release)…" >&2
+swift build -c release >&2
+reel="$(swift build -c release --show-bin-path)/reel"
+"$reel" migrate > /dev/null
+
+REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
+api=
+for _ in $(seq 1 100); do
+    api=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$dir/api.log" | head -n 1)
+    [ -n "$api" ] && break
+    sleep 0.1
+done
+[ -n "$api" ] || { cat "$dir/api.log" >&2; exit 1; }
+REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
+
+echo "3. first playable of a 15 s 1080x1920 clip…" >&2
+ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1080x1920:rate=30" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000" -t 15 \
+    -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -shortest "$dir/clip.mp4"
+first_playable=$(python3 - "$api" "$dir/clip.mp4" <<'EOF'
+import json, sys, time, urllib.request, urllib.error
+api, path = sys.argv[1], sys.argv[2]
+body = open(path, "rb").read()
+request = urllib.request.Request(f"{api}/v1/uploads?title=first-playable", data=body, method="POST",
+                                 headers={"Content-Type": "video/mp4"})
+video = json.load(urllib.request.urlopen(request))["id"]
+complete = time.monotonic()
+def ok(url):
+    try:
+        return urllib.request.urlopen(url, timeout=5).status == 200
+    except urllib.error.URLError:
+        return False
+while not (ok(f"{api}/v1/videos/{video}/master.m3u8") and ok(f"{api}/v1/videos/{video}/360p/0.m4s")):
+    if time.monotonic() - complete > 120:
+        sys.exit("the video did not become playable within 120 s")
+    time.sleep(0.01)
+print(f"{time.monotonic() - complete:.2f} {video}")
+EOF
+)
+read -r first_s id <<< "$first_playable"
+for _ in $(seq 1 600); do
+    [ "$(sql "SELECT status FROM videos WHERE id = '$id'")" = ready ] && break
+    sleep 0.2
+done
+
+wrk_run() {  # wrk_run CONNECTIONS URL: prints "requests_per_s p50_ms p99_ms mb_per_s"
+    wrk -t2 -c"$1" -d"${DURATION}s" --latency "$2" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    if not m: return "nan"
+    factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    return "%.3f" % (float(m.group(1)) * factor)
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
+tr = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", text)
+mb = float(tr.group(1)) * {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3}.get(tr.group(2), 1)
+print(rps, ms("50%"), ms("99%"), f"{mb:.1f}")'
+}
+
+echo "1. metadata lookups beside redis-benchmark…" >&2
+read -r meta_rps meta_p50 meta_p99 _ < <(wrk_run 50 "$api/v1/videos/$id")
+redis_port=${REEL_REDIS_URL##*:}
+read -r redis_rps redis_p50 redis_p99 < <(
+    redis-benchmark -h 127.0.0.1 -p "$redis_port" -t get -d 1024 -c 50 -n 300000 --csv 2>/dev/null |
+        python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+head, row = rows[0], rows[-1]
+get = dict(zip(head, row))
+print(get["rps"], get["p50_latency_ms"], get["p99_latency_ms"])')
+
+echo "2. segments beside nginx…" >&2
+read -r digest bytes < <(sql "SELECT digest, bytes FROM segments WHERE video_id = '$id' AND rendition = '360p' AND number = 1")
+read -r seg_rps seg_p50 seg_p99 seg_mb < <(wrk_run 64 "$api/v1/videos/$id/360p/1.m4s")
+nport=$(_reel_free_port)
+mkdir -p "$dir/nginx"
+cat > "$dir/nginx/nginx.conf" <<EOF
+worker_processes 2;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    server {
+        listen 127.0.0.1:$nport;
+        root $REEL_DATA_DIR/regions/home/objects;
+        default_type video/mp4;
+    }
+}
+EOF
+nginx -c "$dir/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+sleep 0.5
+read -r ng_rps ng_p50 ng_p99 ng_mb < <(wrk_run 64 "http://127.0.0.1:$nport/${digest:0:2}/${digest:2:2}/$digest")
+
+echo "4. replication lag for a burst of $BURST uploads…" >&2
+# Different pictures: identical clips would share their (content-addressed) segments.
+for n in $(seq 1 "$BURST"); do
+    ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=720x1280:rate=30,hue=h=$((n * 17))" \
+        -f lavfi -i "sine=frequency=$((300 + n * 10)):sample_rate=48000" -t 4 \
+        -c:v libx264 -preset ultrafast -crf 23 -pix_fmt yuv420p -c:a aac -shortest "$dir/short-$n.mp4"
+done
+burst_start=$(sql "SELECT now()")
+uploads=()
+for n in $(seq 1 "$BURST"); do
+    "$reel" upload "$dir/short-$n.mp4" --api "$api" --json > /dev/null & uploads+=($!)
+done
+for pid in "${uploads[@]}"; do wait "$pid"; done
+for _ in $(seq 1 1800); do
+    left=$(sql "SELECT count(*) FROM videos v WHERE v.created_at >= '$burst_start'
+                 AND (v.status <> 'ready' OR EXISTS (SELECT 1 FROM reel_jobs j WHERE j.kind = 'replicate'
+                      AND j.args->>'video' = v.id AND j.state NOT IN ('completed', 'discarded', 'cancelled')))")
+    [ "$left" = 0 ] && break
+    sleep 0.2
+done
+read -r rep_p50 rep_p99 rep_videos < <(sql "
+    WITH lag AS (
+        SELECT v.id, extract(epoch FROM max(r.verified_at) - v.ready_at) AS seconds
+        FROM videos v
+        JOIN segments s ON s.video_id = v.id
+        JOIN object_replicas r ON r.digest = s.digest AND r.region = 's3'
+        WHERE v.created_at >= '$burst_start' AND v.ready_at IS NOT NULL
+        GROUP BY v.id, v.ready_at)
+    SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)::numeric, 2),
+           round(percentile_cont(0.99) WITHIN GROUP (ORDER BY seconds)::numeric, 2), count(*)
+    FROM lag")
+
+ratio() { python3 -c 'import sys; a, b = map(float, sys.argv[1:]); print(f"{a / b:.2f}" if b else "nan")' "$1" "$2"; }
+printf '\n%-58s %12s %12s %8s\n' "measure" "reel" "anchor" "ratio"
+printf '%-58s %12s %12s %8s\n' "metadata GET req/s, API (50 conns) vs redis-benchmark GET 1 KiB" "$meta_rps" "$redis_rps" "$(ratio "$meta_rps" "$redis_rps")"
+printf '%-58s %12s %12s %8s\n' "metadata p50 ms vs redis-benchmark" "$meta_p50" "$redis_p50" "$(ratio "$meta_p50" "$redis_p50")"
+printf '%-58s %12s %12s %8s\n' "metadata p99 ms vs redis-benchmark (target <= 2)" "$meta_p99" "$redis_p99" "$(ratio "$meta_p99" "$redis_p99")"
+printf '%-58s %12s %12s %8s\n' "$((bytes / 1024)) KiB segment req/s, API vs nginx sendfile (64 conns)" "$seg_rps" "$ng_rps" "$(ratio "$seg_rps" "$ng_rps")"
+printf '%-58s %12s %12s %8s\n' "segment MB/s, API vs nginx" "$seg_mb" "$ng_mb" "$(ratio "$seg_mb" "$ng_mb")"
+printf '%-58s %12s %12s %8s\n' "segment p99 ms, API vs nginx" "$seg_p99" "$ng_p99" "$(ratio "$seg_p99" "$ng_p99")"
+printf '%-58s %12s %12s\n' "first playable after upload complete, s (target <= 1.5)" "$first_s" "-"
+printf '%-58s %12s %12s\n' "replication lag p50 s, $rep_videos videos to S3" "$rep_p50" "-"
+printf '%-58s %12s %12s\n' "replication lag p99 s (target <= 5)" "$rep_p99" "-"
+printf 'RESULT meta_p99_ms=%s meta_vs_redis=%s segments_vs_nginx=%s first_playable_s=%s replication_p99_s=%s\n' \
+    "$meta_p99" "$(ratio "$meta_rps" "$redis_rps")" "$(ratio "$seg_rps" "$ng_rps")" "$first_s" "$rep_p99"

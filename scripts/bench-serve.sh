@@ -60,13 +60,7 @@ reel="$(swift build -c release --show-bin-path)/reel"
 "$reel" migrate > /dev/null
 
 REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
-api=
-for _ in $(seq 1 100); do
-    api=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$dir/api.log" | head -n 1)
-    [ -n "$api" ] && break
-    sleep 0.1
-done
-[ -n "$api" ] || { cat "$dir/api.log" >&2; exit 1; }
+api=$(reel_api_url "$dir/api.log")
 REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
 
 echo "3. first playable of a 15 s 1080x1920 clip…" >&2

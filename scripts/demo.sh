@@ -38,13 +38,7 @@ say "starting the API, a worker and the scheduler (regions: $REEL_REGIONS)"
 REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
 REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
 REEL_LOG_LEVEL=warning "$reel" scheduler --interval 0.5 & pids+=($!)
-api=
-for _ in $(seq 1 100); do
-    api=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$dir/api.log" | head -n 1)
-    [ -n "$api" ] && break
-    sleep 0.1
-done
-[ -n "$api" ] || { cat "$dir/api.log" >&2; echo "demo: the API did not start" >&2; exit 1; }
+api=$(reel_api_url "$dir/api.log")
 echo "API at $api"
 
 say "making a 15 s 1080x1920 clip with the ffmpeg command line"

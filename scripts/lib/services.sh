@@ -431,6 +431,19 @@ reel_services_start() {
 }
 
 # reel_services_stop DIR   (idempotent, always returns 0)
+# reel_api_url LOG: waits (up to 10 s) for `reel api --port 0`, started with
+# its output in LOG, to log the address it listens on, and prints it.
+reel_api_url() {
+    local url=
+    for _ in $(seq 1 100); do
+        url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$1" | head -n 1)
+        [ -n "$url" ] && break
+        sleep 0.1
+    done
+    [ -n "$url" ] || { cat "$1" >&2; _reel_log "reel api did not start (log: $1)"; return 1; }
+    printf '%s\n' "$url"
+}
+
 reel_services_stop() {
     local -
     set +e +o pipefail

@@ -9,7 +9,12 @@ public final class TCPProxy: Sendable {
     public let port: UInt16
     private let targetPort: UInt16
     private let listener: Int32
-    private let state = Mutex((accepting: true, sockets: Set<Int32>(), stopped: false))
+    /// `sockets`: every open descriptor with the number of pumps still using
+    /// its connection. A descriptor is shut down or closed only under this
+    /// lock and closed only when both pumps are done, so no call ever reaches
+    /// a number the process has already reused for another socket (a test's
+    /// own database connection, in this same process).
+    private let state = Mutex((accepting: true, sockets: [Int32: Int](), stopped: false))
 
     /// Listens on 127.0.0.1 (a free port) and forwards to 127.0.0.1:`targetPort`.
     public init(targetPort: UInt16) throws {
@@ -35,12 +40,11 @@ public final class TCPProxy: Sendable {
 
     /// Cuts every open connection and refuses new ones until ``resume()``.
     public func pause() {
-        let open = state.withLock { s -> Set<Int32> in
+        state.withLock { s in
             s.accepting = false
-            defer { s.sockets.removeAll() }
-            return s.sockets
+            // The pumps see the connections end, and close them.
+            for fd in s.sockets.keys { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     public func resume() { state.withLock { $0.accepting = true } }
@@ -74,7 +78,10 @@ public final class TCPProxy: Sendable {
                 close(server)
                 continue
             }
-            state.withLock { $0.sockets.formUnion([client, server]) }
+            state.withLock { s in
+                s.sockets[client] = 2
+                s.sockets[server] = 2
+            }
             Thread { [self] in self.pump(from: client, to: server) }.start()
             Thread { [self] in self.pump(from: server, to: client) }.start()
         }
@@ -93,11 +100,16 @@ public final class TCPProxy: Sendable {
             }
             if sent < n { break }
         }
-        shutdown(source, Int32(SHUT_RDWR))
-        shutdown(destination, Int32(SHUT_RDWR))
-        // Each direction closes the socket it reads from; the other pump closes the other.
-        state.withLock { _ = $0.sockets.remove(source) }
-        close(source)
+        // Ends both directions; the second pump to finish closes both sockets.
+        state.withLock { s in
+            shutdown(source, Int32(SHUT_RDWR))
+            shutdown(destination, Int32(SHUT_RDWR))
+            for fd in [source, destination] {
+                let users = (s.sockets[fd] ?? 1) - 1
+                s.sockets[fd] = users > 0 ? users : nil
+                if users <= 0 { close(fd) }
+            }
+        }
     }
 
     static func loopback(port: UInt16) -> sockaddr_in {

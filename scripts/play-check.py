@@ -319,6 +319,7 @@ class CheckServer(ThreadingHTTPServer):
         self.meta = {}       # player/browser versions reported by the page
         self.page_log = []   # console-ish lines from the page
         self.http_errors = []  # "404 GET /media/..." lines
+        self.origin_retries = []  # proxied requests tried again, and why
         self.done = threading.Event()
 
 
@@ -342,8 +343,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         if status >= 400:
+            # A 5xx from the proxy says why (origin timeout, refused, reset): keep its first line.
+            why = body.decode("utf-8", "replace").strip().splitlines()[:1] if status >= 500 else []
             with self.server.lock:
-                self.server.http_errors.append(f"{status} {self.command} {self.path}")
+                self.server.http_errors.append(" ".join([f"{status} {self.command} {self.path}"] + why))
 
     def _send_bytes(self, data, ctype):
         """Send data, honouring a single `Range: bytes=a-b` request."""
@@ -374,18 +377,31 @@ class Handler(BaseHTTPRequestHandler):
         return self._send_bytes(path.read_bytes(), ctype)
 
     def _proxy(self, url):
-        """Pass a media request through to the origin, Range header and all."""
-        req = urllib.request.Request(url, method=self.command)
-        if self.headers.get("Range"):
-            req.add_header("Range", self.headers["Range"])
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                extra = {k: r.headers[k] for k in ("Content-Range", "Accept-Ranges") if r.headers.get(k)}
-                return self._send(r.status, r.read(), r.headers.get("Content-Type", "application/octet-stream"), extra)
-        except urllib.error.HTTPError as e:
-            return self._send(e.code, e.read(), e.headers.get("Content-Type", "text/plain"))
-        except OSError as e:
-            return self._send(502, f"origin unreachable: {e}\n".encode())
+        """Pass a media request through to the origin, Range header and all.
+
+        A connection the origin refused or dropped before answering is tried
+        again (twice), as a CDN in front of an origin would; every such retry
+        is reported at the end, so a flaky origin is seen, not hidden."""
+        began = time.monotonic()
+        for attempt in range(3):
+            req = urllib.request.Request(url, method=self.command)
+            if self.headers.get("Range"):
+                req.add_header("Range", self.headers["Range"])
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    extra = {k: r.headers[k] for k in ("Content-Range", "Accept-Ranges") if r.headers.get(k)}
+                    return self._send(r.status, r.read(), r.headers.get("Content-Type", "application/octet-stream"), extra)
+            except urllib.error.HTTPError as e:
+                return self._send(e.code, e.read(), e.headers.get("Content-Type", "text/plain"))
+            except OSError as e:
+                took = time.monotonic() - began
+                why = f"{type(e).__name__}: {e}"
+                if attempt < 2 and isinstance(e, ConnectionError):
+                    with self.server.lock:
+                        self.server.origin_retries.append(f"{self.path} after {took:.1f} s ({why})")
+                    time.sleep(0.2)
+                    continue
+                return self._send(502, f"origin unreachable after {took:.1f} s: {why}\n".encode())
 
     # -- routes --------------------------------------------------------------
 
@@ -932,6 +948,8 @@ def main():
     if args.verbose or failed:
         if server.http_errors:
             print("# http errors: " + "; ".join(counted(server.http_errors)[:20]))
+        if server.origin_retries:
+            print("# origin retries: " + "; ".join(server.origin_retries[:20]))
         if args.verbose:
             for l in server.page_log:
                 print(f"# page: {l}")

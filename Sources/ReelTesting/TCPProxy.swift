@@ -15,6 +15,11 @@ public final class TCPProxy: Sendable {
     /// a number the process has already reused for another socket (a test's
     /// own database connection, in this same process).
     private let state = Mutex((accepting: true, sockets: [Int32: Int](), stopped: false))
+    /// Signalled when the accept thread has returned: only then may the
+    /// listener's number be closed (and reused), or the thread could go on
+    /// accepting from whatever socket gets that number next, such as an API
+    /// under test in this same process.
+    private let acceptLoopEnded = DispatchSemaphore(value: 0)
 
     /// Listens on 127.0.0.1 (a free port) and forwards to 127.0.0.1:`targetPort`.
     public init(targetPort: UInt16) throws {
@@ -52,17 +57,28 @@ public final class TCPProxy: Sendable {
     /// Stops listening and cuts everything.
     public func stop() {
         pause()
-        state.withLock { $0.stopped = true }
+        let alreadyStopped = state.withLock { s in
+            defer { s.stopped = true }
+            return s.stopped
+        }
+        if alreadyStopped { return }
+        // Wakes a blocked accept (EINVAL), and makes any later one fail at once.
         shutdown(listener, Int32(SHUT_RDWR))
+        acceptLoopEnded.wait()
         close(listener)
     }
 
     private func acceptLoop() {
+        defer { acceptLoopEnded.signal() }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
                 if state.withLock({ $0.stopped }) { return }
                 continue
+            }
+            if state.withLock({ $0.stopped }) {
+                close(client)
+                return
             }
             guard state.withLock({ $0.accepting }) else {
                 close(client)

@@ -1,28 +1,32 @@
-import Foundation
+public import Foundation
 
 /// The media test cases of `scripts/make-test-clips.sh`, generated once per
-/// test process into a temporary folder.
+/// test process into a temporary folder (the first test to ask waits for
+/// them, off the cooperative pool; the others wait for that same run).
 public enum TestClips {
-    private static let folder: Result<URL, any Error> = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-clips-\(getpid())")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [PackagePaths.root.appendingPathComponent("scripts/make-test-clips.sh").path, dir.path]
-        process.standardOutput = FileHandle.nullDevice
-        do {
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                return .failure(ProxyError(message: "scripts/make-test-clips.sh failed with status \(process.terminationStatus)"))
+    private actor Generated {
+        private var run: Task<URL, any Error>?
+
+        func folder() async throws -> URL {
+            if let run { return try await run.value }
+            let started = Task { () throws -> URL in
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-clips-\(getpid())")
+                let made = try await ChildProcess.run(
+                    URL(fileURLWithPath: "/bin/bash"), [PackagePaths.root.appendingPathComponent("scripts/make-test-clips.sh").path, dir.path])
+                guard made.status == 0 else {
+                    throw ProxyError(message: "scripts/make-test-clips.sh failed with status \(made.status): \(made.output.suffix(2000))")
+                }
+                return dir
             }
-            return .success(dir)
-        } catch {
-            return .failure(error)
+            run = started
+            return try await started.value
         }
-    }()
+    }
+
+    private static let generated = Generated()
 
     /// The path of a generated clip, e.g. `TestClips.path("vertical.mp4")`.
-    public static func path(_ name: String) throws -> String {
-        try folder.get().appendingPathComponent(name).path
+    public static func path(_ name: String) async throws -> String {
+        try await generated.folder().appendingPathComponent(name).path
     }
 }

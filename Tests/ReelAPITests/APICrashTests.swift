@@ -32,7 +32,7 @@ import Testing
         try await TestDatabase.withFresh { db in
             let data = TestObjectStores.freshFolder("api-crash")
             let environment = ["REEL_DATA_DIR": data.path, "REEL_REGIONS": "home=file:regions/home,away=file:regions/away"]
-            let file = try Data(contentsOf: URL(fileURLWithPath: try TestClips.path("vertical.mp4")))
+            let file = try Data(contentsOf: URL(fileURLWithPath: try await TestClips.path("vertical.mp4")))
             let spool = data.appendingPathComponent("spool")
 
             // Half the upload arrives, then the API dies.

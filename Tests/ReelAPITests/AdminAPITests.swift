@@ -27,7 +27,7 @@ import Testing
     @Test func jobsCanBeListedRetriedAndCancelled() async throws {
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db, adminToken: token)
-            _ = try await api.upload(try TestClips.path("not-a-video.mp4"))
+            _ = try await api.upload(try await TestClips.path("not-a-video.mp4"))
             try await eventually(timeout: 60, "the ingest job to be discarded") {
                 try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE state = 'discarded'") == 1
             }
@@ -51,8 +51,8 @@ import Testing
     @Test func aDeletedVideoIsGoneAtOnceAndItsObjectsAfterGarbageCollection() async throws {
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db, adminToken: token)
-            let kept = try await api.upload(try TestClips.path("vertical.mp4"))
-            let doomed = try await api.upload(try TestClips.path("rotated.mp4"))
+            let kept = try await api.upload(try await TestClips.path("vertical.mp4"))
+            let doomed = try await api.upload(try await TestClips.path("rotated.mp4"))
             try await eventually(timeout: 180, "both videos to be ready and replicated") {
                 let first = try await api.status(kept), second = try await api.status(doomed)
                 let replicated = try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE kind = 'replicate' AND state = 'completed'")

@@ -81,7 +81,7 @@ import Yams
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db, maxUploadBytes: 64 << 20, adminToken: "contract")
             let admin = [("Authorization", "Bearer contract")]
-            let id = try await api.upload(try TestClips.path("vertical.mp4"))
+            let id = try await api.upload(try await TestClips.path("vertical.mp4"))
             try await eventually(timeout: 180, "the video to be ready") { try await api.status(id) == "ready" }
             let video = "/v1/videos/\(id)"
             let opened = try await api.request("POST", "/v1/uploads/resumable", headers: [("Content-Type", "video/mp4"), ("Upload-Length", "4")])
@@ -92,7 +92,7 @@ import Yams
                 ("GET /readyz", "GET", "/readyz", [], nil),
                 ("GET /metrics", "GET", "/metrics", [], nil),
                 ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4")],
-                 try Data(contentsOf: URL(fileURLWithPath: try TestClips.path("vertical.mp4")))),
+                 try Data(contentsOf: URL(fileURLWithPath: try await TestClips.path("vertical.mp4")))),
                 ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "text/plain")], Data("x".utf8)),
                 ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4")], Data()),
                 ("POST /v1/uploads/resumable", "POST", "/v1/uploads/resumable", [("Content-Type", "video/mp4")], nil),

@@ -9,7 +9,7 @@ import Testing
     @Test func anUploadIsServedAsHLSAndDASHWithCachingRangesAndRegionFallback() async throws {
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db)
-            let id = try await api.upload(try TestClips.path("vertical.mp4"))
+            let id = try await api.upload(try await TestClips.path("vertical.mp4"))
             try await eventually(timeout: 180, "the video to be ready") { try await api.status(id) == "ready" }
             try await eventually(timeout: 60, "replication") {
                 try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE kind = 'replicate' AND state = 'completed'") == 1
@@ -67,23 +67,14 @@ import Testing
             #expect(fallback.status == 200 && fallback.body == stored)
 
             // A real demuxer reads the whole ladder over HTTP without an error.
-            let log = try tool("ffmpeg", ["-v", "error", "-i", "\(api.base)/v1/videos/\(id)/master.m3u8", "-map", "0", "-f", "null", "-"])
+            let log = try await tool("ffmpeg", ["-v", "error", "-i", "\(api.base)/v1/videos/\(id)/master.m3u8", "-map", "0", "-f", "null", "-"])
             #expect(log.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(log)")
             try await api.stop()
         }
     }
 }
 
-/// Runs a command-line tool and returns what it printed (stdout and stderr).
-func tool(_ name: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [name] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return output
+/// Runs a command-line tool (off the cooperative pool) and returns what it printed (stdout and stderr).
+func tool(_ name: String, _ arguments: [String]) async throws -> String {
+    try await ChildProcess.tool(name, arguments).output
 }

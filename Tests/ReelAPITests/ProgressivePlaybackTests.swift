@@ -12,7 +12,7 @@ import Testing
             let api = try await APIHarness.start(db)
             // 12 s of 1080x1920: long enough that the top rung is still being encoded when playback starts.
             let clip = TestObjectStores.freshFolder("progressive").appendingPathExtension("mp4")
-            _ = try tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30",
+            _ = try await tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30",
                                     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "12", "-c:v", "libx264",
                                     "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip.path])
             let id = try await api.upload(clip.path)
@@ -20,28 +20,13 @@ import Testing
                 ["playable", "ready"].contains(try await api.status(id))
             }
             let statusWhenStarted = try await api.status(id)
-            let played = try runPlayCheck("\(api.base)/v1/videos/\(id)/")
+            // Waiting for segments still being made is the point here, not a stall; a busy machine makes them slowly.
+            let played = try await BrowserCheck.run("play-check.py", ["\(api.base)/v1/videos/\(id)/", "--only", "abr", "--timeout", "300", "--stall", "90"])
             #expect(statusWhenStarted == "playable", "the video was already complete when playback started")
             #expect(played.status == 0 && played.output.contains("2 passed, 0 failed"), "\(played.output)")
             // Playback can reach the end just before the package job marks the video ready.
             try await eventually(timeout: 120, "the video to be ready") { try await api.status(id) == "ready" }
             try await api.stop()
         }
-    }
-
-    func runPlayCheck(_ url: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [PackagePaths.root.appendingPathComponent("scripts/play-check.py").path, url,
-                             "--only", "abr", "--timeout", "300", "--no-install",
-                             // Waiting for segments still being made is the point here, not a stall; a busy machine makes them slowly.
-                             "--stall", "90"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
     }
 }

@@ -49,7 +49,7 @@ import Testing
     @Test func aCorruptUploadIsAcceptedThenFailsWithAReason() async throws {
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db)
-            let id = try await api.upload(try TestClips.path("not-a-video.mp4"), type: "application/octet-stream")
+            let id = try await api.upload(try await TestClips.path("not-a-video.mp4"), type: "application/octet-stream")
             try await eventually(timeout: 60, "the video to fail") { try await api.status(id) == "failed" }
             let metadata = try await api.request("GET", "/v1/videos/\(id)").json()
             #expect((metadata["error"] as? String)?.contains("not a readable media file") == true)

@@ -10,7 +10,7 @@ import Testing
     @Test func aBrokenUploadResumesWhereItStoppedAndIsPublished() async throws {
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db)
-            let file = try Data(contentsOf: URL(fileURLWithPath: try TestClips.path("vertical.mp4")))
+            let file = try Data(contentsOf: URL(fileURLWithPath: try await TestClips.path("vertical.mp4")))
             let opened = try await api.request("POST", "/v1/uploads/resumable?title=resumed",
                                                headers: [("Content-Type", "video/mp4"), ("Upload-Length", "\(file.count)")])
             #expect(opened.status == 201 && opened.headers["upload-offset"] == "0")

@@ -111,7 +111,7 @@ import ReelTesting
         try await TestDatabase.withFresh { db in
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("reel-\(getpid())-cli-\(UUID().uuidString)")
             let ingest = try await ReelProcess.run(
-                ["ingest", try TestClips.path("rotated.mp4"), "--output-dir", output.path, "--video", "cli-1", "--json"], databaseURL: db.url)
+                ["ingest", try await TestClips.path("rotated.mp4"), "--output-dir", output.path, "--video", "cli-1", "--json"], databaseURL: db.url)
             #expect(ingest.status == 0, "\(ingest.output)")
             let worker = try ReelProcess(["worker", "--queues", "media=1"], databaseURL: db.url)
             try await eventually(timeout: 120, "the package job to complete") {
@@ -127,12 +127,12 @@ import ReelTesting
 
 @Suite struct ProbeCLITests {
     @Test func probeShowsTheFileAndItsLadderOrSaysWhatIsWrong() async throws {
-        let good = try await ReelProcess.run(["probe", try TestClips.path("vertical.mp4"), "--json"], databaseURL: "")
+        let good = try await ReelProcess.run(["probe", try await TestClips.path("vertical.mp4"), "--json"], databaseURL: "")
         #expect(good.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(good.output.utf8)) as? [String: Any]
         let ladder = object?["ladder"] as? [[String: Any]] ?? []
         #expect(ladder.compactMap { $0["name"] as? String } == ["1080p", "720p", "480p", "360p"])
-        let bad = try await ReelProcess.run(["probe", try TestClips.path("not-a-video.mp4")], databaseURL: "")
+        let bad = try await ReelProcess.run(["probe", try await TestClips.path("not-a-video.mp4")], databaseURL: "")
         #expect(bad.status != 0)
         #expect(bad.output.contains("not a readable media file"))
     }

@@ -8,12 +8,12 @@ import ReelTesting
 /// with no player error: `scripts/play-check.py`, set up by
 /// `scripts/install-player.sh` (which `scripts/test.sh` runs).
 @Suite struct BrowserPlaybackTests {
-    @Test func everyRenditionPlaysToTheEndInChromium() throws {
-        let path = try TestClips.path("vertical.mp4")
+    @Test func everyRenditionPlaysToTheEndInChromium() async throws {
+        let path = try await TestClips.path("vertical.mp4")
         let info = try MediaProbe.probe(path)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("reel-\(getpid())-browser-\(UUID().uuidString)")
-        _ = try MediaPackager.package(path, info: info, rungs: try LadderPlanner.plan(info.video.geometry), to: root, segmentSeconds: 1)
-        let played = try ChromiumPlayer.play(root)
+        _ = try await MediaPackager.package(path: path, info: info, rungs: try LadderPlanner.plan(info.video.geometry), to: root, segmentSeconds: 1)
+        let played = try await ChromiumPlayer.play(root)
         #expect(played.status == 0, "\(played.output)")
         #expect(played.output.contains("10 passed, 0 failed"), "\(played.output)")
         try? FileManager.default.removeItem(at: root)

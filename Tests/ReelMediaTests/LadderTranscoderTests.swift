@@ -11,11 +11,11 @@ import ReelTesting
     }
 
     /// Frames of a CMAF rendition (init + segments joined) as ffprobe reads them: "pts_time,key".
-    func frames(_ folder: URL, segments: Int) throws -> [(time: Double, key: Bool)] {
+    func frames(_ folder: URL, segments: Int) async throws -> [(time: Double, key: Bool)] {
         var joined = try Data(contentsOf: folder.appendingPathComponent("init.mp4"))
         for n in 0..<segments { joined.append(try Data(contentsOf: folder.appendingPathComponent("\(n).m4s"))) }
         let path = try write(joined, "joined-\(UUID().uuidString).mp4")
-        return try tool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time,key_frame",
+        return try await tool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time,key_frame",
                                     "-of", "csv=p=0", path])
             .split(separator: "\n").compactMap { line in
                 let parts = line.split(separator: ",")
@@ -24,8 +24,8 @@ import ReelTesting
             }
     }
 
-    @Test func aRungBecomesCMAFSegmentsWithKeyframesAtEveryBoundary() throws {
-        let path = try TestClips.path("vertical.mp4")
+    @Test func aRungBecomesCMAFSegmentsWithKeyframesAtEveryBoundary() async throws {
+        let path = try await TestClips.path("vertical.mp4")
         let info = try MediaProbe.probe(path)
         let rungs = try LadderPlanner.plan(info.video.geometry)
         let root = freshFolder("ladder")
@@ -51,28 +51,29 @@ import ReelTesting
             let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("\(record.number).m4s").path)[.size] as? Int
             #expect(size == record.bytes)
         }
-        let decoded = try frames(folder, segments: output.segments.count)
+        let decoded = try await frames(folder, segments: output.segments.count)
         #expect(decoded.count == 60)
         // Keyframes exactly at 0 s and 1 s, nowhere else.
         #expect(decoded.filter(\.key).map { ($0.time * 1000).rounded() / 1000 } == [0, 1])
-        let size = try tool("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
+        let size = try await tool("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
                                         folder.appendingPathComponent("init.mp4").path])
         #expect(size.trimmingCharacters(in: .whitespacesAndNewlines) == "360,640")
     }
 
-    @Test func aRotatedSourceIsEncodedUpright() throws {
-        let path = try TestClips.path("rotated.mp4")
+    @Test func aRotatedSourceIsEncodedUpright() async throws {
+        let path = try await TestClips.path("rotated.mp4")
         let info = try MediaProbe.probe(path)
         let rung = try #require(try LadderPlanner.plan(info.video.geometry).first)
         let root = freshFolder("rotated")
         let output = try #require(try LadderTranscoder.transcode(path, info: info, rungs: [rung], to: root).first)
         let folder = root.appendingPathComponent(rung.name)
         #expect(output.rung.width == 360 && output.rung.height == 640)
-        #expect(try frames(folder, segments: output.segments.count).count == 30)
+        let decodedFrames = try await frames(folder, segments: output.segments.count)
+        #expect(decodedFrames.count == 30)
         // Turned the right way: the first frame matches ffmpeg's own autorotated one.
         let first = try write(try Data(contentsOf: folder.appendingPathComponent("init.mp4"))
                               + Data(contentsOf: folder.appendingPathComponent("0.m4s")), "rotated-first.mp4")
-        let psnr = try tool("ffmpeg", ["-v", "info", "-i", first, "-i", path, "-lavfi",
+        let psnr = try await tool("ffmpeg", ["-v", "info", "-i", first, "-i", path, "-lavfi",
                                        "[1:v]scale=360:640[b];[0:v][b]psnr", "-frames:v", "1", "-f", "null", "-"])
         let average = psnr.components(separatedBy: "average:").last.flatMap { Double($0.split(separator: " ").first ?? "") } ?? 0
         #expect(average > 20, "PSNR of the upright rung against ffmpeg's autorotated frame: \(average) dB")

@@ -4,8 +4,8 @@ import ReelMedia
 import ReelTesting
 
 @Suite struct MediaPackagerTests {
-    @Test func aClipBecomesAFolderThatFFmpegPlaysThroughHLSAndDASH() throws {
-        let path = try TestClips.path("vertical.mp4")
+    @Test func aClipBecomesAFolderThatFFmpegPlaysThroughHLSAndDASH() async throws {
+        let path = try await TestClips.path("vertical.mp4")
         let info = try MediaProbe.probe(path)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("reel-\(getpid())-package-\(UUID().uuidString)")
         let rungs = Array(try LadderPlanner.plan(info.video.geometry).suffix(2))   // 480p and 360p keep the test quick
@@ -36,11 +36,11 @@ import ReelTesting
         #expect(try String(contentsOf: root.appendingPathComponent("360p/index.m3u8"), encoding: .utf8).contains("#EXT-X-ENDLIST"))
         // libavformat's own HLS and DASH demuxers read every segment back without an error.
         for manifest in ["master.m3u8", "manifest.mpd"] {
-            let log = try tool("ffmpeg", ["-v", "error", "-allowed_extensions", "ALL", "-i", root.appendingPathComponent(manifest).path,
+            let log = try await tool("ffmpeg", ["-v", "error", "-allowed_extensions", "ALL", "-i", root.appendingPathComponent(manifest).path,
                                           "-map", "0", "-f", "null", "-"])
             #expect(log.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(manifest): \(log)")
         }
-        let streams = try tool("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
+        let streams = try await tool("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
                                            root.appendingPathComponent("master.m3u8").path])
         #expect(streams.contains("video") && streams.contains("audio"))
     }

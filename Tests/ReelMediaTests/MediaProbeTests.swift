@@ -4,7 +4,7 @@ import ReelTesting
 
 @Suite struct MediaProbeTests {
     @Test func aVerticalPhoneClip() async throws {
-        let info = try await MediaProbe.probe(path: try TestClips.path("vertical.mp4"))
+        let info = try await MediaProbe.probe(path: try await TestClips.path("vertical.mp4"))
         #expect(info.container.contains("mp4"))
         #expect(info.video.codec == "h264")
         #expect(info.video.geometry.width == 1080 && info.video.geometry.height == 1920)
@@ -19,8 +19,8 @@ import ReelTesting
         #expect(info.streamCount == 2)
     }
 
-    @Test func rotationComesFromTheDisplayMatrix() throws {
-        let info = try MediaProbe.probe(try TestClips.path("rotated.mp4"))
+    @Test func rotationComesFromTheDisplayMatrix() async throws {
+        let info = try MediaProbe.probe(try await TestClips.path("rotated.mp4"))
         // ffprobe reports rotation=90 for this file; displayed, it is vertical.
         #expect(info.video.matrixRotation == 90)
         #expect(info.video.geometry.codedWidth == 640 && info.video.geometry.codedHeight == 360)
@@ -28,8 +28,8 @@ import ReelTesting
         #expect(try LadderPlanner.plan(info.video.geometry).first.map { "\($0.width)x\($0.height)" } == "360x640")
     }
 
-    @Test func vp9InWebMWithoutAudioAndOddSize() throws {
-        let info = try MediaProbe.probe(try TestClips.path("vp9.webm"))
+    @Test func vp9InWebMWithoutAudioAndOddSize() async throws {
+        let info = try MediaProbe.probe(try await TestClips.path("vp9.webm"))
         #expect(info.video.codec == "vp9")
         #expect(info.container.contains("webm"))
         #expect(info.audio == nil)
@@ -44,9 +44,9 @@ import ReelTesting
         ("image.mp4", MediaError.Code.notVideo, "image"),
         ("does-not-exist.mp4", MediaError.Code.unreadable, "no such file"),
     ])
-    func badInputsFailWithAReadableMessage(file: String, code: MediaError.Code, text: String) throws {
+    func badInputsFailWithAReadableMessage(file: String, code: MediaError.Code, text: String) async throws {
         do {
-            let info = try MediaProbe.probe(try TestClips.path(file))
+            let info = try MediaProbe.probe(try await TestClips.path(file))
             Issue.record("\(file) probed as \(info.video.codec) \(info.video.geometry.width)x\(info.video.geometry.height)")
         } catch let error as MediaError {
             #expect(error.code == code, "\(file): \(error.message)")

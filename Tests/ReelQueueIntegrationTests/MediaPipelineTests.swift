@@ -20,7 +20,7 @@ import ReelWorkers
     @Test func anUploadBecomesAPlayableFolder() async throws {
         try await TestDatabase.withFresh { db in
             let output = folder()
-            let ids = try await enqueueChain(db, source: try TestClips.path("vertical.mp4"), output: output, video: "v1")
+            let ids = try await enqueueChain(db, source: try await TestClips.path("vertical.mp4"), output: output, video: "v1")
             #expect(try await db.state(ids[1]) == .pending)
             let (worker, _) = startWorker(db, queues: ["media": 2])
             try await db.waitForState(ids[2], .completed, timeout: 120)
@@ -39,7 +39,7 @@ import ReelWorkers
 
     @Test func aCorruptUploadFailsAtOnceWithAReadableMessage() async throws {
         try await TestDatabase.withFresh { db in
-            let ids = try await enqueueChain(db, source: try TestClips.path("not-a-video.mp4"), output: folder(), video: "v2")
+            let ids = try await enqueueChain(db, source: try await TestClips.path("not-a-video.mp4"), output: folder(), video: "v2")
             let (worker, _) = startWorker(db, queues: ["media": 2])
             try await db.waitForState(ids[2], .cancelled)
             try await worker.stop()

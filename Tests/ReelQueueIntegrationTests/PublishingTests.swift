@@ -11,7 +11,7 @@ import Testing
 /// the store and the catalog, progressively, then replicas in every region.
 @Suite struct PublishingTests {
     func upload(_ db: TestDatabase, _ regions: Regions, clip: String) async throws -> (String, [Int64]) {
-        let stored = try await regions.home.store.put(contentsOf: URL(fileURLWithPath: try TestClips.path(clip)))
+        let stored = try await regions.home.store.put(contentsOf: URL(fileURLWithPath: try await TestClips.path(clip)))
         let home = regions.home.name
         return try await db.pool.withTransaction { conn in
             let video = try Catalog.insert(

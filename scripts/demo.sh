@@ -71,9 +71,12 @@ say "reel queues"
 "$reel" queues
 
 say "playing it from the API in headless Chromium (Video.js: HLS and DASH, every rendition)"
-if python3 scripts/play-check.py "$api/v1/videos/$id/" --rate 2 --timeout 300 --no-install; then
-    echo "playback reached the end: yes"
-else
-    echo "playback reached the end: no"
-    exit 1
-fi
+streams=yes
+python3 scripts/play-check.py "$api/v1/videos/$id/" --rate 2 --timeout 300 --no-install || streams=no
+
+say "opening the API's player page in headless Chromium and playing the video on it"
+page=yes
+python3 scripts/player-page-check.py "$api/v1/videos/$id/player" --timeout 120 --no-install || page=no
+echo "every rendition played to the end: $streams"
+echo "the player page played it to the end: $page"
+[ "$streams" = yes ] && [ "$page" = yes ]

@@ -85,8 +85,9 @@ struct APIHarness {
     }
 
     /// Uploads a file; returns the new video's id.
-    func upload(_ file: String, type: String = "video/mp4") async throws -> String {
-        let reply = try await request("POST", "/v1/uploads?title=test", headers: [("Content-Type", type)],
+    func upload(_ file: String, type: String = "video/mp4", title: String = "test") async throws -> String {
+        let query = title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "test"
+        let reply = try await request("POST", "/v1/uploads?title=\(query)", headers: [("Content-Type", type)],
                                       body: try Data(contentsOf: URL(fileURLWithPath: file)))
         guard reply.status == 201, let id = try reply.json()["id"] as? String else {
             throw CatalogError("upload failed: \(reply.status) \(reply.text)")

@@ -63,7 +63,6 @@ extension ReelAPI {
         admin.delete("videos/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             guard VideoID.isValid(id) else { throw APIError.badRequest("'\(id)' is not a video id") }
-            memo.forget(id)
             guard try await catalog.delete(id) else { throw APIError.notFound("no video \(id) (or it is already deleted)") }
             memo.forget(id)
             return try JSONBody(["deleted": id]).response()

@@ -9,8 +9,14 @@ import Synchronization
 /// JSON encoding of the answer, which is kept too).
 ///
 /// Only ready videos are kept: they change only when deleted, so a second of
-/// memory costs at most a second before a deletion made through another API
+/// memory costs at most two seconds before a deletion made through another API
 /// process shows here (this process forgets at once, through ``forget(_:)``).
+///
+/// When an entry expires, one request reads the catalog again while the
+/// others keep being answered from the old entry (for at most one more
+/// lifetime), as a cache's stale-while-revalidate does: a popular video would
+/// otherwise send every concurrent request to Redis at the same moment, once
+/// a second, and those requests make the latency tail.
 /// Videos still publishing are never kept: their playlists grow with every
 /// segment, and they must become playable the moment the catalog says so.
 final class PlaybackMemo: Sendable {
@@ -18,6 +24,8 @@ final class PlaybackMemo: Sendable {
         let playback: Playback
         var metadata: ByteBuffer?
         let expires: ContinuousClock.Instant
+        /// Set when a request has gone to refresh the expired entry.
+        var refreshing = false
     }
 
     private let entries = Mutex([String: Entry]())
@@ -47,20 +55,24 @@ final class PlaybackMemo: Sendable {
     private func entry(_ id: String) -> Entry? {
         let now = ContinuousClock.now
         let found = entries.withLock { entries -> Entry? in
-            guard let entry = entries[id] else { return nil }
-            guard entry.expires > now else {
+            guard var entry = entries[id] else { return nil }
+            if entry.expires > now { return entry }
+            if entry.refreshing, now < entry.expires + lifetime { return entry }
+            if entry.refreshing {  // the refresh never came back: start again
                 entries[id] = nil
                 return nil
             }
-            return entry
+            entry.refreshing = true
+            entries[id] = entry
+            return nil
         }
         if found != nil { served.withLock { $0 += 1 } }
         return found
     }
 
     func remember(_ playback: Playback, metadata: ByteBuffer? = nil) {
-        guard playback.video.status == .ready else { return }
         let id = playback.video.id
+        guard playback.video.status == .ready else { return forget(id) }
         let now = ContinuousClock.now
         entries.withLock { entries in
             if var kept = entries[id], kept.expires > now {

@@ -65,7 +65,10 @@ extension ReelAPI {
             throw APIError.badRequest("'\(id)' is not a video id: ids are 8 to 32 letters and digits")
         }
         if let known = memo.playback(id) { return known }
-        guard let playback = try await catalog.playback(id) else { throw APIError.notFound("no video \(id)") }
+        guard let playback = try await catalog.playback(id) else {
+            memo.forget(id)
+            throw APIError.notFound("no video \(id)")
+        }
         memo.remember(playback)
         return playback
     }
@@ -105,16 +108,17 @@ extension ReelAPI {
         } catch {
             throw APIError(.serviceUnavailable, "store_unavailable", "no region could serve the object now: \(error.message)")
         }
-        var data = bytes.data
+        var body = bytes.bytes
         var range = bytes.range
-        if case .suffix = wanted, let resolved = wanted?.resolve(total: bytes.totalSize) {
-            data = bytes.data.subdata(in: Int(resolved.lowerBound)..<Int(resolved.upperBound + 1))
+        if case .suffix = wanted, let resolved = wanted?.resolve(total: bytes.totalSize),
+           let slice = bytes.bytes.getSlice(at: bytes.bytes.readerIndex + Int(resolved.lowerBound), length: Int(resolved.upperBound - resolved.lowerBound + 1)) {
+            body = slice
             range = resolved
         }
         guard let range else {
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
         }
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(bytes.totalSize)"
-        return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import NIOCore
 
 /// Objects as files under one folder: the embedded default, one per region.
 ///
@@ -88,9 +89,9 @@ public struct FileStore: ObjectStore {
             let total = try file.size
             let wanted = try clamp(range, total: total, digest: digest)
             let count = wanted.map { Int($0.upperBound - $0.lowerBound + 1) } ?? Int(total)
-            let data = try file.read(count: count, at: wanted?.lowerBound ?? 0)
-            guard data.count == count else { throw StoreError(.io, "\(file.path) shrank while being read") }
-            return ObjectBytes(data: data, range: wanted, totalSize: total)
+            let bytes = try file.read(count: count, at: wanted?.lowerBound ?? 0)
+            guard bytes.readableBytes == count else { throw StoreError(.io, "\(file.path) shrank while being read") }
+            return ObjectBytes(bytes: bytes, range: wanted, totalSize: total)
         }
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+public import NIOCore
 
 /// What a store knows of one object.
 public struct ObjectInfo: Sendable, Hashable, Codable {
@@ -21,11 +22,22 @@ public struct PutResult: Sendable, Hashable {
 
 /// Bytes of one object, or of a range of it.
 public struct ObjectBytes: Sendable {
-    public let data: Data
-    /// Which bytes of the object `data` holds (inclusive), and its whole size:
+    /// Kept as a `ByteBuffer` because that is what an HTTP response sends:
+    /// a segment read for a viewer is handed to the socket without a copy.
+    public let bytes: ByteBuffer
+    /// Which bytes of the object `bytes` holds (inclusive), and its whole size:
     /// what an HTTP `Content-Range` needs.
     public let range: ClosedRange<Int64>?
     public let totalSize: Int64
+
+    public init(bytes: ByteBuffer, range: ClosedRange<Int64>?, totalSize: Int64) {
+        self.bytes = bytes
+        self.range = range
+        self.totalSize = totalSize
+    }
+
+    /// The bytes as `Data` (a copy), for callers that hash or compare them.
+    public var data: Data { Data(bytes.readableBytesView) }
 }
 
 /// A content-addressed object store: every object is named by the SHA-256 of

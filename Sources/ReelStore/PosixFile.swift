@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,15 +59,21 @@ struct PosixFile: ~Copyable {
         try result.get()
     }
 
-    /// `count` bytes from `offset`; fewer only at the end of the file.
-    func read(count: Int, at offset: Int64) throws(StoreError) -> Data {
-        var data = Data(count: count)
-        let result: Result<Int, StoreError> = data.withUnsafeMutableBytes { buffer in
-            do throws(StoreError) { return .success(try read(into: buffer, at: offset)) } catch { return .failure(error) }
+    /// `count` bytes from `offset`, straight into a buffer a response can
+    /// send; fewer only at the end of the file.
+    func read(count: Int, at offset: Int64) throws(StoreError) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        var failure: StoreError?
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
+            do throws(StoreError) {
+                return try read(into: UnsafeMutableRawBufferPointer(rebasing: space[0..<count]), at: offset)
+            } catch {
+                failure = error
+                return 0
+            }
         }
-        let got = try result.get()
-        if got < count { data.removeSubrange(got...) }
-        return data
+        if let failure { throw failure }
+        return buffer
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.

@@ -37,9 +37,13 @@ extension S3Store {
 
     /// The whole response body, up to `limit` bytes.
     func collect(_ response: HTTPClientResponse, limit: Int) async throws(StoreError) -> Data {
+        Data(try await collectBuffer(response, limit: limit).readableBytesView)
+    }
+
+    /// The whole response body as it arrived, up to `limit` bytes.
+    func collectBuffer(_ response: HTTPClientResponse, limit: Int) async throws(StoreError) -> ByteBuffer {
         do {
-            let buffer = try await response.body.collect(upTo: limit)
-            return Data(buffer.readableBytesView)
+            return try await response.body.collect(upTo: limit)
         } catch {
             throw StoreError(.unavailable, "the \(name) broke off a response: \(error)")
         }

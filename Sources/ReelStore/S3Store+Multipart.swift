@@ -75,9 +75,9 @@ extension S3Store {
     static func read(_ file: URL, offset: Int64, count: Int) async throws(StoreError) -> Data {
         try await blocking { () throws(StoreError) in
             let input = try PosixFile.read(file.path)
-            let data = try input.read(count: count, at: offset)
-            guard data.count == count else { throw StoreError(.io, "\(file.path) is shorter than it was a moment ago") }
-            return data
+            let bytes = try input.read(count: count, at: offset)
+            guard bytes.readableBytes == count else { throw StoreError(.io, "\(file.path) is shorter than it was a moment ago") }
+            return Data(bytes.readableBytesView)
         }
     }
 }

@@ -76,22 +76,22 @@ public struct S3Store: ObjectStore {
         var headers: [(String, String)] = []
         if let range { headers.append(("Range", "bytes=\(max(0, range.lowerBound))-\(range.upperBound)")) }
         let response = try await send("GET", key: key(digest), headers: headers)
-        let body = try await collect(response, limit: Int.max)
+        let body = try await collectBuffer(response, limit: Int.max)
         switch response.status {
         case .ok:
-            return ObjectBytes(data: body, range: nil, totalSize: Int64(body.count))
+            return ObjectBytes(bytes: body, range: nil, totalSize: Int64(body.readableBytes))
         case .partialContent:
             // Content-Range: bytes FIRST-LAST/TOTAL
             let text = response.headers.first(name: "content-range") ?? ""
             let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int64($0) }
             guard numbers.count == 3 else { throw StoreError(.unavailable, "\(name) answered a range request without a usable Content-Range (\(text))") }
-            return ObjectBytes(data: body, range: numbers[0]...numbers[1], totalSize: numbers[2])
+            return ObjectBytes(bytes: body, range: numbers[0]...numbers[1], totalSize: numbers[2])
         case .notFound:
             throw StoreError(.notFound, "object \(digest) is not in the \(name)")
         case .rangeNotSatisfiable:
             throw StoreError(.invalidRange, "bytes \(range?.lowerBound ?? 0)- are past the end of object \(digest)")
         default:
-            throw failure(response.status, body, doing: "get object \(digest)")
+            throw failure(response.status, Data(body.readableBytesView), doing: "get object \(digest)")
         }
     }
 

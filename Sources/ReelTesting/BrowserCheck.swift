@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs one of the headless-Chromium checks in scripts/ (`play-check.py`,
 /// `player-page-check.py`; set up by `scripts/install-player.sh`, which

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The media test cases of `scripts/make-test-clips.sh`, generated once per
 /// test process into a temporary folder (the first test to ask waits for

@@ -75,9 +75,19 @@ let package = Package(
         ),
         .target(name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis"], swiftSettings: strict),
         .target(
+            name: "ReelEdge",
+            dependencies: [
+                "ReelPostgres", "ReelCatalog",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "ReelWorkers",
             dependencies: [
-                "ReelQueue", "ReelMedia", "ReelPostgres", "ReelStore", "ReelCatalog", .product(name: "Logging", package: "swift-log"),
+                "ReelQueue", "ReelMedia", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge", .product(name: "Logging", package: "swift-log"),
             ],
             path: "workers",
             swiftSettings: strict
@@ -85,8 +95,9 @@ let package = Package(
         .target(
             name: "ReelAPI",
             dependencies: [
-                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelWorkers", "ReelMedia",
+                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelWorkers", "ReelMedia", "ReelEdge",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,6 +118,7 @@ let package = Package(
             name: "reel",
             dependencies: [
                 "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelStore", "ReelCatalog", "ReelAPI", "ReelRedis",
+                "ReelEdge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -123,6 +135,9 @@ let package = Package(
             name: "ReelTesting",
             dependencies: [
                 "ReelPostgres", "ReelQueue", "ReelScheduler", "ReelStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -155,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "ReelAPITests",
             dependencies: [
-                "ReelAPI", "ReelCatalog", "ReelStore", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis",
+                "ReelAPI", "ReelCatalog", "ReelStore", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis", "ReelEdge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

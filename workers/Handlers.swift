@@ -1,5 +1,6 @@
 public import Foundation
 public import ReelCatalog
+import ReelEdge
 public import ReelQueue
 public import ReelStore
 
@@ -9,8 +10,11 @@ public enum ReelHandlers {
     public static var all: JobHandlers { all() }
 
     /// Every handler; with the catalog and regions also those that publish
-    /// uploads (`video.*`) and replicate them (`replicate`).
-    public static func all(catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil) -> JobHandlers {
+    /// uploads (`video.*`), replicate them (`replicate`) and drive the edges
+    /// (`edge.*`, whose PURGE and BAN carry `edgeToken`: REEL_EDGE_TOKEN).
+    public static func all(
+        catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil, edgeToken: String = "", warmSegments: Int = 3
+    ) -> JobHandlers {
         var handlers = JobHandlers()
         DemoHandlers.register(into: &handlers)
         MediaHandlers.register(into: &handlers)
@@ -18,6 +22,7 @@ public enum ReelHandlers {
             PublishingHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
             ReplicationHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
             GarbageCollectionHandler(catalog: catalog, regions: regions).register(into: &handlers)
+            EdgeHandlers(catalog: catalog, client: EdgeClient(token: edgeToken), firstSegments: warmSegments).register(into: &handlers)
         }
         return handlers
     }

@@ -12,10 +12,15 @@ public struct APIConfiguration: Sendable {
     public var playerDirectory: URL?
     /// The bearer token of the admin API; nil turns the admin API off.
     public var adminToken: String?
+    /// The viewers' region when a request gives no hint (`?region=` or
+    /// `X-Reel-Region`): playback URLs point at an edge of that region.
+    public var edgeRegion: String?
 
     public init(
-        maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil
+        maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil,
+        edgeRegion: String? = nil
     ) {
+        self.edgeRegion = edgeRegion
         self.adminToken = adminToken
         self.maxUploadBytes = maxUploadBytes
         self.nearestRegion = nearestRegion

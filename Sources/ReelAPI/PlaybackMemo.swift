@@ -22,7 +22,8 @@ import Synchronization
 final class PlaybackMemo: Sendable {
     private struct Entry {
         let playback: Playback
-        var metadata: ByteBuffer?
+        /// Metadata answers by variant (the edge they point at; "" for none).
+        var metadata: [String: ByteBuffer] = [:]
         let expires: ContinuousClock.Instant
         /// Set when a request has gone to refresh the expired entry.
         var refreshing = false
@@ -48,8 +49,8 @@ final class PlaybackMemo: Sendable {
     }
 
     /// The video's metadata answer, as JSON, when it was kept with its entry.
-    func metadata(_ id: String) -> ByteBuffer? {
-        entry(id)?.metadata
+    func metadata(_ id: String, variant: String = "") -> ByteBuffer? {
+        entry(id)?.metadata[variant]
     }
 
     private func entry(_ id: String) -> Entry? {
@@ -70,19 +71,19 @@ final class PlaybackMemo: Sendable {
         return found
     }
 
-    func remember(_ playback: Playback, metadata: ByteBuffer? = nil) {
+    func remember(_ playback: Playback, metadata: ByteBuffer? = nil, variant: String = "") {
         let id = playback.video.id
         guard playback.video.status == .ready else { return forget(id) }
         let now = ContinuousClock.now
         entries.withLock { entries in
             if var kept = entries[id], kept.expires > now {
                 // Keep the entry's lifetime: it started with the catalog read.
-                if kept.metadata == nil, let metadata { kept.metadata = metadata }
+                if let metadata, kept.metadata[variant] == nil { kept.metadata[variant] = metadata }
                 entries[id] = kept
                 return
             }
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[id] = Entry(playback: playback, metadata: metadata, expires: now + lifetime)
+            entries[id] = Entry(playback: playback, metadata: metadata.map { [variant: $0] } ?? [:], expires: now + lifetime)
         }
     }
 

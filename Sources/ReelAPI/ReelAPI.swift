@@ -3,6 +3,7 @@ public import Hummingbird
 public import Logging
 public import ReelCatalog
 public import ReelStore
+import ServiceLifecycle
 
 /// The HTTP API: uploads, video metadata, playlists and segments, health.
 /// Metadata and playlists come from the catalog; bytes from the nearest
@@ -14,6 +15,8 @@ public struct ReelAPI: Sendable {
 
     let metrics = APIMetrics()
     let memo = PlaybackMemo()
+    let edges: EdgeFleet
+    let plays: PlayCounter
 
     /// Every operation the router answers, as `openapi.yaml` names them; the
     /// contract test checks the two lists agree and that each answers as documented.
@@ -32,6 +35,8 @@ public struct ReelAPI: Sendable {
         self.catalog = catalog
         self.regions = regions
         self.configuration = configuration
+        edges = EdgeFleet(pool: catalog.pool)
+        plays = PlayCounter(pool: catalog.pool, logger: Logger(label: "reel.api.plays"))
     }
 
     var reader: ObjectReader { ObjectReader(regions: regions, nearest: configuration.nearestRegion) }
@@ -56,6 +61,7 @@ public struct ReelAPI: Sendable {
     ) -> some ApplicationProtocol {
         Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "reel"),
+            services: [plays],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ReelCatalog
+import ReelEdge
 
 /// What `GET /v1/videos/{id}` answers.
 struct VideoMetadata: Encodable, Sendable {
@@ -40,14 +41,34 @@ struct VideoMetadata: Encodable, Sendable {
     let readyAt: Date?
     let error: String?
     let renditions: [Rendition]
+    /// On the origin (relative to the API).
     let urls: URLs
+    /// Through the viewer's nearest edge; nil when there is none (no edge in
+    /// the region hinted, or it is down): then the origin's `urls` are the ones.
+    let edge: EdgeURLs?
+
+    struct EdgeURLs: Encodable, Sendable {
+        let name: String
+        let region: String
+        let hls: String
+        let dash: String
+        let poster: String?
+
+        init(_ edge: Edge, _ origin: URLs) {
+            name = edge.name
+            region = edge.region
+            hls = edge.url + origin.hls
+            dash = edge.url + origin.dash
+            poster = origin.poster.map { edge.url + $0 }
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, title, width, height, error, renditions, urls
+        case id, status, title, width, height, error, renditions, urls, edge
         case durationSeconds = "duration_s", createdAt = "created_at", playableAt = "playable_at", readyAt = "ready_at"
     }
 
-    init(_ playback: Playback) {
+    init(_ playback: Playback, edge: Edge? = nil) {
         let video = playback.video
         id = video.id
         status = video.status.rawValue
@@ -63,6 +84,8 @@ struct VideoMetadata: Encodable, Sendable {
             Rendition(name: $0.name, kind: $0.kind, codecs: $0.codecs, width: $0.width, height: $0.height,
                       segments: $0.segments.count, complete: $0.complete)
         }
-        urls = URLs(video: video.id, hasPoster: video.posterDigest != nil)
+        let urls = URLs(video: video.id, hasPoster: video.posterDigest != nil)
+        self.urls = urls
+        self.edge = edge.map { EdgeURLs($0, urls) }
     }
 }

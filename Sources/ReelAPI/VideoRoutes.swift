@@ -2,17 +2,21 @@ import Foundation
 import Hummingbird
 import ReelCatalog
 import ReelStore
+import ReelEdge
 
 extension ReelAPI {
     func addVideoRoutes(to router: Router<BasicRequestContext>) {
-        router.get("v1/videos/:id") { _, context -> Response in
+        router.get("v1/videos/:id") { request, context -> Response in
             let cacheControl = "public, max-age=1"
-            if let known = memo.metadata(context.parameters.get("id") ?? "") {
+            let hint = request.uri.queryParameters.get("region") ?? request.headers[.reelRegion] ?? configuration.edgeRegion
+            let edge = await edges.nearest(region: hint)
+            let variant = edge?.name ?? ""
+            if let known = memo.metadata(context.parameters.get("id") ?? "", variant: variant) {
                 return JSONBody<VideoMetadata>.response(known, cacheControl: cacheControl)
             }
             let playback = try await playback(context)
-            let bytes = try JSONBody(VideoMetadata(playback), cacheControl: cacheControl).bytes()
-            memo.remember(playback, metadata: bytes)
+            let bytes = try JSONBody(VideoMetadata(playback, edge: edge), cacheControl: cacheControl).bytes()
+            memo.remember(playback, metadata: bytes, variant: variant)
             return JSONBody<VideoMetadata>.response(bytes, cacheControl: cacheControl)
         }
         router.get("v1/videos/:id/:part") { request, context -> Response in
@@ -20,9 +24,13 @@ extension ReelAPI {
             let file = context.parameters.get("part") ?? ""
             switch file {
             case "master.m3u8":
-                return try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file)
+                let response = try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file)
+                plays.count(playback.video.id)
+                return response
             case "manifest.mpd":
-                return try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file)
+                let response = try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file)
+                plays.count(playback.video.id)
+                return response
             case "player":
                 return ReelAPI.playerPage(id: playback.video.id, title: playback.video.title)
             case "poster.jpg":

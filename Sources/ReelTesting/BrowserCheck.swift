@@ -8,8 +8,6 @@ public enum BrowserCheck {
     /// `script` is a file name in scripts/; the check never installs anything.
     public static func run(_ script: String, _ arguments: [String]) async throws -> ChildProcess.Outcome {
         try await ChildProcess.run(
-            URL(fileURLWithPath: "/usr/bin/python3"),
-            [PackagePaths.root.appendingPathComponent("scripts/\(script)").path] + arguments + ["--no-install"],
-            in: PackagePaths.root)
+            ["python3", PackagePaths.root.appendingPathComponent("scripts/\(script)").path] + arguments + ["--no-install"])
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs a program (ffmpeg, a browser check, a script) to its end without
 /// holding a thread of Swift's cooperative pool while it runs. Blocking in
@@ -13,37 +13,16 @@ public enum ChildProcess {
         public let output: String
     }
 
-    public static func run(
-        _ executable: URL, _ arguments: [String], in directory: URL? = nil
-    ) async throws -> Outcome {
+    public static func run(_ arguments: [String]) async throws -> Outcome {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("reel-child-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        defer {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: log)
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        defer { try? FileManager.default.removeItem(at: log) }
+        let child = try SpawnedProcess(arguments, output: log)
+        let status = await child.waitForExit()
         return Outcome(status: status, output: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
     /// A tool found on PATH (`ffmpeg`, `ffprobe`), run as `run` does.
     public static func tool(_ name: String, _ arguments: [String]) async throws -> Outcome {
-        try await run(URL(fileURLWithPath: "/usr/bin/env"), [name] + arguments)
+        try await run([name] + arguments)
     }
 }

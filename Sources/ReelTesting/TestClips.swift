@@ -12,7 +12,7 @@ public enum TestClips {
             let started = Task { () throws -> URL in
                 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-clips-\(getpid())")
                 let made = try await ChildProcess.run(
-                    URL(fileURLWithPath: "/bin/bash"), [PackagePaths.root.appendingPathComponent("scripts/make-test-clips.sh").path, dir.path])
+                    ["bash", PackagePaths.root.appendingPathComponent("scripts/make-test-clips.sh").path, dir.path])
                 guard made.status == 0 else {
                     throw ProxyError(message: "scripts/make-test-clips.sh failed with status \(made.status): \(made.output.suffix(2000))")
                 }

@@ -25,6 +25,8 @@ struct APICommand: AsyncParsableCommand {
     var region: String?
     @Option(help: "Connections to PostgreSQL.")
     var connections = 16
+    @Option(help: "Viewers' region when a request gives none (?region= or X-Reel-Region): playback URLs point at an edge there (default: $REEL_EDGE_REGION).")
+    var edgeRegion: String?
 
     func run() async throws {
         let logger = CLI.logger("reel.api")
@@ -36,7 +38,8 @@ struct APICommand: AsyncParsableCommand {
                 maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
                 spool: storage.dataFolder.appendingPathComponent("spool"),
                 playerDirectory: APIConfiguration.findPlayer(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
-                adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"]))
+                adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"],
+                edgeRegion: edgeRegion ?? ProcessInfo.processInfo.environment["REEL_EDGE_REGION"]))
         let swept = UploadSpool.sweep(in: api.configuration.spool, olderThan: 3600)
         if swept > 0 { logger.notice("removed \(swept) upload spool files left by a crash") }
         let app = api.application(host: host, port: port, logger: logger) { port in

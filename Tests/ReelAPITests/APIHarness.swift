@@ -25,6 +25,9 @@ struct APIHarness {
 
     let catalog: Catalog
 
+    /// What the test edges' VCL and the worker's PURGE/BAN share.
+    static let edgeToken = "reel-test-edge-token-2026"
+
     static func start(
         _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil
     ) async throws -> APIHarness {
@@ -45,10 +48,10 @@ struct APIHarness {
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]
         if worker {
-            var configuration = WorkerConfiguration(queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2])
+            var configuration = WorkerConfiguration(queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2, EdgeHandlers.queue: 2])
             configuration.pollInterval = 0.2
             services.append(ReelQueue.Worker(
-                pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch),
+                pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch, edgeToken: edgeToken),
                 configuration: configuration, logger: .test))
         }
         let harness = ServiceHarness(services)

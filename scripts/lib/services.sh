@@ -39,6 +39,7 @@ if [ -z "${REEL_DEBIAN_PACKAGES+x}" ]; then
         libpq-dev libhiredis-dev
         libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
         pkg-config ffmpeg python3-venv
+        varnish
     )
 fi
 

@@ -1,0 +1,184 @@
+public import Foundation
+
+/// The Varnish configuration (VCL 4.1, for Varnish 7) of one edge in front of
+/// a Reel origin: what `reel edge-config` prints. Reel drives real edges and
+/// never caches on its own; this is everything an edge must do for Reel:
+///
+/// - a cache key of the URL alone (Host, cookies and the like are irrelevant:
+///   every object is named by its path), and only `/v1/videos/` is cached;
+///   uploads and the admin API pass through;
+/// - request collapsing: Varnish's waiting list sends one origin fetch for
+///   many concurrent requests of one cold object (kept on: no `hash_ignore_busy`);
+/// - the origin's Cache-Control honoured: segments are immutable for a year,
+///   playlists of a video still publishing live a second; playlists get grace
+///   (stale-while-revalidate), so a viewer never waits on the origin for them;
+/// - answers the origin gives for what does not exist yet (a segment still
+///   being encoded) are never kept, so they cannot hide it once it exists;
+/// - byte ranges (Varnish answers 206 from the cached object);
+/// - `X-Cache-Status: HIT|MISS` on every answer, and `X-Reel-Edge: NAME`;
+/// - PURGE (one URL) and BAN (every URL of a video, by path prefix) only
+///   from Reel: the client address must be in the ACL and the request must
+///   carry the edge's token in `X-Reel-Edge-Token`.
+///
+/// The cache's memory size is a varnishd argument (`-s malloc,SIZE`), not
+/// VCL: ``varnishdArguments(workdir:admin:)`` gives the command line.
+public struct EdgeVCL: Sendable {
+    public var edge: String
+    public var origin: URL
+    /// What PURGE and BAN requests must carry in `X-Reel-Edge-Token`.
+    public var token: String
+    /// Addresses PURGE and BAN may come from (Varnish ACL entries).
+    public var purgers: [String]
+    /// The cache's size, as varnishd's malloc storage takes it (e.g. `256m`).
+    public var memory: String
+    /// How long a stale playlist may still be served while a fresh one is fetched.
+    public var playlistGrace: Int
+
+    public init(edge: String, origin: URL, token: String, purgers: [String] = ["127.0.0.1"], memory: String = "256m", playlistGrace: Int = 10) {
+        self.edge = edge
+        self.origin = origin
+        self.token = token
+        self.purgers = purgers
+        self.memory = memory
+        self.playlistGrace = playlistGrace
+    }
+
+    /// Why a configuration cannot be rendered, said so a person can fix it.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Checks what goes into the VCL verbatim: a bad name or token must fail
+    /// here, not as a VCL compile error on the edge (or as injected VCL).
+    public func validate() throws(Invalid) {
+        guard !edge.isEmpty, edge.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), edge.count <= 64 else {
+            throw Invalid(description: "edge name '\(edge)' must be 1 to 64 letters, digits, '-' or '_'")
+        }
+        guard let scheme = origin.scheme, scheme == "http", let host = origin.host, !host.isEmpty else {
+            throw Invalid(description: "origin '\(origin.absoluteString)' must be an http:// URL with a host (Varnish speaks plain HTTP to its backend)")
+        }
+        guard host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" }) else {
+            throw Invalid(description: "origin host '\(host)' is not a plain host name or address")
+        }
+        guard token.count >= 16, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw Invalid(description: "the edge token must be at least 16 letters, digits, '-' or '_' (it is written into the VCL)")
+        }
+        for purger in purgers where !purger.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" || $0 == "/" }) {
+            throw Invalid(description: "purger '\(purger)' is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)")
+        }
+        guard memory.range(of: "^[0-9]+[kmgKMG]?$", options: .regularExpression) != nil else {
+            throw Invalid(description: "memory '\(memory)' must be a size such as 256m or 2g")
+        }
+    }
+
+    /// The VCL text.
+    public func render() throws(Invalid) -> String {
+        try validate()
+        let host = origin.host ?? "127.0.0.1"
+        let port = origin.port ?? 80
+        let acl = purgers.map { entry -> String in
+            let parts = entry.split(separator: "/", maxSplits: 1)
+            return parts.count == 2 ? "    \"\(parts[0])\"/\(parts[1]);" : "    \"\(entry)\";"
+        }.joined(separator: "\n")
+        return """
+            vcl 4.1;
+            # Reel edge "\(edge)" in front of \(origin.absoluteString), written by `reel edge-config`.
+            # Start: varnishd -a 127.0.0.1:PORT -f THIS_FILE \(varnishdArguments(workdir: "WORKDIR", admin: "127.0.0.1:ADMINPORT").joined(separator: " "))
+
+            backend origin {
+                .host = "\(host)";
+                .port = "\(port)";
+                .connect_timeout = 2s;
+                .first_byte_timeout = 30s;
+                .between_bytes_timeout = 10s;
+            }
+
+            acl reel_purgers {
+            \(acl)
+            }
+
+            sub vcl_recv {
+                if (req.method == "PURGE" || req.method == "BAN") {
+                    if (client.ip !~ reel_purgers || req.http.X-Reel-Edge-Token != "\(token)") {
+                        return (synth(403, "PURGE and BAN are for Reel only"));
+                    }
+                    if (req.method == "PURGE") {
+                        return (purge);
+                    }
+                    # BAN /v1/videos/ID drops the video's metadata and every object under /v1/videos/ID/.
+                    if (req.url !~ "^/v1/videos/[A-Za-z0-9]+/?$") {
+                        return (synth(400, "BAN takes /v1/videos/ID"));
+                    }
+                    ban("obj.http.X-Reel-Url ~ ^" + regsub(req.url, "/$", "") + "(/|$)");
+                    return (synth(200, "banned"));
+                }
+                if (req.url == "/__reel/edge") {
+                    return (synth(200, "ok"));
+                }
+                if (req.method != "GET" && req.method != "HEAD") {
+                    return (pass);
+                }
+                # Only video objects are cached. The master playlist and the MPD are not:
+                # each fetch is a play, counted by the origin, which answers them from memory.
+                if (req.url !~ "^/v1/videos/" || req.url ~ "^/v1/videos/[^/]+/(player|master\\.m3u8|manifest\\.mpd)") {
+                    return (pass);
+                }
+                # The path alone names an object: no cookies, no auth, no per-client variants.
+                unset req.http.Cookie;
+                unset req.http.Authorization;
+                unset req.http.Accept-Encoding;
+                return (hash);
+            }
+
+            sub vcl_hash {
+                hash_data(req.url);
+                return (lookup);
+            }
+
+            sub vcl_backend_response {
+                # Kept on the object for BAN (bans on obj.* are evaluated by the ban lurker).
+                set beresp.http.X-Reel-Url = bereq.url;
+                if (beresp.status >= 400) {
+                    # What does not exist yet (a segment still being encoded) must not be kept.
+                    set beresp.ttl = 0s;
+                    set beresp.uncacheable = true;
+                    return (deliver);
+                }
+                if (bereq.url ~ "\\.(m3u8|mpd)$") {
+                    set beresp.grace = \(playlistGrace)s;
+                }
+                return (deliver);
+            }
+
+            sub vcl_deliver {
+                unset resp.http.X-Reel-Url;
+                set resp.http.X-Reel-Edge = "\(edge)";
+                if (obj.hits > 0) {
+                    set resp.http.X-Cache-Status = "HIT";
+                } else {
+                    set resp.http.X-Cache-Status = "MISS";
+                }
+                return (deliver);
+            }
+
+            sub vcl_synth {
+                set resp.http.X-Reel-Edge = "\(edge)";
+                set resp.http.Content-Type = "application/json";
+                if (resp.status == 200) {
+                    set resp.body = {"{"edge": "\(edge)", "message": ""} + resp.reason + {"" }"};
+                } else {
+                    set resp.body = {"{"error": {"code": "edge_"} + resp.status + {"", "message": ""} + resp.reason + {"" } }"};
+                }
+                return (deliver);
+            }
+
+            """
+    }
+
+    /// varnishd's arguments for this edge apart from the listen address
+    /// (`-a`) and the VCL file (`-f`): its working folder, its cache memory
+    /// and its management address.
+    public func varnishdArguments(workdir: String, admin: String) -> [String] {
+        ["-n", workdir, "-s", "malloc,\(memory)", "-T", admin]
+    }
+}

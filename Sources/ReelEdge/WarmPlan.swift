@@ -1,0 +1,25 @@
+public import ReelCatalog
+
+/// Which URLs of a video an edge is warmed with: what a first viewer asks
+/// for before the player has had time to choose (the media playlists, every
+/// init segment, the first few segments of every rendition), and the poster.
+/// The master playlist and the MPD are not cached by edges (see
+/// ``EdgeVCL``): they are the play count, answered by the origin from
+/// memory. Nor is the metadata warmed: it lives a second, and differs with
+/// the viewer's region hint.
+public enum WarmPlan {
+    /// The paths, origin-relative. `firstSegments` nil means every segment
+    /// (popularity warming).
+    public static func paths(_ playback: Playback, firstSegments: Int?) -> [String] {
+        let base = "/v1/videos/\(playback.video.id)"
+        var paths: [String] = []
+        if playback.video.posterDigest != nil { paths.append("\(base)/poster.jpg") }
+        for rendition in playback.renditions {
+            paths.append("\(base)/\(rendition.name)/index.m3u8")
+            paths.append("\(base)/\(rendition.name)/init.mp4")
+            let segments = firstSegments.map { Array(rendition.segments.prefix($0)) } ?? rendition.segments
+            paths += segments.map { "\(base)/\(rendition.name)/\($0.number).m4s" }
+        }
+        return paths
+    }
+}

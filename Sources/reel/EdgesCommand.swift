@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import ReelEdge
+import ReelPostgres
+
+/// `reel edge-config`: the VCL of one Varnish edge in front of an origin.
+struct EdgeConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edge-config",
+        abstract: "Print the Varnish VCL for an edge in front of a Reel origin (start varnishd with it: see docs/edges.md).")
+    @Option(help: "The edge's name (letters, digits, - and _): it answers in X-Reel-Edge.")
+    var edge: String
+    @Option(help: "The read API the edge fetches from, e.g. http://127.0.0.1:8080.")
+    var origin: String
+    @Option(help: "Token PURGE and BAN must carry (REEL_EDGE_TOKEN; at least 16 letters or digits).")
+    var token: String = ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? ""
+    @Option(help: "Addresses or networks PURGE and BAN may come from (comma-separated).")
+    var purgers = "127.0.0.1"
+    @Option(help: "Cache memory, as varnishd's -s malloc takes it (e.g. 256m, 2g).")
+    var memory = "256m"
+    @Option(help: "Seconds a stale playlist may be served while a fresh one is fetched.")
+    var playlistGrace = 10
+
+    func run() async throws {
+        guard let url = URL(string: origin) else { throw CLIError("--origin '\(origin)' is not a URL") }
+        let vcl = EdgeVCL(edge: edge, origin: url, token: token, purgers: purgers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                          memory: memory, playlistGrace: playlistGrace)
+        do {
+            print(try vcl.render(), terminator: "")
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// `reel edges`: the edge fleet, its hit ratio and origin offload.
+struct Edges: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the edges with hit ratio, bytes served and origin offload; add or remove edges.",
+        subcommands: [List.self, Add.self, Remove.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every edge, from its latest counters (edge.stats jobs read them).")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let result = try await database.withPool(size: 1) { pool in
+                try await pool.query(
+                    """
+                    SELECT r.edge, r.region, r.url, e.healthy, r.hit_ratio, r.hits, r.misses, r.client_bytes AS bytes_served,
+                           r.origin_bytes, r.origin_offload, r.objects, r.measured_at,
+                           (SELECT count(*) FROM edge_warmings w WHERE w.edge = r.edge AND w.state = 'done') AS warmings
+                    FROM edge_report r JOIN edges e ON e.name = r.edge ORDER BY r.edge
+                    """)
+            }
+            try ReportPrinter.print(result, json: output.json)
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an edge (or change the one of that name).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The edge's name.") var name: String
+        @Option(help: "The viewers' region it serves (their region hint).") var region: String
+        @Option(help: "Its address, e.g. http://127.0.0.1:6081.") var url: String
+        @Option(help: "Its cache memory in bytes.") var capacity: Int64 = 256 << 20
+        @Option(help: "Its varnishd -n folder, when it runs on this machine (its counters are read from there).")
+        var workdir: String?
+        @Flag(help: "Keep it out of playback URLs, warming and purging.") var disabled = false
+
+        func run() async throws {
+            guard name.range(of: "^[A-Za-z0-9_-]{1,64}$", options: .regularExpression) != nil else {
+                throw CLIError("edge name '\(name)' must be 1 to 64 letters, digits, '-' or '_'")
+            }
+            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
+                throw CLIError("--url '\(url)' must be an http:// or https:// URL")
+            }
+            let edge = Edge(name: name, region: region, url: url, capacityBytes: capacity, statsWorkdir: workdir, enabled: !disabled)
+            try await database.withPool(size: 1) { try await EdgeDirectory(pool: $0).save(edge) }
+            print("edge \(name): \(edge.url), region \(region)\(disabled ? ", disabled" : "")")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an edge, its warmings and counters.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let removed = try await database.withPool(size: 1) { try await EdgeDirectory(pool: $0).remove(name) }
+            guard removed else { throw CLIError("no edge named '\(name)'") }
+            print("removed edge \(name)")
+        }
+    }
+}

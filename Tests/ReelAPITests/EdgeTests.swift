@@ -1,0 +1,157 @@
+import Foundation
+import ReelCatalog
+import ReelEdge
+import ReelPostgres
+import ReelQueue
+import ReelWorkers
+import ReelTesting
+import Testing
+
+/// Real Varnish edges (Debian's varnishd) in front of a real API, with the
+/// VCL `reel edge-config` writes: warming on publish makes a first viewer's
+/// requests hits, many concurrent requests for one cold object make one
+/// origin fetch, a deleted video is purged, and an edge that is down is
+/// retried, reported, and left out of playback URLs.
+@Suite struct EdgeTests {
+    static let token = APIHarness.edgeToken
+    let auth = [("Authorization", "Bearer edge-test-admin")]
+
+    func edgeVCL(_ name: String, origin: String) throws -> String {
+        try EdgeVCL(edge: name, origin: try #require(URL(string: origin)), token: Self.token).render()
+    }
+
+    /// An 8 s 480x854 clip: two rungs (480p, 360p) of four 2 s segments, so
+    /// the fourth segment of each is never warmed.
+    func clip(_ name: String) async throws -> String {
+        let path = TestObjectStores.freshFolder(name).appendingPathExtension("mp4").path
+        _ = try await tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=480x854:rate=30",
+                                      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "8", "-c:v", "libx264",
+                                      "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path])
+        return path
+    }
+
+    func warmings(_ db: TestDatabase, video: String, reason: String) async throws -> [(edge: String, state: String, objects: Int, error: String?)] {
+        try await db.pool.query(
+            "SELECT edge, state, objects, error FROM edge_warmings WHERE video_id = $1 AND reason = $2 ORDER BY id", [video, reason]
+        ).map { ($0.string(0) ?? "", $0.string(1) ?? "", $0.int(2) ?? 0, $0.string(3)) }
+    }
+
+    func varnishCounter(_ edge: VarnishEdge, _ name: String) async throws -> Int64 {
+        let out = try await ChildProcess.tool("varnishstat", ["-j", "-n", edge.workdir.path, "-f", name])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any])
+        let counters = (json["counters"] as? [String: Any]) ?? json
+        return ((counters[name] as? [String: Any])?["value"] as? NSNumber)?.int64Value ?? -1
+    }
+
+    @Test func warmedObjectsAreHitsColdOnesCollapseAndADeletedVideoIsPurged() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db, adminToken: "edge-test-admin")
+            let edge = try await VarnishEdge(name: "eu-1", vcl: try edgeVCL("eu-1", origin: api.base))
+            try await EdgeDirectory(pool: db.pool).save(
+                Edge(name: "eu-1", region: "eu", url: edge.url, statsWorkdir: edge.workdir.path))
+
+            let id = try await api.upload(try await clip("edge-warm"))
+            try await eventually(timeout: 120, "the video to be ready and warmed") {
+                guard try await api.status(id) == "ready" else { return false }
+                return try await warmings(db, video: id, reason: "ready").first?.state == "done"
+            }
+            #expect(try await warmings(db, video: id, reason: "playable").first?.state == "done", "warmed when it became playable too")
+
+            // A first viewer: every warmed object is a hit.
+            let playback = try #require(try await api.catalog.playback(id))
+            let warmed = WarmPlan.paths(playback, firstSegments: 3)
+            #expect(warmed.count == 1 + 3 * 5, "the poster, and per rendition (audio, 360p, 480p): playlist, init, 3 segments")
+            for path in warmed {
+                let reply = try await APIHarness.request(edge.url, "GET", path)
+                #expect(reply.status == 200 && reply.headers["x-cache-status"] == "HIT", "\(path): \(reply.status) \(reply.headers["x-cache-status"] ?? "-")")
+                #expect(reply.headers["x-reel-edge"] == "eu-1")
+            }
+            // The master playlist is the play count: always passed to the origin.
+            let master = try await APIHarness.request(edge.url, "GET", "/v1/videos/\(id)/master.m3u8")
+            #expect(master.status == 200 && master.headers["x-cache-status"] == "MISS")
+
+            // 50 concurrent viewers of a segment nobody warmed: one origin fetch.
+            let cold = "/v1/videos/\(id)/480p/3.m4s"
+            let fetchesBefore = try await varnishCounter(edge, "MAIN.backend_req")
+            let replies = try await withThrowingTaskGroup(of: APIHarness.Reply.self) { group in
+                for _ in 0..<50 { group.addTask { try await APIHarness.request(edge.url, "GET", cold) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let fetchesAfter = try await varnishCounter(edge, "MAIN.backend_req")
+            #expect(replies.allSatisfy { $0.status == 200 } && Set(replies.map(\.body)).count == 1)
+            #expect(fetchesAfter - fetchesBefore == 1, "50 concurrent requests made \(fetchesAfter - fetchesBefore) origin fetches")
+            let origin = try await api.request("GET", cold)
+            #expect(replies.first?.body == origin.body)
+
+            // Byte ranges come from the cached object.
+            let range = try await APIHarness.request(edge.url, "GET", cold, headers: [("Range", "bytes=0-99")])
+            #expect(range.status == 206 && range.body.count == 100 && range.body == origin.body.prefix(100))
+
+            // PURGE and BAN are Reel's alone.
+            let forged = try await APIHarness.request(edge.url, "BAN", "/v1/videos/\(id)", headers: [("X-Reel-Edge-Token", "not-the-token-at-all")])
+            #expect(forged.status == 403)
+
+            // Counters reach the catalog and `reel edges`.
+            _ = try await JobQueue(pool: db.pool).enqueue(JobRequest(kind: "edge.stats", args: "{}", queue: EdgeHandlers.queue))
+            try await eventually(timeout: 30, "edge counters to be recorded") {
+                try await db.pool.query("SELECT hit_ratio FROM edge_report WHERE edge = 'eu-1' AND hits > 0").count == 1
+            }
+
+            // Deleting the video purges it: its objects are misses, and the origin says 404.
+            let segment = "/v1/videos/\(id)/360p/0.m4s"
+            #expect(try await APIHarness.request(edge.url, "GET", segment).headers["x-cache-status"] == "HIT")
+            #expect(try await api.request("DELETE", "/v1/admin/videos/\(id)", headers: auth).status == 200)
+            try await eventually(timeout: 30, "the purge job to complete") {
+                try await db.pool.query(
+                    "SELECT 1 FROM reel_jobs WHERE kind = 'edge.purge' AND state = 'completed' AND args->>'video' = $1", [id]).count == 1
+            }
+            let after = try await APIHarness.request(edge.url, "GET", segment)
+            #expect(after.status == 404 && after.headers["x-cache-status"] == "MISS", "\(after.status) \(after.headers["x-cache-status"] ?? "-")")
+            await edge.stop()
+            try await api.stop()
+        }
+    }
+
+    @Test func anEdgeThatIsDownIsRetriedReportedAndLeftOutOfPlaybackURLs() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db)
+            let up = try await VarnishEdge(name: "us-1", vcl: try edgeVCL("us-1", origin: api.base))
+            let down = try await VarnishEdge(name: "eu-2", vcl: try edgeVCL("eu-2", origin: api.base))
+            await down.stop()
+            let directory = EdgeDirectory(pool: db.pool)
+            try await directory.save(Edge(name: "us-1", region: "us", url: up.url))
+            try await directory.save(Edge(name: "eu-2", region: "eu", url: down.url))
+
+            let id = try await api.upload(try await clip("edge-down"))
+            try await eventually(timeout: 120, "the video to be ready and warmed on the edge that is up") {
+                guard try await api.status(id) == "ready" else { return false }
+                return try await warmings(db, video: id, reason: "ready").contains { $0.edge == "us-1" && $0.state == "done" }
+            }
+            // The edge that is down: its warm job failed, says why, and is retried.
+            try await eventually(timeout: 60, "the warm job of the edge that is down to be retried") {
+                try await db.pool.query(
+                    """
+                    SELECT 1 FROM reel_jobs WHERE kind = 'edge.warm' AND args->>'edge' = 'eu-2' AND args->>'video' = $1
+                      AND (attempt >= 2 OR state IN ('retryable', 'scheduled')) AND jsonb_array_length(errors) >= 1
+                    """, [id]).count >= 1
+            }
+            let failed = try await warmings(db, video: id, reason: "playable") + (try await warmings(db, video: id, reason: "ready"))
+            #expect(failed.contains { $0.edge == "eu-2" && $0.state == "failed" && ($0.error ?? "").contains("cannot be reached") })
+            #expect(try await directory.named("eu-2")?.healthy == false)
+
+            // Playback URLs: the healthy edge for its region, the origin for the region whose edge is down.
+            try await eventually(timeout: 10, "the API to see both edges") {
+                let us = try await api.request("GET", "/v1/videos/\(id)?region=us").json()
+                return (us["edge"] as? [String: Any])?["name"] as? String == "us-1"
+            }
+            let us = try await api.request("GET", "/v1/videos/\(id)", headers: [("X-Reel-Region", "us")]).json()
+            let usEdge = try #require(us["edge"] as? [String: Any])
+            #expect(usEdge["hls"] as? String == "\(up.url)/v1/videos/\(id)/master.m3u8")
+            let eu = try await api.request("GET", "/v1/videos/\(id)?region=eu").json()
+            #expect(eu["edge"] == nil || eu["edge"] is NSNull, "the edge that is down is not offered")
+            #expect((eu["urls"] as? [String: Any])?["hls"] as? String == "/v1/videos/\(id)/master.m3u8")
+            await up.stop()
+            try await api.stop()
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+public import ReelCatalog
+public import ReelEdge
+import ReelPostgres
+public import ReelQueue
+
+/// The jobs that drive the edges, on the `edges` queue:
+///
+/// - `edge.warm` {video, edge, reason}: fetch the video's warm set through
+///   the edge (``WarmPlan``), so a first viewer there gets cache hits.
+///   Enqueued by the catalog itself (a trigger on `videos`) when a video
+///   turns `playable` (the first segments of the lowest rung) and again when
+///   it is `ready` (every rung), and by `edge.popular`. Each run is an
+///   `edge_warmings` row. An edge that cannot be reached fails the job (it
+///   retries with backoff) and is marked unhealthy, so playback URLs use the
+///   origin until it answers again.
+/// - `edge.purge` {video, edge}: BAN every URL of a deleted video from the
+///   edge; retried until the edge takes it.
+/// - `edge.popular` {top, minutes}: warm every segment of the most played
+///   videos (plays counted by the API) through every edge. Periodic.
+/// - `edge.stats`: check every edge and read its cache counters into
+///   `edge_stats` (the `edge_report` view, `reel edges`). Periodic.
+public struct EdgeHandlers: Sendable {
+    public struct Args: Codable, Sendable {
+        public var video: String
+        public var edge: String
+        public var reason: String?
+
+        public init(video: String, edge: String, reason: String? = nil) {
+            self.video = video
+            self.edge = edge
+            self.reason = reason
+        }
+    }
+
+    public struct PopularArgs: Codable, Sendable {
+        public var top: Int?
+        public var minutes: Int?
+    }
+
+    public static let queue = "edges"
+
+    public let catalog: Catalog
+    public let client: EdgeClient
+    /// Segments of every rendition warmed on publish (default 3).
+    public let firstSegments: Int
+    var directory: EdgeDirectory { EdgeDirectory(pool: catalog.pool) }
+    var records: EdgeRecords { EdgeRecords(pool: catalog.pool) }
+
+    public init(catalog: Catalog, client: EdgeClient, firstSegments: Int = 3) {
+        self.catalog = catalog
+        self.client = client
+        self.firstSegments = firstSegments
+    }
+
+    public func register(into handlers: inout JobHandlers) {
+        let edges = self
+        handlers.register("edge.warm") { context in
+            try await edges.warm(try context.args(), logger: context.logger)
+            return .completed
+        }
+        handlers.register("edge.purge") { context in
+            try await edges.purge(try context.args(), logger: context.logger)
+            return .completed
+        }
+        handlers.register("edge.popular") { context in
+            try await edges.popular(try context.args(), logger: context.logger)
+            return .completed
+        }
+        handlers.register("edge.stats") { context in
+            try await edges.stats(logger: context.logger)
+            return .completed
+        }
+    }
+
+    func warm(_ args: Args, logger: Logger) async throws {
+        guard let edge = try await directory.named(args.edge), edge.enabled else {
+            logger.info("edge gone or disabled: nothing to warm", metadata: ["edge": "\(args.edge)"])
+            return
+        }
+        guard let playback = try await catalog.playback(args.video), playback.video.status != .deleted else {
+            logger.info("video gone: nothing to warm", metadata: ["video": "\(args.video)"])
+            return
+        }
+        let reason = args.reason ?? "ready"
+        let paths = WarmPlan.paths(playback, firstSegments: reason == "popular" ? nil : firstSegments)
+        let row = try await records.warmingStarted(edge: edge.name, video: args.video, reason: reason)
+        do {
+            let warmed = try await client.warm(edge, paths: paths)
+            try await records.warmingFinished(row, warmed)
+            if !edge.healthy { try await directory.setHealthy(edge.name, true) }
+            logger.info("warmed", metadata: [
+                "edge": "\(edge.name)", "video": "\(args.video)", "reason": "\(reason)", "objects": "\(warmed.objects)",
+                "bytes": "\(warmed.bytes)", "failures": "\(warmed.failures.count)",
+            ])
+        } catch let error as EdgeClient.Unreachable {
+            try await records.warmingFailed(row, error: error.description)
+            try await directory.setHealthy(edge.name, false)
+            throw error
+        }
+    }
+
+    func purge(_ args: Args, logger: Logger) async throws {
+        guard let edge = try await directory.named(args.edge) else { return }
+        do {
+            try await client.ban(edge, video: args.video)
+        } catch let error as EdgeClient.Unreachable {
+            try await directory.setHealthy(edge.name, false)
+            throw error
+        } catch let error as EdgeRefused {
+            throw JobFailure.permanent(error.description)
+        }
+        logger.info("purged", metadata: ["edge": "\(edge.name)", "video": "\(args.video)"])
+    }
+
+    func popular(_ args: PopularArgs, logger: Logger) async throws {
+        let videos = try await records.mostPlayed(limit: args.top ?? 20, minutes: args.minutes ?? 60)
+        let edges = try await directory.all().filter(\.enabled)
+        guard !videos.isEmpty, !edges.isEmpty else { return }
+        try await catalog.pool.withTransaction { conn in
+            for video in videos {
+                for edge in edges {
+                    let args = String(decoding: try JSONEncoder().encode(Args(video: video, edge: edge.name, reason: "popular")), as: UTF8.self)
+                    _ = try JobQueue.enqueue(
+                        JobRequest(kind: "edge.warm", args: args, queue: Self.queue, maxAttempts: 3,
+                                   uniqueKey: "edge.warm:popular:\(video):\(edge.name)"),
+                        on: conn)
+                }
+            }
+        }
+        logger.info("popular videos to warm", metadata: ["videos": "\(videos.count)", "edges": "\(edges.count)"])
+    }
+
+    func stats(logger: Logger) async throws {
+        for edge in try await directory.all() where edge.enabled {
+            let up = await client.check(edge)
+            if up != edge.healthy { try await directory.setHealthy(edge.name, up) }
+            guard up, let workdir = edge.statsWorkdir else { continue }
+            do {
+                try await records.recordCounters(edge: edge.name, try await VarnishStat.read(workdir: workdir))
+            } catch {
+                logger.warning("cannot read the edge's counters", metadata: ["edge": "\(edge.name)", "error": "\(error)"])
+            }
+        }
+    }
+}

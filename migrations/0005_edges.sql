@@ -111,3 +111,18 @@ INSERT INTO reel_periodic_jobs (name, cron, kind, queue, args) VALUES
     ('edge-stats', '* * * * *', 'edge.stats', 'edges', '{}'),
     ('edge-popular', '*/5 * * * *', 'edge.popular', 'edges', '{"top": 20, "minutes": 60}')
 ON CONFLICT (name) DO NOTHING;
+
+-- What each edge should keep: the most played videos that fit in three
+-- quarters of its cache, as the last edge.popular run ranked them. The origin
+-- tells an edge not to keep objects of older videos outside this set
+-- (X-Reel-Edge-Admit: no), so the long tail does not evict what viewers
+-- come back for. Empty for an edge: it keeps everything.
+CREATE TABLE edge_popular (
+    edge        text NOT NULL REFERENCES edges (name) ON DELETE CASCADE,
+    video_id    text NOT NULL,
+    rank        int NOT NULL,
+    bytes       bigint NOT NULL,
+    ranked_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (edge, video_id)
+);
+COMMENT ON TABLE edge_popular IS 'per edge: the videos it keeps (most played, within 3/4 of its cache), from the last edge.popular run';

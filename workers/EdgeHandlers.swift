@@ -17,8 +17,11 @@ public import ReelQueue
 ///   origin until it answers again.
 /// - `edge.purge` {video, edge}: BAN every URL of a deleted video from the
 ///   edge; retried until the edge takes it.
-/// - `edge.popular` {top, minutes}: warm every segment of the most played
-///   videos (plays counted by the API) through every edge. Periodic.
+/// - `edge.popular` {top, minutes}: rank videos by plays (counted by the
+///   API), and for every edge keep the most played that fit in three
+///   quarters of its capacity (`edge_popular`: the origin tells the edge
+///   not to keep older videos outside it) and warm every segment of them.
+///   Periodic.
 /// - `edge.stats`: check every edge and read its cache counters into
 ///   `edge_stats` (the `edge_report` view, `reel edges`). Periodic.
 public struct EdgeHandlers: Sendable {
@@ -118,9 +121,27 @@ public struct EdgeHandlers: Sendable {
         let videos = try await records.mostPlayed(limit: args.top ?? 20, minutes: args.minutes ?? 60)
         let edges = try await directory.all().filter(\.enabled)
         guard !videos.isEmpty, !edges.isEmpty else { return }
+        let sizes = try await records.videoBytes(videos)
         try await catalog.pool.withTransaction { conn in
-            for video in videos {
-                for edge in edges {
+            for edge in edges {
+                // Keep and warm no more than three quarters of the edge's cache: the rest is for
+                // new uploads, and a warming that evicts its own start would only churn the cache.
+                var budget = edge.capacityBytes / 4 * 3
+                var kept: [(video: String, bytes: Int64)] = []
+                for video in videos {
+                    let size = sizes[video] ?? 0
+                    guard size <= budget else { break }
+                    budget -= size
+                    kept.append((video, size))
+                }
+                try conn.query("DELETE FROM edge_popular WHERE edge = $1", [edge.name])
+                try conn.query(
+                    """
+                    INSERT INTO edge_popular (edge, video_id, rank, bytes)
+                    SELECT $1, v, r, b FROM unnest($2::text[], $3::int[], $4::bigint[]) AS t(v, r, b)
+                    """,
+                    [edge.name, kept.map(\.video), kept.indices.map { $0 + 1 }, kept.map(\.bytes)])
+                for (video, _) in kept {
                     let args = String(decoding: try JSONEncoder().encode(Args(video: video, edge: edge.name, reason: "popular")), as: UTF8.self)
                     _ = try JobQueue.enqueue(
                         JobRequest(kind: "edge.warm", args: args, queue: Self.queue, maxAttempts: 3,

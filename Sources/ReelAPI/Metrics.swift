@@ -34,6 +34,42 @@ final class APIMetrics: Sendable {
     }
 }
 
+/// One edge's latest counters, as `/metrics` exports them.
+struct EdgeMetricRow: Sendable {
+    let edge: String
+    let region: String
+    let up: Bool
+    let hits: Int64
+    let misses: Int64
+    let clientBytes: Int64
+    let originBytes: Int64
+    let objects: Int64
+}
+
+extension APIMetrics {
+    /// Per edge: up, hits, misses, bytes served and fetched from the origin
+    /// (cumulative, as varnishstat counts them); hit ratio and origin offload
+    /// are ratios of these in PromQL, or the `edge_report` view in SQL.
+    static func edgeExposition(_ rows: [EdgeMetricRow]) -> String {
+        guard !rows.isEmpty else { return "" }
+        var lines: [String] = []
+        let series: [(String, String, String, (EdgeMetricRow) -> String)] = [
+            ("reel_edge_up", "gauge", "1 when the edge answered its last check or warm.", { $0.up ? "1" : "0" }),
+            ("reel_edge_cache_hits_total", "counter", "Requests the edge answered from its cache.", { "\($0.hits)" }),
+            ("reel_edge_cache_misses_total", "counter", "Requests the edge fetched from the origin to cache.", { "\($0.misses)" }),
+            ("reel_edge_served_bytes_total", "counter", "Body bytes the edge sent to viewers.", { "\($0.clientBytes)" }),
+            ("reel_edge_origin_bytes_total", "counter", "Body bytes the edge fetched from the origin.", { "\($0.originBytes)" }),
+            ("reel_edge_objects", "gauge", "Objects in the edge's cache.", { "\($0.objects)" }),
+        ]
+        for (name, type, help, value) in series {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for row in rows { lines.append("\(name){edge=\"\(row.edge)\",region=\"\(row.region)\"} \(value(row))") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
 /// Counts every response for `/metrics`.
 struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: APIMetrics

@@ -16,6 +16,7 @@ public struct ReelAPI: Sendable {
     let metrics = APIMetrics()
     let memo = PlaybackMemo()
     let edges: EdgeFleet
+    let admission: EdgeAdmission
     let plays: PlayCounter
 
     /// Every operation the router answers, as `openapi.yaml` names them; the
@@ -36,6 +37,7 @@ public struct ReelAPI: Sendable {
         self.regions = regions
         self.configuration = configuration
         edges = EdgeFleet(pool: catalog.pool)
+        admission = EdgeAdmission(pool: catalog.pool)
         plays = PlayCounter(pool: catalog.pool, logger: Logger(label: "reel.api.plays"))
     }
 

@@ -37,7 +37,7 @@ extension ReelAPI {
                 guard let poster = playback.video.posterDigest.flatMap(ObjectDigest.init(hex:)) else {
                     throw APIError.notFound("video \(playback.video.id) has no poster yet (status \(playback.video.status.rawValue))")
                 }
-                return try await object(poster, type: "image/jpeg", request: request)
+                return try await object(poster, type: "image/jpeg", request: request, of: playback)
             default:
                 throw APIError.notFound("no \(file) for a video: try master.m3u8, manifest.mpd, poster.jpg or player")
             }
@@ -54,7 +54,7 @@ extension ReelAPI {
                 return try playlist(Playlists.media(playback, rendition: name), type: "application/vnd.apple.mpegurl", playback, file)
             }
             if file == "init.mp4", let digest = ObjectDigest(hex: rendition.initDigest) {
-                return try await object(digest, type: type, request: request)
+                return try await object(digest, type: type, request: request, of: playback)
             }
             guard file.hasSuffix(".m4s"), let number = Int(file.dropLast(4)) else {
                 throw APIError.notFound("no \(file) in rendition \(name): try index.m3u8, init.mp4 or N.m4s")
@@ -62,7 +62,7 @@ extension ReelAPI {
             guard let segment = rendition.segments.first(where: { $0.number == number }), let digest = ObjectDigest(hex: segment.digest) else {
                 throw APIError.notFound("segment \(number) of \(name) is not stored \(rendition.complete ? "(the rendition has \(rendition.segments.count))" : "yet")")
             }
-            return try await object(digest, type: type, request: request)
+            return try await object(digest, type: type, request: request, of: playback)
         }
     }
 
@@ -95,11 +95,14 @@ extension ReelAPI {
 
     /// An immutable object's bytes, named by its digest: ETag, conditional
     /// GET, byte ranges, and a year of caching.
-    func object(_ digest: ObjectDigest, type: String, request: Request) async throws -> Response {
+    func object(_ digest: ObjectDigest, type: String, request: Request, of playback: Playback) async throws -> Response {
         let etag = "\"\(digest.hex)\""
         var headers: HTTPFields = [
             .contentType: type, .eTag: etag, .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable",
         ]
+        if !(await admission.admits(edge: request.headers[.reelEdge], video: playback.video)) {
+            headers[.reelEdgeAdmit] = "no"
+        }
         if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {
             return Response(status: .notModified, headers: headers)
         }

@@ -52,6 +52,16 @@ public struct EdgeRecords: Sendable {
             [ids, ids.map { Int64(plays[$0] ?? 0) }])
     }
 
+    /// Bytes of every segment and init segment of each video (what a full warming fetches).
+    public func videoBytes(_ videos: [String]) async throws -> [String: Int64] {
+        var sizes: [String: Int64] = [:]
+        for row in try await pool.query(
+            "SELECT video_id, sum(bytes)::bigint FROM segments WHERE video_id = ANY($1::text[]) GROUP BY video_id", [videos]) {
+            if let video = row.string(0) { sizes[video] = row.int64(1) ?? 0 }
+        }
+        return sizes
+    }
+
     /// The `limit` videos most played over the last `minutes`, still live, most played first.
     public func mostPlayed(limit: Int, minutes: Int) async throws -> [String] {
         try await pool.query(
@@ -62,5 +72,16 @@ public struct EdgeRecords: Sendable {
             """,
             [limit, minutes]
         ).compactMap { $0.string(0) }
+    }
+}
+
+extension EdgeRecords {
+    /// Per edge, the videos it should keep (`edge_popular`).
+    public func popularSets() async throws -> [String: Set<String>] {
+        var sets: [String: Set<String>] = [:]
+        for row in try await pool.query("SELECT edge, video_id FROM edge_popular") {
+            if let edge = row.string(0), let video = row.string(1) { sets[edge, default: []].insert(video) }
+        }
+        return sets
     }
 }

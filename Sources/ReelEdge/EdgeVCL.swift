@@ -14,6 +14,9 @@ public import Foundation
 ///   (stale-while-revalidate), so a viewer never waits on the origin for them;
 /// - answers the origin gives for what does not exist yet (a segment still
 ///   being encoded) are never kept, so they cannot hide it once it exists;
+/// - the origin's word on what this edge keeps: an object answered with
+///   `X-Reel-Edge-Admit: no` (an older video outside the edge's most played)
+///   is passed on, not stored, so the long tail cannot evict the popular;
 /// - byte ranges (Varnish answers 206 from the cached object);
 /// - `X-Cache-Status: HIT|MISS` on every answer, and `X-Reel-Edge: NAME`;
 /// - PURGE (one URL) and BAN (every URL of a video, by path prefix) only
@@ -135,9 +138,21 @@ public struct EdgeVCL: Sendable {
                 return (lookup);
             }
 
+            sub vcl_backend_fetch {
+                # The origin says per object whether this edge should keep it (X-Reel-Edge-Admit).
+                set bereq.http.X-Reel-Edge = "\(edge)";
+            }
+
             sub vcl_backend_response {
                 # Kept on the object for BAN (bans on obj.* are evaluated by the ban lurker).
                 set beresp.http.X-Reel-Url = bereq.url;
+                if (beresp.http.X-Reel-Edge-Admit == "no") {
+                    # An older video outside what this edge keeps: pass it on, do not let it evict the popular.
+                    unset beresp.http.X-Reel-Edge-Admit;
+                    set beresp.uncacheable = true;
+                    set beresp.ttl = 30s;
+                    return (deliver);
+                }
                 if (beresp.status >= 400) {
                     # What does not exist yet (a segment still being encoded) must not be kept.
                     set beresp.ttl = 0s;

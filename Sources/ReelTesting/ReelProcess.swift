@@ -2,44 +2,38 @@ public import Foundation
 
 /// A `reel` child process (worker, scheduler, CLI command) for tests that
 /// need real processes: to SIGKILL them, or to run several at once.
-public final class ReelProcess: @unchecked Sendable {
-    public let process = Process()
+public final class ReelProcess: Sendable {
     public let outputURL: URL
-    private let output: FileHandle
+    private let child: SpawnedProcess
+    public let arguments: [String]
 
     /// Starts `reel ARGS` with `REEL_DATABASE_URL=url`; output goes to a temp file.
     public init(_ arguments: [String], databaseURL: String, environment: [String: String] = [:]) throws {
         outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("reel-test-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        output = try FileHandle(forWritingTo: outputURL)
-        process.executableURL = PackagePaths.reelBinary
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["REEL_DATABASE_URL"] = databaseURL
-        env["REEL_LOG_LEVEL"] = env["REEL_LOG_LEVEL"] ?? "info"
+        self.arguments = arguments
+        var env = ["REEL_DATABASE_URL": databaseURL]
+        env["REEL_LOG_LEVEL"] = ProcessInfo.processInfo.environment["REEL_LOG_LEVEL"] ?? "info"
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        // `env NAME=VALUE… reel ARGS`: the child gets this process's environment plus these.
+        child = try SpawnedProcess(["env"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                                   + [PackagePaths.reelBinary.path] + arguments, output: outputURL)
     }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { child.pid }
+    public var isRunning: Bool { child.isRunning }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32) { child.signal(signal) }
 
-    /// Waits for exit (polling, off the cooperative pool's toes) and returns the status.
+    /// Waits for exit (off the cooperative pool's toes) and returns the status.
     @discardableResult
     public func waitForExit(timeout: Double = 60) async throws -> Int32 {
-        try await eventually(timeout: timeout, "reel \(process.arguments?.first ?? "") to exit") { !process.isRunning }
-        try? output.close()
-        return process.terminationStatus
+        try await eventually(timeout: timeout, "reel \(arguments.first ?? "") to exit") { !child.isRunning }
+        return child.exitStatus ?? -1
     }
 
     /// Stops the process if it still runs (SIGKILL) and waits for it.
     public func stop() async {
-        if process.isRunning { signal(SIGKILL) }
+        if child.isRunning { signal(SIGKILL) }
         _ = try? await waitForExit(timeout: 10)
     }
 

@@ -87,6 +87,38 @@ import Testing
             let range = try await APIHarness.request(edge.url, "GET", cold, headers: [("Range", "bytes=0-99")])
             #expect(range.status == 206 && range.body.count == 100 && range.body == origin.body.prefix(100))
 
+            // Popularity: the plays counted (the master fetched above, through the edge) put the video in
+            // the top K, and the popular warming fetches every segment, even those nobody asked for.
+            try await eventually(timeout: 30, "the play to be counted") {
+                try await db.pool.query("SELECT 1 FROM video_plays WHERE video_id = $1", [id]).count == 1
+            }
+            _ = try await JobQueue(pool: db.pool).enqueue(
+                JobRequest(kind: "edge.popular", args: #"{"top": 5, "minutes": 60}"#, queue: EdgeHandlers.queue))
+            try await eventually(timeout: 60, "the popular warming") {
+                try await warmings(db, video: id, reason: "popular").first?.state == "done"
+            }
+            let unwatched = try await APIHarness.request(edge.url, "GET", "/v1/videos/\(id)/360p/3.m4s")
+            #expect(unwatched.status == 200 && unwatched.headers["x-cache-status"] == "HIT")
+
+            #expect(try await db.pool.query("SELECT rank FROM edge_popular WHERE edge = 'eu-1' AND video_id = $1", [id]).first?.int(0) == 1)
+
+            // Admission: once a video is older than an hour and another fills the edge's popular set,
+            // the origin tells the edge not to keep it, and the edge passes it on (a MISS every time).
+            try await db.pool.query(
+                "UPDATE videos SET playable_at = now() - interval '2 hours', ready_at = now() - interval '2 hours' WHERE id = $1", [id])
+            await api.catalog.invalidate(id)
+            try await db.pool.query("UPDATE edge_popular SET video_id = 'SomeOtherVideo1' WHERE edge = 'eu-1'")
+            try await eventually(timeout: 20, "the origin to stop admitting the video into eu-1") {
+                try await api.request("GET", "/v1/videos/\(id)/360p/2.m4s", headers: [("X-Reel-Edge", "eu-1")]).headers["x-reel-edge-admit"] == "no"
+            }
+            #expect(try await api.request("GET", "/v1/videos/\(id)/360p/2.m4s").headers["x-reel-edge-admit"] == nil, "viewers never see it")
+            let purged = try await APIHarness.request(edge.url, "PURGE", "/v1/videos/\(id)/360p/2.m4s", headers: [("X-Reel-Edge-Token", Self.token)])
+            #expect(purged.status == 200)
+            for _ in 0..<2 {
+                let passed = try await APIHarness.request(edge.url, "GET", "/v1/videos/\(id)/360p/2.m4s")
+                #expect(passed.status == 200 && passed.headers["x-cache-status"] == "MISS" && passed.headers["x-reel-edge-admit"] == nil)
+            }
+
             // PURGE and BAN are Reel's alone.
             let forged = try await APIHarness.request(edge.url, "BAN", "/v1/videos/\(id)", headers: [("X-Reel-Edge-Token", "not-the-token-at-all")])
             #expect(forged.status == 403)
@@ -96,6 +128,9 @@ import Testing
             try await eventually(timeout: 30, "edge counters to be recorded") {
                 try await db.pool.query("SELECT hit_ratio FROM edge_report WHERE edge = 'eu-1' AND hits > 0").count == 1
             }
+            let exported = try await api.request("GET", "/metrics").text
+            #expect(exported.contains("reel_edge_up{edge=\"eu-1\",region=\"eu\"} 1"))
+            #expect(exported.contains("reel_edge_cache_hits_total{edge=\"eu-1\",region=\"eu\"}"))
 
             // Deleting the video purges it: its objects are misses, and the origin says 404.
             let segment = "/v1/videos/\(id)/360p/0.m4s"

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Reel end to end on the embedded defaults: PostgreSQL, Redis, two regions
-# (file stores under .reel-data/), the API, a worker and the scheduler. It
+# (file stores under .reel-data/), the API, a Varnish edge in front of it, a
+# worker and the scheduler. It
 # uploads a generated 15 s vertical clip with `reel upload` (progress bar),
-# waits until it is playable, prints its URLs, shows its replication, and
+# waits until it is playable, prints its URLs, shows its replication and the
+# edge's warming (a first request through the edge is a cache hit), and
 # finally plays it from the API in headless Chromium (Video.js, HLS and DASH,
-# every rendition) and says whether playback reached the end.
+# every rendition, then on the API's own player page) and says whether
+# playback reached the end.
 # Stops everything it started, by PID, when it ends (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/services.sh
+. scripts/lib/edges.sh
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -19,6 +23,7 @@ pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    reel_edges_stop "$dir"
     reel_services_stop "$dir"
     rm -rf "$dir"
 }
@@ -30,16 +35,20 @@ export REEL_REGIONS="region-a=file:regions/region-a,region-b=file:regions/region
 say "building"
 swift build 2>&1 | tail -1
 reel="$(swift build --show-bin-path)/reel"
+REEL_BIN="$reel"
+export REEL_EDGE_TOKEN="demo-edge-token-$RANDOM$RANDOM$RANDOM"
 
 say "migrating"
 "$reel" migrate
 
 say "starting the API, a worker and the scheduler (regions: $REEL_REGIONS)"
 REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
-REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
+REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2,edges=2 & pids+=($!)
 REEL_LOG_LEVEL=warning "$reel" scheduler --interval 0.5 & pids+=($!)
 api=$(reel_api_url "$dir/api.log")
 echo "API at $api"
+edge=$(reel_edge_start "$dir" demo-edge "$api" 64m)
+"$reel" edges add demo-edge --region demo --url "$edge" --workdir "$(cd "$dir" && pwd -P)/edge-demo-edge/varnish"
 
 say "making a 15 s 1080x1920 clip with the ffmpeg command line"
 ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1080x1920:rate=30" \
@@ -66,6 +75,17 @@ echo "master playlist: $api/v1/videos/$id/master.m3u8"
 echo "DASH manifest:   $api/v1/videos/$id/manifest.mpd"
 echo "metadata:        $api/v1/videos/$id"
 echo "player page:     $api/v1/videos/$id/player"
+
+say "the edge: warmed on publish, so a first viewer's request is a hit"
+psql -q "$REEL_DATABASE_URL" -c "SELECT edge, reason, state, objects, bytes,
+    round(extract(epoch FROM finished_at - started_at)::numeric, 3) AS seconds FROM edge_warmings WHERE video_id = '$id' ORDER BY id"
+echo "GET $edge/v1/videos/$id/360p/0.m4s → X-Cache-Status: $(curl -fsS -o /dev/null -D - "$edge/v1/videos/$id/360p/0.m4s" |
+    tr -d '\r' | sed -n 's/^X-Cache-Status: //Ip')"
+echo "metadata for a viewer in region demo: $(curl -fsS "$api/v1/videos/$id?region=demo" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["edge"]["hls"])')"
+"$reel" submit edge.stats --any-kind --queue edges > /dev/null
+sleep 2
+"$reel" edges
 
 say "reel queues"
 "$reel" queues

@@ -105,13 +105,6 @@ END $$;
 CREATE TRIGGER videos_edge_jobs AFTER UPDATE OF status ON videos
     FOR EACH ROW EXECUTE FUNCTION reel_edge_jobs();
 
--- The leading scheduler enqueues these (edit them with `reel periodic`):
--- edge health and counters every minute; popularity warming every five.
-INSERT INTO reel_periodic_jobs (name, cron, kind, queue, args) VALUES
-    ('edge-stats', '* * * * *', 'edge.stats', 'edges', '{}'),
-    ('edge-popular', '*/5 * * * *', 'edge.popular', 'edges', '{"top": 20, "minutes": 60}')
-ON CONFLICT (name) DO NOTHING;
-
 -- What each edge should keep: the most played videos that fit in three
 -- quarters of its cache, as the last edge.popular run ranked them. The origin
 -- tells an edge not to keep objects of older videos outside this set

@@ -1,4 +1,5 @@
 import Foundation
+import ReelPostgres
 import ReelTesting
 import Testing
 
@@ -34,6 +35,9 @@ import Testing
                 ["edges", "add", "eu-1", "--region", "eu", "--url", "http://127.0.0.1:6081", "--workdir", "/var/lib/reel/eu-1"],
                 databaseURL: db.url)
             #expect(added.status == 0 && added.output.contains("edge eu-1"))
+            // With the first edge come its periodic jobs.
+            let periodic = try await db.pool.query("SELECT name, kind FROM reel_periodic_jobs ORDER BY name").map { $0.string(1) ?? "" }
+            #expect(periodic == ["edge.popular", "edge.stats"])
             let listed = try await ReelProcess.run(["edges", "--json"], databaseURL: db.url)
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
             #expect(rows.count == 1 && rows.first?["edge"] as? String == "eu-1" && rows.first?["region"] as? String == "eu")

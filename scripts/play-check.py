@@ -711,6 +711,38 @@ def stop_chromium(proc):
             continue
 
 
+def run_chromium(chromium, url, server, timeout, tail=25):
+    """Opens url in a headless Chromium until server.done is set, Chromium
+    exits or `timeout` seconds pass; then stops Chromium and the server.
+    Returns (timed_out, exit_note, the last lines Chromium printed)."""
+    profile = tempfile.mkdtemp(prefix="reel-chromium-")
+    browser_log = open(os.path.join(profile, "chromium.log"), "w+b")
+    proc = None
+    timed_out = False
+    exit_note = None
+    try:
+        proc = start_chromium(chromium, url, os.path.join(profile, "profile"), browser_log)
+        deadline = time.monotonic() + timeout
+        while not server.done.wait(0.2):
+            if proc.poll() is not None:
+                exit_note = f"chromium exited early with status {proc.returncode}"
+                break
+            if time.monotonic() > deadline:
+                timed_out = True
+                break
+    finally:
+        stop_chromium(proc)
+        server.shutdown()
+        server.server_close()
+        browser_log.seek(0)
+        # Chromium's stderr minus the D-Bus noise of a desktop-less machine.
+        browser_tail = [l for l in browser_log.read().decode(errors="replace").splitlines()
+                        if "dbus" not in l.lower()][-tail:]
+        browser_log.close()
+        shutil.rmtree(profile, ignore_errors=True)
+    return timed_out, exit_note, browser_tail
+
+
 # ---------------------------------------------------------------------------
 # Verdicts and report
 # ---------------------------------------------------------------------------
@@ -893,31 +925,7 @@ def main():
     server_thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/__reel/check.html"
 
-    profile = tempfile.mkdtemp(prefix="reel-play-check-")
-    browser_log = open(os.path.join(profile, "chromium.log"), "w+b")
-    proc = None
-    timed_out = False
-    exit_note = None
-    try:
-        proc = start_chromium(chromium, url, os.path.join(profile, "profile"), browser_log)
-        deadline = time.monotonic() + args.timeout
-        while not server.done.wait(0.2):
-            if proc.poll() is not None:
-                exit_note = f"chromium exited early with status {proc.returncode}"
-                break
-            if time.monotonic() > deadline:
-                timed_out = True
-                break
-    finally:
-        stop_chromium(proc)
-        server.shutdown()
-        server.server_close()
-        browser_log.seek(0)
-        # Chromium's stderr minus the D-Bus noise of a desktop-less machine.
-        browser_tail = [l for l in browser_log.read().decode(errors="replace").splitlines()
-                        if "dbus" not in l.lower()][-25:]
-        browser_log.close()
-        shutil.rmtree(profile, ignore_errors=True)
+    timed_out, exit_note, browser_tail = run_chromium(chromium, url, server, args.timeout)
 
     # Report.
     meta = server.meta

@@ -26,12 +26,8 @@ problem (no browser).
 import argparse
 import importlib.util
 import json
-import os
-import shutil
 import sys
-import tempfile
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -233,28 +229,7 @@ def main():
     srv = Server(origin, page_path)
     threading.Thread(target=srv.serve_forever, name="player-page-http", daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_address[1]}/__reel/harness.html"
-    profile = tempfile.mkdtemp(prefix="reel-player-page-")
-    browser_log = open(os.path.join(profile, "chromium.log"), "w+b")
-    proc, timed_out, exit_note = None, False, None
-    try:
-        proc = play_check.start_chromium(chromium, url, os.path.join(profile, "profile"), browser_log)
-        deadline = time.monotonic() + args.timeout
-        while not srv.done.wait(0.2):
-            if proc.poll() is not None:
-                exit_note = f"chromium exited early with status {proc.returncode}"
-                break
-            if time.monotonic() > deadline:
-                timed_out = True
-                break
-    finally:
-        play_check.stop_chromium(proc)
-        srv.shutdown()
-        srv.server_close()
-        browser_log.seek(0)
-        browser_tail = [l for l in browser_log.read().decode(errors="replace").splitlines()
-                        if "dbus" not in l.lower()][-15:]
-        browser_log.close()
-        shutil.rmtree(profile, ignore_errors=True)
+    timed_out, exit_note, browser_tail = play_check.run_chromium(chromium, url, srv, args.timeout, tail=15)
 
     seen = srv.result or srv.progress
     ok, reasons = judge(seen, srv, timed_out)

@@ -3,7 +3,6 @@ import HTTPTypes
 import ReelCatalog
 import ReelEdge
 import ReelPostgres
-import Synchronization
 
 /// Which objects an edge should keep: the origin's say in its cache. An
 /// edge's fetch carries its name (`X-Reel-Edge`, set by the VCL); an object
@@ -12,23 +11,14 @@ import Synchronization
 /// warm-on-publish put there) is answered with `X-Reel-Edge-Admit: no`, and
 /// the edge passes it on without keeping it. The long tail then cannot evict
 /// what viewers come back for. An edge with no ranking yet keeps everything.
-/// Read from the catalog at most every few seconds, like ``EdgeFleet``.
+/// Read from the catalog at most every few seconds (``Reloading``).
 final class EdgeAdmission: Sendable {
-    private struct State {
-        var sets: [String: Set<String>] = [:]
-        var loadedAt: ContinuousClock.Instant?
-        var loading = false
-    }
-
-    private let state = Mutex(State())
-    let pool: PostgresPool
-    let lifetime: Duration
+    private let sets: Reloading<[String: Set<String>]>
     /// How long a new video is kept whatever its plays.
     let newFor: TimeInterval
 
     init(pool: PostgresPool, lifetime: Duration = .seconds(5), newFor: TimeInterval = 3600) {
-        self.pool = pool
-        self.lifetime = lifetime
+        sets = Reloading([:], lifetime: lifetime) { try await EdgeRecords(pool: pool).popularSets() }
         self.newFor = newFor
     }
 
@@ -36,28 +26,8 @@ final class EdgeAdmission: Sendable {
     func admits(edge: String?, video: Video) async -> Bool {
         guard let edge, !edge.isEmpty else { return true }
         if let ready = video.readyAt ?? video.playableAt, Date().timeIntervalSince(ready) < newFor { return true }
-        guard let chosen = await sets()[edge], !chosen.isEmpty else { return true }
+        guard let chosen = await sets.value()[edge], !chosen.isEmpty else { return true }
         return chosen.contains(video.id)
-    }
-
-    private func sets() async -> [String: Set<String>] {
-        let now = ContinuousClock.now
-        let (current, reload) = state.withLock { s -> ([String: Set<String>], Bool) in
-            let stale = s.loadedAt.map { now - $0 > lifetime } ?? true
-            if stale && !s.loading {
-                s.loading = true
-                return (s.sets, true)
-            }
-            return (s.sets, false)
-        }
-        guard reload else { return current }
-        let fresh = try? await EdgeRecords(pool: pool).popularSets()
-        return state.withLock { s in
-            s.loading = false
-            s.loadedAt = ContinuousClock.now
-            if let fresh { s.sets = fresh }
-            return s.sets
-        }
     }
 }
 

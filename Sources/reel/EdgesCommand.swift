@@ -12,8 +12,8 @@ struct EdgeConfig: AsyncParsableCommand {
     var edge: String
     @Option(help: "The read API the edge fetches from, e.g. http://127.0.0.1:8080.")
     var origin: String
-    @Option(help: "Token PURGE and BAN must carry (REEL_EDGE_TOKEN; at least 16 letters or digits).")
-    var token: String = ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? ""
+    @Option(help: "Token PURGE and BAN must carry (at least 16 letters or digits; default: $REEL_EDGE_TOKEN).")
+    var token: String?
     @Option(help: "Addresses or networks PURGE and BAN may come from (comma-separated).")
     var purgers = "127.0.0.1"
     @Option(help: "Cache memory, as varnishd's -s malloc takes it (e.g. 256m, 2g).")
@@ -23,6 +23,7 @@ struct EdgeConfig: AsyncParsableCommand {
 
     func run() async throws {
         guard let url = URL(string: origin) else { throw CLIError("--origin '\(origin)' is not a URL") }
+        let token = self.token ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? ""
         let vcl = EdgeVCL(edge: edge, origin: url, token: token, purgers: purgers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                           memory: memory, playlistGrace: playlistGrace)
         do {

@@ -34,8 +34,8 @@ struct Worker: AsyncParsableCommand {
     var retryMax = 3600.0
     @Flag(help: "Wait for the WAL flush on claims and acks too (slower; see docs/job-lifecycle.md).")
     var synchronousCommit = false
-    @Option(help: "Token sent with PURGE and BAN to the edges (the one `reel edge-config` wrote into their VCL).")
-    var edgeToken: String = ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? ""
+    @Option(help: "Token sent with PURGE and BAN to the edges (the one `reel edge-config` wrote into their VCL; default: $REEL_EDGE_TOKEN).")
+    var edgeToken: String?
     @Option(help: "Segments of every rendition an edge is warmed with when a video is published.")
     var warmSegments = Int(ProcessInfo.processInfo.environment["REEL_EDGE_WARM_SEGMENTS"] ?? "") ?? 3
 
@@ -51,7 +51,8 @@ struct Worker: AsyncParsableCommand {
         config.synchronousCommit = synchronousCommit
         let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
         let handlers = ReelHandlers.all(catalog: try storage.catalog(pool), regions: try storage.load(), scratch: storage.scratch,
-                                        edgeToken: edgeToken, warmSegments: max(0, warmSegments))
+                                        edgeToken: edgeToken ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? "",
+                                        warmSegments: max(0, warmSegments))
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

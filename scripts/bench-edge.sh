@@ -78,7 +78,7 @@ export REEL_BIN
 # The periodic edge jobs would warm and poll on their own schedule: this run drives them itself.
 sql "DELETE FROM reel_periodic_jobs WHERE kind LIKE 'edge.%'" > /dev/null
 
-REEL_LOG_LEVEL=notice "$REEL_BIN" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
+REEL_LOG_LEVEL=notice "$REEL_BIN" api --port 0 --open-uploads > "$dir/api.log" 2>&1 & pids+=($!)
 api=$(reel_api_url "$dir/api.log")
 REEL_LOG_LEVEL=warning "$REEL_BIN" worker --queues media=1,edges=4 --poll-interval 0.2 & pids+=($!)
 

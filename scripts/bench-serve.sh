@@ -59,7 +59,7 @@ swift build -c release >&2
 reel="$(swift build -c release --show-bin-path)/reel"
 "$reel" migrate > /dev/null
 
-REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
+REEL_LOG_LEVEL=notice "$reel" api --port 0 --open-uploads > "$dir/api.log" 2>&1 & pids+=($!)
 api=$(reel_api_url "$dir/api.log")
 REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
 

@@ -41,6 +41,10 @@ export REEL_EDGE_TOKEN="demo-edge-token-$RANDOM$RANDOM$RANDOM"
 say "migrating"
 "$reel" migrate
 
+say "making an upload token (only its SHA-256 is stored; reel upload reads \$REEL_TOKEN)"
+REEL_TOKEN=$("$reel" tokens create --name demo-uploader --scope upload --uploads-per-minute 30)
+export REEL_TOKEN
+
 say "starting the API, a worker and the scheduler (regions: $REEL_REGIONS)"
 REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
 REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2,edges=2 & pids+=($!)

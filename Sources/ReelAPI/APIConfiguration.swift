@@ -10,16 +10,27 @@ public struct APIConfiguration: Sendable {
     public var spool: URL
     /// Where Video.js's files are (video.min.js, video-js.min.css), for the player page.
     public var playerDirectory: URL?
-    /// The bearer token of the admin API; nil turns the admin API off.
+    /// The bootstrap token: every scope, from the environment rather than the
+    /// catalog, so a new install can be run (and make tokens) before any exists.
     public var adminToken: String?
     /// The viewers' region when a request gives no hint (`?region=` or
     /// `X-Reel-Region`): playback URLs point at an edge of that region.
     public var edgeRegion: String?
+    /// Whether uploads without a token are accepted (a private network, the
+    /// demo). Off by default: uploads need a token with the `upload` scope.
+    public var openUploads: Bool
+    /// With a signer, playback needs signed URLs (`exp` and `sig`); nil leaves playback public.
+    public var playbackSigner: PlaybackSigner?
+    /// Largest body of a request that is not an upload (a dashboard form), in bytes.
+    public var maxFormBytes: Int
 
     public init(
         maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil,
-        edgeRegion: String? = nil
+        edgeRegion: String? = nil, openUploads: Bool = false, playbackSigner: PlaybackSigner? = nil, maxFormBytes: Int = 64 << 10
     ) {
+        self.openUploads = openUploads
+        self.playbackSigner = playbackSigner
+        self.maxFormBytes = maxFormBytes
         self.edgeRegion = edgeRegion
         self.adminToken = adminToken
         self.maxUploadBytes = maxUploadBytes

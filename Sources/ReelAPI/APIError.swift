@@ -8,6 +8,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Headers the client needs to act on the error (Retry-After on a 429).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -16,7 +18,9 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        APIError.json(status, code: code, message: message)
+        var response = APIError.json(status, code: code, message: message)
+        for field in headers { response.headers.append(field) }
+        return response
     }
 
     static func json(_ status: HTTPResponse.Status, code: String, message: String) -> Response {

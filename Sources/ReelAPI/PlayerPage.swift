@@ -26,7 +26,8 @@ extension ReelAPI {
     }
 
     /// The page for one video: HLS with adaptive bitrate, poster, controls.
-    static func playerPage(id: String, title: String) -> Response {
+    static func playerPage(id: String, title: String, query: String? = nil) -> Response {
+        let tail = query.map { "?" + $0.replacingOccurrences(of: "&", with: "&amp;") } ?? ""
         let escaped = title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: "\"", with: "&quot;")
         let html = """
@@ -38,8 +39,8 @@ extension ReelAPI {
             .video-js{width:100%;aspect-ratio:9/16;height:auto}</style></head>
             <body><main><h1>\(escaped.isEmpty ? "Video \(id)" : escaped)</h1>
             <video-js id="player" class="vjs-default-skin" controls preload="auto" muted playsinline
-              poster="/v1/videos/\(id)/poster.jpg" data-video="\(id)">
-              <source src="/v1/videos/\(id)/master.m3u8" type="application/x-mpegURL">
+              poster="/v1/videos/\(id)/poster.jpg\(tail)" data-video="\(id)">
+              <source src="/v1/videos/\(id)/master.m3u8\(tail)" type="application/x-mpegURL">
             </video-js>
             <p id="status"></p></main>
             <script src="/player/video.min.js"></script>

@@ -18,6 +18,8 @@ public struct ReelAPI: Sendable {
     let edges: EdgeFleet
     let admission: EdgeAdmission
     let plays: PlayCounter
+    let access: Access
+    let rateLimit: UploadRateLimit
 
     /// Every operation the router answers, as `openapi.yaml` names them; the
     /// contract test checks the two lists agree and that each answers as documented.
@@ -39,6 +41,8 @@ public struct ReelAPI: Sendable {
         edges = EdgeFleet(pool: catalog.pool)
         admission = EdgeAdmission(pool: catalog.pool)
         plays = PlayCounter(pool: catalog.pool, logger: Logger(label: "reel.api.plays"))
+        access = Access(tokens: TokenStore(pool: catalog.pool), bootstrap: configuration.adminToken)
+        rateLimit = UploadRateLimit(redis: catalog.cache?.redis, logger: Logger(label: "reel.api.limits"))
     }
 
     var reader: ObjectReader { ObjectReader(regions: regions, nearest: configuration.nearestRegion) }

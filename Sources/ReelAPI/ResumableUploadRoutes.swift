@@ -42,11 +42,12 @@ extension ReelAPI {
             guard length <= configuration.maxUploadBytes else {
                 throw APIError(.contentTooLarge, "too_large", "the upload is \(length) bytes; the limit is \(configuration.maxUploadBytes)")
             }
+            let owner = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
             let id = VideoID.make()
             try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
             try await catalog.pool.query(
                 "INSERT INTO uploads (id, length, title, owner, content_type) VALUES ($1, $2, $3, $4, $5)",
-                [id, length, request.uri.queryParameters.get("title") ?? "", request.uri.queryParameters.get("owner") ?? "",
+                [id, length, request.uri.queryParameters.get("title") ?? "", owner,
                  contentType ?? "application/octet-stream"])
             var response = try JSONBody(describe(id, offset: 0, length: length, video: nil), status: .created).response()
             response.headers[.location] = "/v1/uploads/resumable/\(id)"
@@ -54,18 +55,21 @@ extension ReelAPI {
             return response
         }
 
-        router.head("v1/uploads/resumable/:upload") { _, context -> Response in
+        router.head("v1/uploads/resumable/:upload") { request, context -> Response in
             let upload = try await find(context)
+            try await checkUploadAccess(request, owner: upload.owner, upload: upload.id)
             return Response(status: .ok, headers: [uploadOffset: "\(upload.received)", uploadLength: "\(upload.length)", .cacheControl: "no-store"])
         }
 
-        router.get("v1/uploads/resumable/:upload") { _, context -> Response in
+        router.get("v1/uploads/resumable/:upload") { request, context -> Response in
             let upload = try await find(context)
+            try await checkUploadAccess(request, owner: upload.owner, upload: upload.id)
             return try JSONBody(describe(upload.id, offset: upload.received, length: upload.length, video: upload.video)).response()
         }
 
         router.patch("v1/uploads/resumable/:upload") { request, context -> Response in
             let upload = try await find(context)
+            try await checkUploadAccess(request, owner: upload.owner, upload: upload.id)
             if let video = upload.video {
                 throw APIError(.conflict, "complete", "upload \(upload.id) is complete: it is video \(video)")
             }

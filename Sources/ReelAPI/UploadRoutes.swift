@@ -33,7 +33,7 @@ extension ReelAPI {
                 throw APIError(.contentTooLarge, "too_large", "the upload is \(declared) bytes; the limit is \(limit)")
             }
             let title = request.uri.queryParameters.get("title") ?? ""
-            let owner = request.uri.queryParameters.get("owner") ?? ""
+            let owner = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
             let (file, source) = try await spool(request.body, limit: limit)
             defer { try? FileManager.default.removeItem(at: file) }
             let video = try await publish(file, source, title: title, owner: owner, contentType: contentType ?? "application/octet-stream")

@@ -20,13 +20,14 @@ struct VideoMetadata: Encodable, Sendable {
         let poster: String?
         let player: String
 
-        /// The URLs of video `id` on this API.
-        init(video id: String, hasPoster: Bool) {
+        /// The URLs of video `id` on this API, carrying `query` (a playback signature) when there is one.
+        init(video id: String, hasPoster: Bool, query: String? = nil) {
             let base = "/v1/videos/\(id)"
-            hls = "\(base)/master.m3u8"
-            dash = "\(base)/manifest.mpd"
-            poster = hasPoster ? "\(base)/poster.jpg" : nil
-            player = "\(base)/player"
+            let tail = query.map { "?" + $0 } ?? ""
+            hls = "\(base)/master.m3u8\(tail)"
+            dash = "\(base)/manifest.mpd\(tail)"
+            poster = hasPoster ? "\(base)/poster.jpg\(tail)" : nil
+            player = "\(base)/player\(tail)"
         }
     }
 
@@ -68,7 +69,7 @@ struct VideoMetadata: Encodable, Sendable {
         case durationSeconds = "duration_s", createdAt = "created_at", playableAt = "playable_at", readyAt = "ready_at"
     }
 
-    init(_ playback: Playback, edge: Edge? = nil) {
+    init(_ playback: Playback, edge: Edge? = nil, query: String? = nil) {
         let video = playback.video
         id = video.id
         status = video.status.rawValue
@@ -84,7 +85,7 @@ struct VideoMetadata: Encodable, Sendable {
             Rendition(name: $0.name, kind: $0.kind, codecs: $0.codecs, width: $0.width, height: $0.height,
                       segments: $0.segments.count, complete: $0.complete)
         }
-        let urls = URLs(video: video.id, hasPoster: video.posterDigest != nil)
+        let urls = URLs(video: video.id, hasPoster: video.posterDigest != nil, query: query)
         self.urls = urls
         self.edge = edge.map { EdgeURLs($0, urls) }
     }

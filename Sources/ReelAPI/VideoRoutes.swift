@@ -11,6 +11,10 @@ extension ReelAPI {
             let hint = request.uri.queryParameters.get("region") ?? request.headers[.reelRegion] ?? configuration.edgeRegion
             let edge = await edges.nearest(region: hint)
             let variant = edge?.name ?? ""
+            if let grant = try await playbackGrant(request, video: context.parameters.get("id") ?? "") {
+                let playback = try await playback(context)
+                return try JSONBody(VideoMetadata(playback, edge: edge, query: grant), cacheControl: "private, max-age=1").response()
+            }
             if let known = memo.metadata(context.parameters.get("id") ?? "", variant: variant) {
                 return JSONBody<VideoMetadata>.response(known, cacheControl: cacheControl)
             }
@@ -20,19 +24,20 @@ extension ReelAPI {
             return JSONBody<VideoMetadata>.response(bytes, cacheControl: cacheControl)
         }
         router.get("v1/videos/:id/:part") { request, context -> Response in
+            let grant = try await playbackGrant(request, video: context.parameters.get("id") ?? "")
             let playback = try await playback(context)
             let file = context.parameters.get("part") ?? ""
             switch file {
             case "master.m3u8":
-                let response = try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file)
+                let response = try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file, grant: grant)
                 plays.count(playback.video.id)
                 return response
             case "manifest.mpd":
-                let response = try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file)
+                let response = try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file, grant: grant)
                 plays.count(playback.video.id)
                 return response
             case "player":
-                return ReelAPI.playerPage(id: playback.video.id, title: playback.video.title)
+                return ReelAPI.playerPage(id: playback.video.id, title: playback.video.title, query: grant)
             case "poster.jpg":
                 guard let poster = playback.video.posterDigest.flatMap(ObjectDigest.init(hex:)) else {
                     throw APIError.notFound("video \(playback.video.id) has no poster yet (status \(playback.video.status.rawValue))")
@@ -43,6 +48,7 @@ extension ReelAPI {
             }
         }
         router.get("v1/videos/:id/:part/:file") { request, context -> Response in
+            let grant = try await playbackGrant(request, video: context.parameters.get("id") ?? "")
             let playback = try await playback(context)
             let name = context.parameters.get("part") ?? ""
             let file = context.parameters.get("file") ?? ""
@@ -51,7 +57,7 @@ extension ReelAPI {
             }
             let type = rendition.kind == "audio" ? "audio/mp4" : "video/mp4"
             if file == "index.m3u8" {
-                return try playlist(Playlists.media(playback, rendition: name), type: "application/vnd.apple.mpegurl", playback, file)
+                return try playlist(Playlists.media(playback, rendition: name), type: "application/vnd.apple.mpegurl", playback, file, grant: grant)
             }
             if file == "init.mp4", let digest = ObjectDigest(hex: rendition.initDigest) {
                 return try await object(digest, type: type, request: request, of: playback)
@@ -81,16 +87,31 @@ extension ReelAPI {
         return playback
     }
 
-    /// A playlist: a short cache lifetime while the video grows, longer once complete.
-    func playlist(_ text: String?, type: String, _ playback: Playback, _ file: String) throws -> Response {
+    /// A playlist: a short cache lifetime while the video grows, longer once
+    /// complete; with a playback signature, its URLs carry it.
+    func playlist(_ text: String?, type: String, _ playback: Playback, _ file: String, grant: String? = nil) throws -> Response {
         guard let text else {
             throw APIError.notFound("\(file) of video \(playback.video.id) is not ready: status \(playback.video.status.rawValue)")
         }
         let complete = Playlists.isComplete(playback)
+        let body = grant.map { PlaybackSigner.carry($0, into: text) } ?? text
         return Response(
             status: .ok,
             headers: [.contentType: type, .cacheControl: complete ? "public, max-age=300" : "public, max-age=1, stale-while-revalidate=2"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// With signed playback on, the signature a request for `video` carries
+    /// (to pass on into the URLs it is given), or a 403 saying what is wrong;
+    /// an operator's `read-admin` token stands in for a signature. Nil when
+    /// playback is public.
+    func playbackGrant(_ request: Request, video: String) async throws -> String? {
+        guard let signer = configuration.playbackSigner else { return nil }
+        let query = request.uri.queryParameters
+        let exp = query.get("exp"), sig = query.get("sig")
+        guard let refusal = signer.refusal(video: video, exp: exp, sig: sig) else { return "exp=\(exp ?? "")&sig=\(sig ?? "")" }
+        if Access.token(of: request, cookie: false) != nil, (try? await access.require(.readAdmin, request)) != nil { return nil }
+        throw APIError(.forbidden, "signature_required", refusal)
     }
 
     /// An immutable object's bytes, named by its digest: ETag, conditional

@@ -27,9 +27,18 @@ struct APICommand: AsyncParsableCommand {
     var connections = 16
     @Option(help: "Viewers' region when a request gives none (?region= or X-Reel-Region): playback URLs point at an edge there (default: $REEL_EDGE_REGION).")
     var edgeRegion: String?
+    @Flag(help: "Accept uploads without a token (a private network, the demo); default: uploads need a token with the upload scope ($REEL_OPEN_UPLOADS=1 also turns this on).")
+    var openUploads = false
+    @Option(name: .customLong("max-form-kib"), help: "Largest body of a request that is not an upload (dashboard forms), in KiB.")
+    var maxFormKiB = 64
 
     func run() async throws {
         let logger = CLI.logger("reel.api")
+        let environment = ProcessInfo.processInfo.environment
+        var signer: PlaybackSigner?
+        if let key = environment["REEL_PLAYBACK_KEY"], !key.isEmpty {
+            do { signer = try PlaybackSigner(key: key) } catch let error as TokenError { throw CLIError(error.description) }
+        }
         let regions = try storage.load()
         let pool = PostgresPool(url: database.url, maxConnections: max(1, connections))
         let api = ReelAPI(
@@ -39,7 +48,11 @@ struct APICommand: AsyncParsableCommand {
                 spool: storage.dataFolder.appendingPathComponent("spool"),
                 playerDirectory: APIConfiguration.findPlayer(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
                 adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"],
-                edgeRegion: edgeRegion ?? ProcessInfo.processInfo.environment["REEL_EDGE_REGION"]))
+                edgeRegion: edgeRegion ?? environment["REEL_EDGE_REGION"],
+                openUploads: openUploads || ["1", "true", "yes"].contains(environment["REEL_OPEN_UPLOADS"]?.lowercased() ?? ""),
+                playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10))
+        if api.configuration.openUploads { logger.notice("uploads are open: anyone who reaches this API may upload") }
+        if signer != nil { logger.notice("playback needs signed URLs (REEL_PLAYBACK_KEY is set)") }
         let swept = UploadSpool.sweep(in: api.configuration.spool, olderThan: 3600)
         if swept > 0 { logger.notice("removed \(swept) upload spool files left by a crash") }
         let app = api.application(host: host, port: port, logger: logger) { port in

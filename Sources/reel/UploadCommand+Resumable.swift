@@ -21,6 +21,7 @@ extension Upload {
             try handle.seek(toOffset: UInt64(offset))
             let chunk = try handle.read(upToCount: max(1, chunkMiB) << 20) ?? Data()
             var request = HTTPClientRequest(url: base + path)
+            if let authorization { request.headers.add(name: "Authorization", value: authorization) }
             request.method = .PATCH
             request.headers.add(name: "Upload-Offset", value: "\(offset)")
             request.headers.add(name: "Content-Type", value: "application/offset+octet-stream")
@@ -60,6 +61,7 @@ extension Upload {
 
     func open(size: Int64) async throws -> String {
         var request = HTTPClientRequest(url: "\(base)/v1/uploads/resumable")
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.method = .POST
         request.headers.add(name: "Content-Type", value: Upload.contentType(of: URL(fileURLWithPath: file)))
         request.headers.add(name: "Upload-Length", value: "\(size)")
@@ -82,6 +84,7 @@ extension Upload {
 
     func serverOffset(_ path: String) async throws -> Int64 {
         var request = HTTPClientRequest(url: base + path)
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.method = .HEAD
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         _ = try await response.body.collect(upTo: 1 << 16)

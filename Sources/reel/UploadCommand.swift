@@ -23,6 +23,13 @@ struct Upload: AsyncParsableCommand {
     var chunkMiB = 8
     @Option(help: "Continue an earlier resumable upload (the path or URL it printed).")
     var resume: String?
+    @Option(help: "An API token with the upload scope (default: $REEL_TOKEN; `reel tokens create --scope upload` makes one).")
+    var token: String?
+
+    /// The Authorization header's value, when there is a token.
+    var authorization: String? {
+        (token ?? ProcessInfo.processInfo.environment["REEL_TOKEN"]).flatMap { $0.isEmpty ? nil : "Bearer \($0)" }
+    }
 
     var base: String { (api ?? ProcessInfo.processInfo.environment["REEL_API_URL"] ?? "http://127.0.0.1:8080").trimmingCharacters(in: ["/"]) }
 
@@ -49,6 +56,7 @@ struct Upload: AsyncParsableCommand {
         var request = HTTPClientRequest(url: "\(base)/v1/uploads\(query)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: Upload.contentType(of: url))
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.body = .stream(chunks, length: .known(size))
         let started = Date()
         let response: HTTPClientResponse

@@ -13,7 +13,7 @@ import Testing
     }
 
     func startAPI(_ db: TestDatabase, _ environment: [String: String]) async throws -> APIProcess {
-        let process = try ReelProcess(["api", "--port", "0"], databaseURL: db.url, environment: environment)
+        let process = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: db.url, environment: environment)
         var base = ""
         try await eventually(timeout: 30, "reel api to listen") {
             guard let range = process.log.range(of: "listening on http://") else { return false }

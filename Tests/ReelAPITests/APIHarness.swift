@@ -29,7 +29,8 @@ struct APIHarness {
     static let edgeToken = "reel-test-edge-token-2026"
 
     static func start(
-        _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil
+        _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil, openUploads: Bool = true,
+        playbackSigner: PlaybackSigner? = nil
     ) async throws -> APIHarness {
         let regions = try Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
@@ -43,7 +44,7 @@ struct APIHarness {
         let api = ReelAPI(catalog: catalog, regions: regions,
                           configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: "near", spool: scratch,
                                                           playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root),
-                                                          adminToken: adminToken))
+                                                          adminToken: adminToken, openUploads: openUploads, playbackSigner: playbackSigner))
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]

@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: C libraries (module map + shim.h with macro wrappers)
@@ -101,7 +102,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            resources: [.copy("Dashboard/Templates")],
             swiftSettings: strict
         ),
         .target(
@@ -182,6 +185,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ReelMediaTests", dependencies: ["ReelMedia", "ReelTesting"], swiftSettings: strict),
-        .testTarget(name: "ReelCLITests", dependencies: ["ReelTesting", "ReelPostgres", "ReelQueue"], swiftSettings: strict),
+        .testTarget(
+            name: "ReelCLITests", dependencies: ["ReelTesting", "ReelPostgres", "ReelQueue"], exclude: ["Fixtures"], swiftSettings: strict
+        ),
     ]
 )

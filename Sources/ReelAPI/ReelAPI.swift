@@ -58,6 +58,7 @@ public struct ReelAPI: Sendable {
         addVideoRoutes(to: router)
         addPlayerRoutes(to: router)
         addAdminRoutes(to: router)
+        addDashboardRoutes(to: router)
         return router
     }
 

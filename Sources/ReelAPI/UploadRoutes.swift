@@ -83,7 +83,7 @@ extension ReelAPI {
                            sourceSize: source.size, contentType: contentType)
         let video = try await catalog.pool.withTransaction { conn in
             let video = try Catalog.insert(new, on: conn)
-            try PublishingHandlers.enqueue(video: video.id, on: conn)
+            try PublishingHandlers.enqueue(video: video.id, tenant: owner, on: conn)
             return video
         }
         await catalog.invalidate(video.id)

@@ -137,6 +137,14 @@ public struct JobQueue: Sendable {
         return try row?.decode(Int.self, 0) ?? 0
     }
 
+    /// Jobs whose JSON arguments have `key` equal to `value` (every job of
+    /// one video: `argument: "video"`), oldest first.
+    public func jobs(argument key: String, equals value: String, limit: Int = 100) async throws -> [Job] {
+        let rows = try await pool.query(
+            "SELECT \(Job.columns) FROM reel_jobs WHERE args->>$1 = $2 ORDER BY id LIMIT \(max(1, limit))", [key, value])
+        return try Job.all(in: rows)
+    }
+
     /// Cancels every job matching `filter`.
     @discardableResult
     public func cancel(matching filter: JobFilter, reason: String = "cancelled by an operator") async throws -> Int {

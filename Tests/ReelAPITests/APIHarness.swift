@@ -74,6 +74,9 @@ struct APIHarness {
         try await Self.request(base, method, path, headers: headers, body: body)
     }
 
+    /// A client that shows redirects rather than following them, so tests see the 303s the dashboard sends.
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+
     /// One request to any API at `base` (an in-process harness or a `reel api` process).
     static func request(_ base: String, _ method: String = "GET", _ path: String, headers: [(String, String)] = [],
                         body: Data? = nil) async throws -> Reply {
@@ -81,7 +84,7 @@ struct APIHarness {
         request.method = .init(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await client.execute(request, timeout: .seconds(60))
         let data = try await response.body.collect(upTo: 1 << 30)
         var names: [String: String] = [:]
         for header in response.headers { names[header.name.lowercased()] = header.value }

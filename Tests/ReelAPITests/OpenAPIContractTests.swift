@@ -95,6 +95,8 @@ import Yams
                  try Data(contentsOf: URL(fileURLWithPath: try await TestClips.path("vertical.mp4")))),
                 ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "text/plain")], Data("x".utf8)),
                 ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4")], Data()),
+                ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4"), ("Authorization", "Bearer reel_unknown")], Data("x".utf8)),
+                ("POST /v1/uploads", "POST", "/v1/uploads", [("Content-Type", "video/mp4"), ("Authorization", "Bearer contract")], Data()),
                 ("POST /v1/uploads/resumable", "POST", "/v1/uploads/resumable", [("Content-Type", "video/mp4")], nil),
                 ("HEAD /v1/uploads/resumable/{upload}", "HEAD", resumable, [], nil),
                 ("HEAD /v1/uploads/resumable/{upload}", "HEAD", "/v1/uploads/resumable/AAAAAAAAAAAA", [], nil),

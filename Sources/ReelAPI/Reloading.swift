@@ -2,8 +2,8 @@ import Synchronization
 
 /// A value the API reads from the catalog at most once per `lifetime` (the
 /// edges, what each edge keeps): a request never waits on the database for
-/// it. One request reloads it while the others use the value they have, and
-/// a failed reload keeps the last value.
+/// it, except the very first. A stale value is reloaded in the background
+/// while requests use the one they have, and a failed reload keeps it.
 final class Reloading<Value: Sendable>: Sendable {
     private struct State {
         var value: Value
@@ -23,15 +23,25 @@ final class Reloading<Value: Sendable>: Sendable {
 
     func value() async -> Value {
         let now = ContinuousClock.now
-        let (current, reload) = state.withLock { s -> (Value, Bool) in
+        let (current, reload, first) = state.withLock { s -> (Value, Bool, Bool) in
             let stale = s.loadedAt.map { now - $0 > lifetime } ?? true
             if stale && !s.loading {
                 s.loading = true
-                return (s.value, true)
+                return (s.value, true, s.loadedAt == nil)
             }
-            return (s.value, false)
+            return (s.value, false, false)
         }
         guard reload else { return current }
+        // Only the very first load is waited for; later ones run behind the requests.
+        guard first else {
+            Task { await refresh() }
+            return current
+        }
+        return await refresh()
+    }
+
+    @discardableResult
+    private func refresh() async -> Value {
         let fresh = try? await load()
         return state.withLock { s in
             s.loading = false

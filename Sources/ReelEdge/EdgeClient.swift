@@ -114,8 +114,9 @@ public struct EdgeClient: Sendable {
     }
 
     /// True when the edge itself answers (its own health URL, not the origin's).
-    public func check(_ edge: Edge) async -> Bool {
-        guard let response = try? await http.execute(HTTPClientRequest(url: edge.url + "/__reel/edge"), timeout: .seconds(3)) else {
+    public func check(_ edge: Edge, timeout: Duration = .seconds(3)) async -> Bool {
+        let limit = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        guard let response = try? await http.execute(HTTPClientRequest(url: edge.url + "/__reel/edge"), timeout: limit) else {
             return false
         }
         _ = try? await response.body.collect(upTo: 1 << 16)

@@ -18,6 +18,8 @@ public actor PostgresConnection {
     /// call, readable without hopping onto the connection's thread (the pool
     /// checks them on every release).
     private let usable = Atomic<Bool>(false)
+    /// The socket, for ``peerClosed``; -1 when there is none.
+    private let socket = Atomic<Int32>(-1)
     /// Server-side prepared statements of this session, by SQL text.
     private var prepared: [String: String] = [:]
     /// The libpq connection string or URL this connection was opened with.
@@ -66,6 +68,7 @@ public actor PostgresConnection {
         // Notices (e.g. "relation already exists, skipping") would go to stderr.
         PQsetNoticeReceiver(conn, { _, _ in }, nil)
         handle = conn
+        socket.store(PQsocket(conn), ordering: .releasing)
         try execute("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'; SET application_name = 'reel'")
         refreshStatus()
     }
@@ -74,6 +77,7 @@ public actor PostgresConnection {
     public func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        socket.store(-1, ordering: .releasing)
         usable.store(false, ordering: .releasing)
         executor.shutdown()
     }
@@ -93,6 +97,19 @@ public actor PostgresConnection {
     /// True when the connection is open, healthy and outside a transaction
     /// block as of its last call: fit to hand to the next user.
     public nonisolated var isReusable: Bool { usable.load(ordering: .acquiring) }
+
+    /// True when the server has spoken or hung up while this connection sat
+    /// idle: after a server restart or a terminated backend, the socket is
+    /// readable (the FATAL notice, then EOF). An idle session that does not
+    /// LISTEN is never sent anything else, so such a connection is dead and
+    /// a query on it would fail without having run. A non-blocking poll of
+    /// the socket, safe only while nobody uses the connection (the pool's idle list).
+    public nonisolated var peerClosed: Bool {
+        let fd = socket.load(ordering: .acquiring)
+        guard fd >= 0 else { return true }
+        var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&probe, 1, 0) != 0
+    }
 
     func refreshStatus() {
         guard let handle else { return usable.store(false, ordering: .releasing) }

@@ -7,7 +7,9 @@ import Synchronization
 /// pooled query costs one trip to the connection's thread and back. A
 /// connection that broke (server restart, network) or was left inside a
 /// transaction is closed when it comes back instead of being reused, so the
-/// pool heals by itself after the database returns.
+/// pool heals by itself after the database returns; an idle connection the
+/// server closed meanwhile is replaced before it is lent, so a restart costs
+/// no failed queries.
 public final class PostgresPool: Sendable {
     /// The libpq URL or connection string every connection uses.
     public let url: String
@@ -93,7 +95,11 @@ public final class PostgresPool: Sendable {
                 return .wait
             }
             switch next {
-            case .use(let connection): return connection
+            case .use(let connection):
+                // A connection the server closed while it sat idle (a restart) is replaced, not lent.
+                guard connection.peerClosed else { return connection }
+                state.withLock { $0.opened -= 1 }
+                Task { await connection.close() }
             case .closed: throw PostgresError(code: .clientMisuse, message: "the connection pool is closed")
             case .open(let n):
                 do {

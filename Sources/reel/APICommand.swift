@@ -21,7 +21,7 @@ struct APICommand: AsyncParsableCommand {
     var port = 8080
     @Option(name: .customLong("max-upload-mib"), help: "Largest upload accepted, in MiB.")
     var maxUploadMiB: Int64 = 2048
-    @Option(help: "The region this API is in: segments are read from it first (default: $REEL_REGION, else the home region).")
+    @Option(help: "The region this API is in: segments are read from it first (default: $REEL_REGION, else the regions in $REEL_REGIONS order).")
     var region: String?
     @Option(help: "Connections to PostgreSQL.")
     var connections = 16

@@ -12,7 +12,7 @@ struct EdgeConfig: AsyncParsableCommand {
     var edge: String
     @Option(help: "The read API the edge fetches from, e.g. http://127.0.0.1:8080.")
     var origin: String
-    @Option(help: "Token PURGE and BAN must carry (at least 16 letters or digits; default: $REEL_EDGE_TOKEN).")
+    @Option(help: "Token PURGE and BAN must carry (at least 16 letters, digits, '-' or '_'; default: $REEL_EDGE_TOKEN).")
     var token: String?
     @Option(help: "Addresses or networks PURGE and BAN may come from (comma-separated).")
     var purgers = "127.0.0.1"

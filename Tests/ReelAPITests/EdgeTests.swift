@@ -189,4 +189,25 @@ import Testing
             try await api.stop()
         }
     }
+
+    @Test func anEdgeThatDiesIsLeftOutWithinSecondsByTheAPIsOwnHealthCheck() async throws {
+        try await TestDatabase.withFresh { db in
+            // No worker: nothing but the API's own check can notice the edge is gone.
+            let api = try await APIHarness.start(db, worker: false)
+            let edge = try await VarnishEdge(name: "ap-1", vcl: try edgeVCL("ap-1", origin: api.base))
+            try await EdgeDirectory(pool: db.pool).save(Edge(name: "ap-1", region: "ap", url: edge.url))
+            let id = "chaosedge001"
+            try await db.pool.query(
+                "INSERT INTO videos (id, home_region, source_digest, source_size) VALUES ($1, 'near', repeat('a', 64), 1)", [id])
+            func offered() async throws -> Bool {
+                let metadata = try await api.request("GET", "/v1/videos/\(id)?region=ap").json()
+                return (metadata["edge"] as? [String: Any])?["name"] as? String == "ap-1"
+            }
+            try await eventually(timeout: 15, "the API to offer the edge") { try await offered() }
+            await edge.stop()
+            try await eventually(timeout: 15, "the API to stop offering the dead edge") { try await !offered() }
+            #expect(try await EdgeDirectory(pool: db.pool).named("ap-1")?.healthy == true, "the catalog was not told: the API saw it itself")
+            try await api.stop()
+        }
+    }
 }

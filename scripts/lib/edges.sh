@@ -20,7 +20,7 @@
 #   reel_edges_stop DIR
 #       stops every edge started in DIR; idempotent, safe in `trap ... EXIT`.
 #
-# Needs: $REEL_BIN (the reel binary) and $REEL_EDGE_TOKEN (at least 16 letters/digits).
+# Needs: $REEL_BIN (the reel binary) and $REEL_EDGE_TOKEN (at least 16 letters, digits, - or _).
 
 _reel_edge_log() { echo "[edges] $*" >&2; }
 

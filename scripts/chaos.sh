@@ -31,5 +31,12 @@ started=$(date +%s)
 status=0
 timeout --signal=TERM --kill-after=30 "${REEL_CHAOS_TIMEOUT:-2400}" \
     python3 scripts/chaos.py --reel "$reel" --dir "$dir/run" "$@" || status=$?
-echo "chaos run took $(( $(date +%s) - started )) s; logs and per-phase results (chaos-results.json) are in $dir/run" >&2
+echo "chaos run took $(( $(date +%s) - started )) s" >&2
+if [ "$status" = 0 ]; then
+    trap - EXIT
+    cleanup
+    rm -rf "$dir"
+else
+    echo "logs and per-phase results (chaos-results.json) are kept in $dir/run" >&2
+fi
 exit $status

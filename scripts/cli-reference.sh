@@ -32,7 +32,7 @@ print("Every command and flag, as `reel … --help` prints them (written by `scr
 print("do not edit by hand). Every listing takes `--json`. Shell completions:")
 print("`reel --generate-completion-script bash` (or `zsh`, `fish`), e.g.")
 print("`reel --generate-completion-script bash > /etc/bash_completion.d/reel`.")
-print("Environment variables are in README.md's configuration table.\n")
+print("Environment variables are in docs/configuration.md (and, briefly, README.md).\n")
 
 def walk(path, depth):
     text = help_of(path)

@@ -4,6 +4,8 @@
 # PostgreSQL, Redis and SeaweedFS (S3) on loopback under .reel-data/, builds,
 # runs `swift test`, and stops what it started by PID.
 # Extra arguments go to `swift test` (e.g. --filter ReelQueueIntegrationTests).
+# Without arguments, the fault tests (scripts/chaos.sh) and the hostile media
+# run (scripts/hostile-media.sh) follow the suite; REEL_TEST_FAULTS=0 skips them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/services.sh
@@ -30,3 +32,8 @@ done
 REEL_BINARY="$(swift build --show-bin-path)/reel"
 export REEL_BINARY
 swift test --skip-build "$@"
+
+if [ $# -eq 0 ] && [ "${REEL_TEST_FAULTS:-1}" != 0 ]; then
+    bash scripts/chaos.sh
+    bash scripts/hostile-media.sh
+fi

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ReelAPI
 
 struct Upload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,10 +93,20 @@ struct Upload: AsyncParsableCommand {
     }
 
     /// Polls the video until it is playable, ready or failed.
+    /// Polls the video's metadata; signs the URL when $REEL_PLAYBACK_KEY is
+    /// set (an API with signed playback answers nothing else).
     func waitUntilPlayable(_ id: String) async throws -> String {
+        var url = "\(base)/v1/videos/\(id)"
+        if let key = ProcessInfo.processInfo.environment["REEL_PLAYBACK_KEY"], !key.isEmpty {
+            guard let signer = try? PlaybackSigner(key: key) else { throw CLIError("REEL_PLAYBACK_KEY is too short to sign with") }
+            url += "?" + signer.query(video: id, expires: Date().addingTimeInterval(3600))
+        }
         while true {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/v1/videos/\(id)"), timeout: .seconds(30))
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
             let body = Data((try await response.body.collect(upTo: 1 << 20)).readableBytesView)
+            if response.status == .forbidden || response.status == .unauthorized {
+                throw CLIError("the API refused to show video \(id) (HTTP \(response.status.code)): with signed playback, set REEL_PLAYBACK_KEY so --wait can sign")
+            }
             let status = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["status"] as? String ?? ""
             if status == "failed" {
                 let reason = ((try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? String) ?? "no reason given"
@@ -117,7 +128,7 @@ struct Upload: AsyncParsableCommand {
     }
 }
 
-/// A one-line progress bar on stderr (only when it is a terminal or asked for).
+/// A one-line progress bar on stderr (unless --json is given).
 final class ProgressBar: @unchecked Sendable {
     // Unchecked: `sent` and `shown` are guarded by `lock`.
     private let total: Int64

@@ -103,7 +103,8 @@ extension ReelAPI {
             return dashboard.page(
                 "video", title: video.title.isEmpty ? "Video \(id)" : video.title, section: .videos, caller: caller,
                 values: [
-                    "video": video, "renditions": try await data.renditions(id), "replicas": try await data.replicas(id),
+                    "video": video, "signed": configuration.playbackSigner.map { "?" + $0.query(video: id, expires: Date().addingTimeInterval(3600)) } ?? "",
+                    "renditions": try await data.renditions(id), "replicas": try await data.replicas(id),
                     "warmings": try await data.warmings(id), "jobs": try await data.videoJobs(id),
                 ])
         }

@@ -6,6 +6,7 @@ import ReelEdge
 
 extension ReelAPI {
     func addVideoRoutes(to router: Router<BasicRequestContext>) {
+        if configuration.playbackSigner != nil { router.add(middleware: PrivateWhenAuthorized()) }
         router.get("v1/videos/:id") { request, context -> Response in
             let cacheControl = "public, max-age=1"
             let hint = request.uri.queryParameters.get("region") ?? request.headers[.reelRegion] ?? configuration.edgeRegion
@@ -154,3 +155,16 @@ extension ReelAPI {
         return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 }
+
+/// With signed playback, an answer given to an operator's token instead of a
+/// signature must not be kept by shared caches under the unsigned URL.
+struct PrivateWhenAuthorized<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if request.headers[.authorization] != nil, request.uri.path.hasPrefix("/v1/videos/") {
+            response.headers[.cacheControl] = "private, no-store"
+        }
+        return response
+    }
+}
+

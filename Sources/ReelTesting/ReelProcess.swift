@@ -40,8 +40,10 @@ public final class ReelProcess: Sendable {
     public var log: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
 
     /// Runs a short command to completion and returns (status, output).
-    public static func run(_ arguments: [String], databaseURL: String) async throws -> (status: Int32, output: String) {
-        let p = try ReelProcess(arguments, databaseURL: databaseURL)
+    public static func run(_ arguments: [String], databaseURL: String, environment: [String: String] = [:]) async throws -> (
+        status: Int32, output: String
+    ) {
+        let p = try ReelProcess(arguments, databaseURL: databaseURL, environment: environment)
         let status = try await p.waitForExit()
         return (status, p.log)
     }

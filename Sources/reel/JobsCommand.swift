@@ -62,7 +62,11 @@ struct Jobs: AsyncParsableCommand {
                                  CLI.format(j.runAt), String((j.errors.last?.message ?? j.cancelReason ?? "").prefix(60))]
                             })
                     }
-                    if watch { try await Task.sleep(for: .seconds(1)) }
+                    if watch {
+                        // Each frame reaches a pipe or file at once, not when a buffer fills.
+                        fflush(nil)
+                        try await Task.sleep(for: .seconds(1))
+                    }
                 } while watch
             }
         }

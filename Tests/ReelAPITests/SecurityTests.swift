@@ -139,6 +139,10 @@ import Testing
             #expect((try? XMLDocument(data: mpd.body)) != nil)
             let metadata = try await api.request("GET", "/v1/videos/\(id)?" + good).json()
             #expect((metadata["urls"] as? [String: Any])?["hls"] as? String == "/v1/videos/\(id)/master.m3u8?\(good)")
+            // An operator's token stands in for a signature, and that answer is kept by no shared cache.
+            let byOperator = try await api.request("GET", "/v1/videos/\(id)/master.m3u8", headers: bearer)
+            #expect(byOperator.status == 200 && byOperator.headers["cache-control"] == "private, no-store")
+            #expect(master.headers["cache-control"]?.hasPrefix("public") == true)
             let page = try await api.request("GET", "/v1/videos/\(id)/player?" + good)
             #expect(page.status == 200 && page.text.contains("master.m3u8?\(escaped)"))
             try await api.stop()

@@ -49,6 +49,9 @@ public struct Caller: Sendable {
     public let scopes: Set<TokenScope>
     public let tenant: String
     public let uploadsPerMinute: Int?
+    /// The token's listed prefix (random): names its upload counter in Redis,
+    /// so databases that share a Redis never share counters.
+    public var counterKey: String? = nil
 
     public func allows(_ scope: TokenScope) -> Bool { Caller.allows(scopes, scope) }
 

@@ -37,7 +37,7 @@ struct Access: Sendable {
         }
         guard let record = try await tokens.authenticate(given) else { return nil }
         return Caller(name: record.name, tokenID: record.id, scopes: Set(record.scopes), tenant: record.tenant,
-                      uploadsPerMinute: record.uploadsPerMinute)
+                      uploadsPerMinute: record.uploadsPerMinute, counterKey: record.prefix)
     }
 
     /// The token in `Authorization: Bearer`, or (for the dashboard, when

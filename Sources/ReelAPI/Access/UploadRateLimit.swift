@@ -23,7 +23,7 @@ final class UploadRateLimit: Sendable {
     /// Counts one upload for `caller`, or throws a 429 with Retry-After when
     /// its minute is used up.
     func admit(_ caller: Caller, now: Date = Date()) async throws {
-        guard let limit = caller.uploadsPerMinute, let id = caller.tokenID else { return }
+        guard let limit = caller.uploadsPerMinute, let id = caller.counterKey ?? caller.tokenID.map(String.init) else { return }
         let minute = Int64(now.timeIntervalSince1970) / 60
         let key = "reel:uploads:\(id):\(minute)"
         let count: Int64

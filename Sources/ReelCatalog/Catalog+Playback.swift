@@ -51,9 +51,9 @@ extension Catalog {
         switch await cache.lookup(id) {
         case .hit(let playback): return playback
         case .unavailable: return try await playbackFromDatabase(id)
-        case .miss:
+        case .miss(let generation):
             let playback = try await playbackFromDatabase(id)
-            await cache.store(id, playback)
+            await cache.store(id, playback, generation: generation)
             return playback
         }
     }

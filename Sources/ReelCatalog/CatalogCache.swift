@@ -41,17 +41,22 @@ public final class CatalogCache: Sendable {
     public var snapshot: CacheCounts { counts.withLock { $0 } }
 
     static func key(_ id: String) -> String { "reel:playback:\(id)" }
+    /// How many times the entry was invalidated: a read that missed stores
+    /// what it found only if no invalidation came in between (see ``store``).
+    static func generationKey(_ id: String) -> String { "reel:playback:\(id):gen" }
     static let absent: [UInt8] = Array("null".utf8)
 
     enum Lookup {
         case hit(Playback?)
-        case miss
+        /// Not cached; `generation` is the entry's invalidation count as the read saw it.
+        case miss(generation: [UInt8])
         case unavailable
     }
 
     func lookup(_ id: String) async -> Lookup {
         do {
-            guard let bytes = try await redis.get(Self.key(id)) else { return .miss }
+            let found = try await redis.mget([Self.key(id), Self.generationKey(id)])
+            guard let bytes = found.first ?? nil else { return .miss(generation: (found.count > 1 ? found[1] : nil) ?? []) }
             if bytes == Self.absent {
                 counts.withLock { $0.negativeHits += 1 }
                 return .hit(nil)
@@ -63,24 +68,52 @@ public final class CatalogCache: Sendable {
             counts.withLock { $0.fallbacks += 1 }
             return .unavailable
         } catch {
-            // An entry Reel cannot read (an older format): treat as a miss.
-            return .miss
+            // An entry Reel cannot read (an older format): a miss that may not refill it.
+            return .miss(generation: Array("unreadable".utf8))
         }
     }
 
-    func store(_ id: String, _ playback: Playback?) async {
+    /// Stores what a missed read found in Postgres, unless the entry was
+    /// invalidated since the read began (its generation moved): otherwise a
+    /// read that raced a write (read the old row, then stored it after the
+    /// writer's invalidation) would serve the old state for a whole TTL, as
+    /// a video's "publishing" playlists right after it became ready.
+    func store(_ id: String, _ playback: Playback?, generation: [UInt8]) async {
         counts.withLock { $0.misses += 1 }
         do {
-            guard let playback else { return try await redis.set(Self.key(id), Self.absent, ttl: negativeTTL) }
-            let finished = playback.video.status == .ready || playback.video.status == .failed
-            try await redis.set(Self.key(id), Array(try JSONEncoder().encode(playback)), ttl: finished ? finishedTTL : publishingTTL)
+            let value: [UInt8]
+            let ttl: Duration
+            if let playback {
+                let finished = playback.video.status == .ready || playback.video.status == .failed
+                value = Array(try JSONEncoder().encode(playback))
+                ttl = finished ? finishedTTL : publishingTTL
+            } else {
+                value = Self.absent
+                ttl = negativeTTL
+            }
+            let milliseconds = max(1, ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000)
+            _ = try await redis.command(
+                "EVAL", .string(Self.storeUnlessInvalidated), "2", .string(Self.key(id)), .string(Self.generationKey(id)),
+                .bytes(value), .bytes(generation), .integer(milliseconds))
         } catch {
             // The next read tries again; Postgres has the truth.
         }
     }
 
-    /// Forgets a video's entry (it changed, was created or was deleted).
+    static let storeUnlessInvalidated = """
+        if (redis.call('GET', KEYS[2]) or '') == ARGV[2] then
+          return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+        end
+        return 0
+        """
+
+    /// Forgets a video's entry (it changed, was created or was deleted) and
+    /// moves its generation first, so a read in flight cannot put it back.
     public func invalidate(_ id: String) async {
-        _ = try? await redis.delete(Self.key(id))
+        _ = try? await redis.pipeline([
+            RedisCommand("INCR", .string(Self.generationKey(id))),
+            RedisCommand("EXPIRE", .string(Self.generationKey(id)), "86400"),
+            RedisCommand("DEL", .string(Self.key(id))),
+        ])
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import ReelCatalog
+@testable import ReelCatalog
 import ReelPostgres
 import ReelRedis
 import ReelStore
@@ -19,6 +19,25 @@ import Testing
         let digest = ObjectDigest.of(Data(UUID().uuidString.utf8))
         return try await db.pool.withTransaction { conn in
             try Catalog.insert(NewVideo(homeRegion: "home", sourceDigest: digest.hex, sourceSize: 36), on: conn).id
+        }
+    }
+
+    @Test func aReadThatRacedAWriteDoesNotPutTheOldStateBack() async throws {
+        try await TestDatabase.withFresh { db in
+            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)))
+            let catalog = Catalog(pool: db.pool, cache: cache)
+            let id = try await insertVideo(db)
+            // A reader misses and reads the old row; meanwhile a writer commits and invalidates.
+            guard case .miss(let generation) = await cache.lookup(id) else { Issue.record("expected a miss"); return }
+            let old = try #require(try await Catalog(pool: db.pool).playback(id))
+            try await catalog.failed(id, message: "not a video")
+            // The reader's late store is refused: the next read sees the new state, not the old one.
+            await cache.store(id, old, generation: generation)
+            #expect(try await catalog.playback(id)?.video.status == .failed)
+            // Without a write in between, a store does land.
+            guard case .miss(let now) = await cache.lookup("nosuchvideo1") else { Issue.record("expected a miss"); return }
+            await cache.store("nosuchvideo1", nil, generation: now)
+            guard case .hit(nil) = await cache.lookup("nosuchvideo1") else { Issue.record("expected the stored absence"); return }
         }
     }
 

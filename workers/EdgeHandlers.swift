@@ -91,6 +91,15 @@ public struct EdgeHandlers: Sendable {
         let row = try await records.warmingStarted(edge: edge.name, video: args.video, reason: reason)
         do {
             let warmed = try await client.warm(edge, paths: paths)
+            if !warmed.failures.isEmpty {
+                // The catalog lists every path of the plan, so a path the edge could not get
+                // (a busy origin or edge, a replica not there yet) is worth another try; a video
+                // deleted meanwhile ends the next attempt at the catalog read above.
+                let message = "\(warmed.failures.count) of \(paths.count) objects could not be warmed: "
+                    + warmed.failures.prefix(5).joined(separator: "; ") + "; the job retries"
+                try await records.warmingFailed(row, error: message)
+                throw WarmIncomplete(message: message)
+            }
             try await records.warmingFinished(row, warmed)
             if !edge.healthy { try await directory.setHealthy(edge.name, true) }
             logger.info("warmed", metadata: [
@@ -166,3 +175,10 @@ public struct EdgeHandlers: Sendable {
         }
     }
 }
+
+/// A warming that left objects off the edge: the job retries.
+struct WarmIncomplete: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+

@@ -53,17 +53,22 @@ import Testing
             let id = try await api.upload(try await clip("edge-warm"))
             try await eventually(timeout: 120, "the video to be ready and warmed") {
                 guard try await api.status(id) == "ready" else { return false }
-                return try await warmings(db, video: id, reason: "ready").first?.state == "done"
+                return try await warmings(db, video: id, reason: "ready").contains { $0.state == "done" }
             }
-            #expect(try await warmings(db, video: id, reason: "playable").first?.state == "done", "warmed when it became playable too")
+            // (A warming some objects of which met a busy edge or origin is recorded as failed and retried.)
+            try await eventually(timeout: 60, "the playable warming too") {
+                try await warmings(db, video: id, reason: "playable").contains { $0.state == "done" }
+            }
 
             // A first viewer: every warmed object is a hit.
             let playback = try #require(try await api.catalog.playback(id))
             let warmed = WarmPlan.paths(playback, firstSegments: 3)
             #expect(warmed.count == 1 + 3 * 5, "the poster, and per rendition (audio, 360p, 480p): playlist, init, 3 segments")
+            let history = try await warmings(db, video: id, reason: "ready") + (try await warmings(db, video: id, reason: "playable"))
             for path in warmed {
                 let reply = try await APIHarness.request(edge.url, "GET", path)
-                #expect(reply.status == 200 && reply.headers["x-cache-status"] == "HIT", "\(path): \(reply.status) \(reply.headers["x-cache-status"] ?? "-")")
+                #expect(reply.status == 200 && reply.headers["x-cache-status"] == "HIT",
+                        "\(path): \(reply.status) \(reply.headers["x-cache-status"] ?? "-"); warmings: \(history)")
                 #expect(reply.headers["x-reel-edge"] == "eu-1")
             }
             // The master playlist is the play count: always passed to the origin.

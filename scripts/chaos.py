@@ -65,6 +65,32 @@ def free_port():
         return s.getsockname()[1]
 
 
+def fetch_stream(master_url):
+    """Fetches an HLS master, every playlist it names, and every init and media
+    segment those list; None when all answer, else what failed."""
+    try:
+        base = master_url.rsplit("/", 1)[0]
+        with urllib.request.urlopen(master_url, timeout=10) as reply:
+            master = reply.read().decode()
+        playlists = [line for line in master.splitlines() if line and not line.startswith("#")]
+        playlists += [part.split('"')[1] for part in master.split("URI=")[1:]]
+        if not playlists:
+            return "the master lists no renditions"
+        for playlist in playlists:
+            folder = f"{base}/{playlist.rsplit('/', 1)[0]}"
+            with urllib.request.urlopen(f"{base}/{playlist}", timeout=10) as reply:
+                media = reply.read().decode()
+            if "#EXT-X-ENDLIST" not in media:
+                return f"{playlist} is not complete"
+            for name in ["init.mp4"] + [line for line in media.splitlines() if line and not line.startswith("#")]:
+                with urllib.request.urlopen(f"{folder}/{name}", timeout=10) as reply:
+                    if reply.status != 200 or not reply.read():
+                        return f"{playlist}: {name} answered {reply.status}"
+        return None
+    except (OSError, urllib.error.URLError, ValueError, IndexError) as error:
+        return f"{type(error).__name__}: {error}"
+
+
 class Processes:
     """Every process started here, by name; each in its own process group."""
 
@@ -341,31 +367,12 @@ class Chaos:
         return None
 
     def playable(self, video):
-        """Master, every media playlist, init and segment answer 200 from the URLs a viewer is given."""
+        """None when the video plays from the URLs a viewer in the edge's region is given, else why not."""
         try:
             with urllib.request.urlopen(f"{self.api}/v1/videos/{video}?region=chaos", timeout=10) as reply:
                 metadata = json.load(reply)
             edge = metadata.get("edge")
-            master_url = edge["hls"] if edge else self.api + metadata["urls"]["hls"]
-            base = master_url.rsplit("/", 1)[0]
-            with urllib.request.urlopen(master_url, timeout=10) as reply:
-                master = reply.read().decode()
-            playlists = [line for line in master.splitlines() if line and not line.startswith("#")]
-            playlists += [part.split('"')[1] for part in master.split("URI=")[1:]]
-            if not playlists:
-                return "the master lists no renditions"
-            for playlist in playlists:
-                folder = f"{base}/{playlist.rsplit('/', 1)[0]}"
-                with urllib.request.urlopen(f"{base}/{playlist}", timeout=10) as reply:
-                    media = reply.read().decode()
-                if "#EXT-X-ENDLIST" not in media:
-                    return f"{playlist} is not complete"
-                names = ["init.mp4"] + [line for line in media.splitlines() if line and not line.startswith("#")]
-                for name in names:
-                    with urllib.request.urlopen(f"{folder}/{name}", timeout=10) as reply:
-                        if reply.status != 200 or not reply.read():
-                            return f"{playlist}: {name} answered {reply.status}"
-            return None
+            return fetch_stream(edge["hls"] if edge else self.api + metadata["urls"]["hls"])
         except (OSError, urllib.error.URLError, KeyError, ValueError) as error:
             return f"{type(error).__name__}: {error}"
 

@@ -129,35 +129,15 @@ class Hostile:
         return False
 
     def playable(self, video):
+        why = "not tried"
         for _ in range(10):
             with urllib.request.urlopen(f"{self.api}/v1/videos/{video}", timeout=10) as reply:
                 metadata = json.load(reply)
-            why = Hostile.fetch_all(self.api + metadata["urls"]["hls"])
+            why = chaos.fetch_stream(self.api + metadata["urls"]["hls"])
             if not why:
                 return None
             time.sleep(0.5)
         return why
-
-    @staticmethod
-    def fetch_all(master_url):
-        try:
-            base = master_url.rsplit("/", 1)[0]
-            with urllib.request.urlopen(master_url, timeout=10) as reply:
-                master = reply.read().decode()
-            playlists = [l for l in master.splitlines() if l and not l.startswith("#")]
-            playlists += [part.split('"')[1] for part in master.split("URI=")[1:]]
-            for playlist in playlists:
-                folder = f"{base}/{playlist.rsplit('/', 1)[0]}"
-                with urllib.request.urlopen(f"{base}/{playlist}", timeout=10) as reply:
-                    media = reply.read().decode()
-                if "#EXT-X-ENDLIST" not in media:
-                    return f"{playlist} is not complete"
-                for name in ["init.mp4"] + [l for l in media.splitlines() if l and not l.startswith("#")]:
-                    with urllib.request.urlopen(f"{folder}/{name}", timeout=10) as reply:
-                        reply.read()
-            return None if playlists else "no renditions"
-        except (OSError, urllib.error.URLError) as error:
-            return f"{type(error).__name__}: {error}"
 
     def run(self):
         subprocess.run([self.reel, "migrate"], env=self.env, check=True, capture_output=True, cwd=self.dir)

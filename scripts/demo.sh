@@ -7,7 +7,8 @@
 # edge's warming (a first request through the edge is a cache hit), and
 # finally plays it from the API in headless Chromium (Video.js, HLS and DASH,
 # every rendition, then on the API's own player page) and says whether
-# playback reached the end.
+# playback reached the end; last, it signs in to the operator's dashboard at
+# /admin in Chromium and opens every page (screenshots: .reel-data/demo-dashboard/).
 # Stops everything it started, by PID, when it ends (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -101,6 +102,12 @@ python3 scripts/play-check.py "$api/v1/videos/$id/" --rate 2 --timeout 300 --no-
 say "opening the API's player page in headless Chromium and playing the video on it"
 page=yes
 python3 scripts/player-page-check.py "$api/v1/videos/$id/player" --timeout 120 --no-install || page=no
+say "the operator's dashboard: $api/admin (signing in with an admin token; screenshots in .reel-data/demo-dashboard)"
+board=yes
+operator=$("$reel" tokens create --name demo-operator --scope admin)
+python3 scripts/dashboard-check.py "$api" --token "$operator" --video "$id" --edge demo-edge --out .reel-data/demo-dashboard \
+    --no-install || board=no
 echo "every rendition played to the end: $streams"
 echo "the player page played it to the end: $page"
-[ "$streams" = yes ] && [ "$page" = yes ]
+echo "every dashboard page showed what it should: $board"
+[ "$streams" = yes ] && [ "$page" = yes ] && [ "$board" = yes ]

@@ -430,6 +430,13 @@ class Chaos:
         videos = body()
         self.measure(name, videos, time.monotonic() - started)
 
+    def during_uploads(self, fault, threads=3):
+        """Runs `fault` in the background while a phase's uploads go on; returns the videos acknowledged."""
+        thread = self.in_background(fault)
+        videos = self.upload_all(self.args.phase_uploads, threads=threads)
+        thread.join()
+        return videos
+
     def in_background(self, body):
         thread = threading.Thread(target=body, daemon=True)
         thread.start()
@@ -471,10 +478,7 @@ class Chaos:
                 self.procs.kill("api")
                 time.sleep(1)
                 self.start_api()
-        thread = self.in_background(killer)
-        videos = self.upload_all(self.args.phase_uploads, threads=2)
-        thread.join()
-        return videos
+        return self.during_uploads(killer, threads=2)
 
     def scheduler_killed(self):
         def killer():
@@ -493,10 +497,7 @@ class Chaos:
             time.sleep(1)
             self.start_worker()
             self.start_scheduler()
-        thread = self.in_background(killer)
-        videos = self.upload_all(self.args.phase_uploads)
-        thread.join()
-        return videos
+        return self.during_uploads(killer)
 
     def postgres_restart(self):
         def restart():
@@ -506,10 +507,7 @@ class Chaos:
                        f'_reel_as_pg "$pgbin/pg_ctl" restart -m immediate -w -t 60 -D "{services}/pg" -l "{services}/postgres.log"')
             done = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
             log(f"  PostgreSQL restarted in immediate mode (exit {done.returncode})")
-        thread = self.in_background(restart)
-        videos = self.upload_all(self.args.phase_uploads)
-        thread.join()
-        return videos
+        return self.during_uploads(restart)
 
     def redis_killed(self):
         services = Path(os.environ["REEL_SERVICES_DIR"])
@@ -530,10 +528,7 @@ class Chaos:
             pids.write_text("".join(f"redis={new_pid}\n" if line.startswith("redis=") else line + "\n"
                                     for line in pids.read_text().splitlines()))
             log(f"  Redis started again (pid {new_pid})")
-        thread = self.in_background(kill_and_restart)
-        videos = self.upload_all(self.args.phase_uploads)
-        thread.join()
-        return videos
+        return self.during_uploads(kill_and_restart)
 
     def region_down(self):
         def outage():
@@ -543,10 +538,7 @@ class Chaos:
             time.sleep(8)
             self.proxy.up()
             log("  region far reachable again")
-        thread = self.in_background(outage)
-        videos = self.upload_all(self.args.phase_uploads)
-        thread.join()
-        return videos
+        return self.during_uploads(outage)
 
     def edge_killed(self):
         def kill():
@@ -555,10 +547,7 @@ class Chaos:
             for pid in pids:
                 os.kill(pid, signal.SIGKILL)
             log(f"  edge varnishd killed (manager and cache processes: {pids})")
-        thread = self.in_background(kill)
-        videos = self.upload_all(self.args.phase_uploads)
-        thread.join()
-        return videos
+        return self.during_uploads(kill)
 
     def edge_pids(self):
         """varnishd's manager and cache processes of this run's edge (found by its working folder)."""

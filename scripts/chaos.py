@@ -91,6 +91,12 @@ def fetch_stream(master_url):
         return f"{type(error).__name__}: {error}"
 
 
+def record_pid(pids, name, pid):
+    """Rewrites NAME=PID in a services `pids` file after this script restarted that service."""
+    pids.write_text("".join(f"{name}={pid}\n" if line.startswith(f"{name}=") else line + "\n"
+                            for line in pids.read_text().splitlines()))
+
+
 class Processes:
     """Every process started here, by name; each in its own process group."""
 
@@ -507,6 +513,8 @@ class Chaos:
                        f'_reel_as_pg "$pgbin/pg_ctl" restart -m immediate -w -t 60 -D "{services}/pg" -l "{services}/postgres.log"')
             done = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
             log(f"  PostgreSQL restarted in immediate mode (exit {done.returncode})")
+            # The new postmaster's PID is what scripts/lib/services.sh must stop at the end.
+            record_pid(Path(services) / "pids", "postgres", (Path(services) / "pg" / "postmaster.pid").read_text().split()[0])
         return self.during_uploads(restart)
 
     def redis_killed(self):
@@ -524,9 +532,7 @@ class Chaos:
                             "--dir", str(services), "--logfile", str(services / "redis.log")], check=True)
             time.sleep(0.5)
             new_pid = (services / "redis.pid").read_text().strip()
-            pids = services / "pids"
-            pids.write_text("".join(f"redis={new_pid}\n" if line.startswith("redis=") else line + "\n"
-                                    for line in pids.read_text().splitlines()))
+            record_pid(services / "pids", "redis", new_pid)
             log(f"  Redis started again (pid {new_pid})")
         return self.during_uploads(kill_and_restart)
 

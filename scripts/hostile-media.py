@@ -12,8 +12,10 @@ is `playable` (ready, and its playlists and every segment answer 200) or
 neither in time.  It checks that no worker process crashed (they are started
 once and must all be alive at the end, never restarted), that every failure
 says why, and that a failed video's jobs stopped at their first attempt.
-The last line: `RESULT inputs=… playable=… failed=… stuck=… unclear_failures=… worker_crashes=…`;
-exit status 0 only with no stuck input, no unclear failure and no crash.
+Besides, HLS/DASH/concat/SDP inputs name a real clip, a FIFO tripwire and a
+loopback URL: nothing may open either (`named_reads`).
+The last line: `RESULT inputs=… playable=… failed=… stuck=… unclear_failures=… worker_crashes=… named_reads=…`;
+exit status 0 only with no stuck input, no unclear failure, no crash and no read of a named file.
 """
 
 import argparse
@@ -66,6 +68,81 @@ def fuzz(clips, folder, count, seed):
         path.write_bytes(bytes(data))
         variants.append(path)
     return variants
+
+
+class Tripwire:
+    """What a hostile playlist names: a FIFO whose opening for reading by
+    anyone wakes a thread blocked opening it for writing, and a loopback port
+    nobody serves whose queued connections are counted. Both must stay at 0."""
+
+    def __init__(self, folder):
+        import socket
+        import threading
+        self.fifo = folder / "tripwire.fifo"
+        if self.fifo.exists():
+            self.fifo.unlink()
+        os.mkfifo(self.fifo)
+        self.opens = 0
+        self.stopping = False
+
+        def watch():
+            while True:
+                fd = os.open(self.fifo, os.O_WRONLY)  # returns when a reader opens it
+                os.close(fd)
+                if self.stopping:
+                    return
+                self.opens += 1
+
+        self.thread = threading.Thread(target=watch, daemon=True)
+        self.thread.start()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.listener.setblocking(False)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/segment0.ts"
+
+    def touches(self):
+        connections = 0
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+                conn.close()
+                connections += 1
+            except BlockingIOError:
+                break
+        self.stopping = True
+        reader = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)  # releases the watching thread
+        self.thread.join(5)
+        os.close(reader)
+        return self.opens, connections
+
+
+def referencing_inputs(folder, clips, wire):
+    """Uploads that name other files, each naming a real clip, the tripwire
+    FIFO and the tripwire URL; and a long stream in a small file (2 hours of
+    16x16 frames) that must be refused by its duration."""
+    clip = (clips / "rotated.mp4").resolve()
+    named = [str(clip), str(wire.fifo), wire.url]
+    texts = {
+        "hls-playlist.mp4": "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        + "".join(f"#EXTINF:10.0,\n{n}\n" for n in named) + "#EXT-X-ENDLIST\n",
+        "hls-master.mp4": "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\n" + wire.url.replace("segment0.ts", "index.m3u8") + "\n",
+        "ffconcat.mp4": "ffconcat version 1.0\n" + "".join(f"file '{n}'\n" for n in named),
+        "session.sdp.mp4": "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\n"
+        + f"m=video {wire.url.split(':')[2].split('/')[0]} RTP/AVP 96\na=rtpmap:96 H264/90000\n",
+        "dash.mpd.mp4": '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+        + 'mediaPresentationDuration="PT10S"><Period><AdaptationSet><Representation id="0" bandwidth="1">'
+        + f"<BaseURL>{wire.url}</BaseURL></Representation></AdaptationSet></Period></MPD>\n",
+    }
+    paths = []
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+        paths.append(folder / name)
+    long = folder / "two-hours-16x16.ts"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=black:s=16x16:r=1", "-t", "7200",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "7200", "-f", "mpegts", str(long)], check=True)
+    paths.append(long)
+    return paths
 
 
 class Hostile:
@@ -168,7 +245,11 @@ class Hostile:
         variants_dir.mkdir(exist_ok=True)
         self.reel_output(variants_dir)
         inputs += fuzz(clips, variants_dir, self.args.variants, self.args.seed)
-        chaos.log(f"uploading {len(inputs)} inputs ({len(inputs) - self.args.variants} clips, {self.args.variants} fuzzed variants)")
+        wire = Tripwire(variants_dir)
+        referencing = referencing_inputs(variants_dir, clips, wire)
+        inputs += referencing
+        chaos.log(f"uploading {len(inputs)} inputs ({len(inputs) - self.args.variants - len(referencing)} clips, "
+                  f"{self.args.variants} fuzzed variants, {len(referencing)} playlists, lists and a long stream)")
 
         with ThreadPoolExecutor(3) as pool:
             uploaded = list(pool.map(self.upload, inputs))
@@ -207,6 +288,9 @@ class Hostile:
                 counts["stuck"] += 1
                 print(f"OUTCOME {name} stuck: still {status}", flush=True)
 
+        opens, connections = wire.touches()
+        chaos.log(f"files and URLs the playlists named: opened {opens} times, {connections} connections")
+        named_reads = opens + connections
         crashes = 0
         for name in workers:
             proc = self.procs.running.get(name)
@@ -214,8 +298,9 @@ class Hostile:
                 crashes += 1
                 chaos.log(f"{name} is not running (exit {None if proc is None else proc.returncode}): see {self.dir}/{name}.log")
         print(f"RESULT inputs={len(inputs)} playable={counts['playable']} failed={counts['failed']} stuck={counts['stuck']} "
-              f"unclear_failures={counts['unclear']} failures_after_retries={counts['slow_failures']} worker_crashes={crashes}", flush=True)
-        return 0 if counts["stuck"] == 0 and counts["unclear"] == 0 and crashes == 0 else 1
+              f"unclear_failures={counts['unclear']} failures_after_retries={counts['slow_failures']} worker_crashes={crashes} "
+              f"named_reads={named_reads}", flush=True)
+        return 0 if counts["stuck"] == 0 and counts["unclear"] == 0 and crashes == 0 and named_reads == 0 else 1
 
 
 def main():

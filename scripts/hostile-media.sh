@@ -9,7 +9,7 @@
 #
 # Starts a private PostgreSQL and Redis under .reel-data/hostile-PID/ and stops
 # them (and every process it started) by PID. Last line:
-#   RESULT inputs=… playable=… failed=… stuck=… unclear_failures=… failures_after_retries=… worker_crashes=…
+#   RESULT inputs=… playable=… failed=… stuck=… unclear_failures=… failures_after_retries=… worker_crashes=… named_reads=…
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/services.sh

@@ -3,6 +3,7 @@ public import ReelCatalog
 import ReelEdge
 public import ReelQueue
 public import ReelStore
+public import ReelMedia
 
 /// Every handler Reel ships, by kind: what `reel worker` runs and what
 /// `reel submit` accepts.
@@ -12,14 +13,17 @@ public enum ReelHandlers {
     /// Every handler; with the catalog and regions also those that publish
     /// uploads (`video.*`), replicate them (`replicate`) and drive the edges
     /// (`edge.*`, whose PURGE and BAN carry `edgeToken`: REEL_EDGE_TOKEN).
+    /// The demonstration handlers (`DemoHandlers`: `crash` exits the process)
+    /// only with `demo`, which production workers never set.
     public static func all(
-        catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil, edgeToken: String = "", warmSegments: Int = 3
+        catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil, edgeToken: String = "", warmSegments: Int = 3,
+        limits: MediaLimits = .standard, demo: Bool = false
     ) -> JobHandlers {
         var handlers = JobHandlers()
-        DemoHandlers.register(into: &handlers)
-        MediaHandlers.register(into: &handlers)
+        if demo { DemoHandlers.register(into: &handlers) }
+        MediaHandlers.register(into: &handlers, limits: limits)
         if let catalog, let regions, let scratch {
-            PublishingHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
+            PublishingHandlers(catalog: catalog, regions: regions, scratch: scratch, limits: limits).register(into: &handlers)
             ReplicationHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
             GarbageCollectionHandler(catalog: catalog, regions: regions).register(into: &handlers)
             EdgeHandlers(catalog: catalog, client: EdgeClient(token: edgeToken), firstSegments: warmSegments).register(into: &handlers)

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ReelMedia
+public import ReelMedia
 public import ReelPostgres
 public import ReelQueue
 
@@ -55,11 +55,11 @@ public enum MediaHandlers {
 
     static let info = "probe.json", ladder = "ladder.json", renditions = "renditions.json", sheet = "sprite.json"
 
-    public static func register(into handlers: inout JobHandlers) {
+    public static func register(into handlers: inout JobHandlers, limits: MediaLimits = .standard) {
         handlers.register("ingest") { context in
             let args: Args = try context.args()
             let folder = URL(fileURLWithPath: args.output)
-            let info = try await media { try await MediaProbe.probe(path: args.source) }
+            let info = try await media { try await MediaProbe.probe(path: args.source, limits: limits) }
             let rungs = try media { try LadderPlanner.plan(info.video.geometry) }
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try save(info, folder.appendingPathComponent(Self.info))
@@ -75,7 +75,8 @@ public enum MediaHandlers {
             let rungs = try load([Rung].self, folder.appendingPathComponent(ladder))
             let packaged = try await media {
                 try await MediaPackager.renditions(path: args.source, info: info, rungs: rungs, to: folder,
-                                                   segmentSeconds: args.segmentSeconds ?? 2)
+                                                   segmentSeconds: args.segmentSeconds ?? 2, limits: limits,
+                                                   budget: .job(info, limits: limits))
             }
             try save(packaged, folder.appendingPathComponent(renditions))
             return .completed
@@ -87,7 +88,7 @@ public enum MediaHandlers {
             let packaged = try load(PackagedVideo.self, folder.appendingPathComponent(renditions))
             try media { try MediaPackager.writeManifests(packaged) }
             let info = try load(MediaInfo.self, folder.appendingPathComponent(Self.info))
-            let pictures = try await media { try await PictureWriter.make(path: args.source, info: info) }
+            let pictures = try await media { try await PictureWriter.make(path: args.source, info: info, limits: limits, budget: .job(info, limits: limits)) }
             try pictures.poster.write(to: folder.appendingPathComponent("poster.jpg"), options: .atomic)
             try pictures.sprite.write(to: folder.appendingPathComponent("sprite.jpg"), options: .atomic)
             try save(pictures.sheet, folder.appendingPathComponent(sheet))

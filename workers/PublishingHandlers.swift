@@ -1,7 +1,7 @@
 public import Foundation
 import Logging
 public import ReelCatalog
-import ReelMedia
+public import ReelMedia
 public import ReelPostgres
 public import ReelQueue
 public import ReelStore
@@ -35,11 +35,14 @@ public struct PublishingHandlers: Sendable {
     public let catalog: Catalog
     public let regions: Regions
     public let scratch: URL
+    /// What an upload may be and cost (containers, sizes, the time budget of each job).
+    public let limits: MediaLimits
 
-    public init(catalog: Catalog, regions: Regions, scratch: URL) {
+    public init(catalog: Catalog, regions: Regions, scratch: URL, limits: MediaLimits = .standard) {
         self.catalog = catalog
         self.regions = regions
         self.scratch = scratch
+        self.limits = limits
     }
 
     public static let queue = "media"
@@ -79,9 +82,15 @@ public struct PublishingHandlers: Sendable {
 
     func ingest(_ args: Args, logger: Logger) async throws {
         let video = try await existing(args.video)
+        let limits = self.limits
+        if video.sourceSize > limits.maxSourceBytes {
+            _ = try await failing(video) { () throws -> Void in
+                throw MediaError(.tooLarge, "the upload is \(video.sourceSize) bytes, more than the \(limits.maxSourceBytes) a source may have; upload a shorter or smaller video")
+            }
+        }
         let source = try await localSource(video)
         let (info, rungs) = try await failing(video) {
-            let info = try await MediaProbe.probe(path: source.path)
+            let info = try await MediaProbe.probe(path: source.path, limits: limits)
             return (info, try LadderPlanner.plan(info.video.geometry))
         }
         let encoder = JSONEncoder()
@@ -95,6 +104,7 @@ public struct PublishingHandlers: Sendable {
         let video = try await existing(args.video)
         let (info, rungs) = try await plan(video)
         let source = try await localSource(video)
+        let limits = self.limits
         let output = folder(video.id).appendingPathComponent("renditions")
         try? FileManager.default.removeItem(at: output)
         let publisher = SegmentPublisher(
@@ -105,7 +115,8 @@ public struct PublishingHandlers: Sendable {
         let transcoded: Result<PackagedVideo, any Error>
         do {
             transcoded = .success(try await MediaPackager.renditions(
-                path: source.path, info: info, rungs: rungs, to: output, segmentSeconds: args.segmentSeconds ?? 2
+                path: source.path, info: info, rungs: rungs, to: output, segmentSeconds: args.segmentSeconds ?? 2,
+                limits: limits, budget: .job(info, limits: limits)
             ) { name, record in written.yield((name, record)) })
         } catch {
             transcoded = .failure(error)
@@ -120,7 +131,10 @@ public struct PublishingHandlers: Sendable {
         let video = try await existing(args.video)
         let (info, _) = try await plan(video)
         let source = try await localSource(video)
-        let pictures = try await failing(video) { try await PictureWriter.make(path: source.path, info: info) }
+        let limits = self.limits
+        let pictures = try await failing(video) {
+            try await PictureWriter.make(path: source.path, info: info, limits: limits, budget: .job(info, limits: limits))
+        }
         let store = home(of: video)
         let poster = try await store.put(pictures.poster)
         let sprite = try await store.put(pictures.sprite)

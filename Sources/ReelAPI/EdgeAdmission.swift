@@ -36,4 +36,6 @@ extension HTTPField.Name {
     static let reelEdge = HTTPField.Name("X-Reel-Edge") ?? .via
     /// "no": the edge should pass the object on without keeping it.
     static let reelEdgeAdmit = HTTPField.Name("X-Reel-Edge-Admit") ?? .via
+    /// RFC 9530 §3: the digest of the selected representation, whatever range was sent.
+    static let reprDigest = HTTPField.Name("Repr-Digest") ?? .via
 }

@@ -116,11 +116,14 @@ extension ReelAPI {
     }
 
     /// An immutable object's bytes, named by its digest: ETag, conditional
-    /// GET, byte ranges, and a year of caching.
+    /// GET, byte ranges, a year of caching, and `Repr-Digest` (RFC 9530): the
+    /// SHA-256 of the whole object, which is its name, so a client, an edge or
+    /// a replica can check every byte it got at no cost to the origin.
     func object(_ digest: ObjectDigest, type: String, request: Request, of playback: Playback) async throws -> Response {
         let etag = "\"\(digest.hex)\""
         var headers: HTTPFields = [
             .contentType: type, .eTag: etag, .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable",
+            .reprDigest: "sha-256=:\(Data(digest.bytes).base64EncodedString()):",
         ]
         if !(await admission.admits(edge: request.headers[.reelEdge], video: playback.video)) {
             headers[.reelEdgeAdmit] = "no"

@@ -6,7 +6,7 @@ import CFFmpeg
 /// once and is not retried.
 public struct MediaError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Base: Sendable, Hashable { case unreadable, empty, notVideo, unsupported }
+        enum Base: Sendable, Hashable { case unreadable, empty, notVideo, unsupported, refusedContainer, tooLarge, overBudget }
         let base: Base
         /// The container could not be opened or parsed (corrupt, truncated, unknown format).
         public static let unreadable = Code(base: .unreadable)
@@ -16,6 +16,12 @@ public struct MediaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notVideo = Code(base: .notVideo)
         /// Video that Reel does not take (too large, no decoder).
         public static let unsupported = Code(base: .unsupported)
+        /// A container Reel does not open (playlists, lists of files, manifests, anything off `MediaLimits.formats`).
+        public static let refusedContainer = Code(base: .refusedContainer)
+        /// Beyond a `MediaLimits` bound: size, pixels, duration, frame rate, streams, or decoding past the declared length.
+        public static let tooLarge = Code(base: .tooLarge)
+        /// The job ran past its time budget (`MediaLimits.budgetSeconds`).
+        public static let overBudget = Code(base: .overBudget)
         public var description: String { "\(base)" }
     }
 

@@ -17,7 +17,7 @@ struct Probe: AsyncParsableCommand {
     func run() async throws {
         let info: MediaInfo
         do {
-            info = try await MediaProbe.probe(path: file)
+            info = try await MediaProbe.probe(path: file, limits: try MediaLimitsEnvironment.load())
         } catch let error as MediaError {
             throw CLIError("\(file): \(error.message)")
         }

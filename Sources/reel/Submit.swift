@@ -30,7 +30,7 @@ struct Submit: AsyncParsableCommand {
     var count = 1
 
     func run() async throws {
-        let known = ReelHandlers.all.kinds
+        let known = ReelHandlers.all(demo: true).kinds
         if !anyKind, !known.contains(kind) {
             throw CLIError("unknown job kind '\(kind)'; known kinds: \(known.joined(separator: ", ")) (pass --any-kind to submit it anyway)")
         }

@@ -31,7 +31,7 @@ struct Transcode: AsyncParsableCommand {
     func run() async throws {
         let start = ContinuousClock.now
         let info: MediaInfo
-        do { info = try await MediaProbe.probe(path: file) } catch let error as MediaError { throw CLIError("\(file): \(error.message)") }
+        do { info = try await MediaProbe.probe(path: file, limits: try MediaLimitsEnvironment.load()) } catch let error as MediaError { throw CLIError("\(file): \(error.message)") }
         let planned = try LadderPlanner.plan(info.video.geometry)
         let wanted = rungs.map { Set($0.split(separator: ",").map(String.init)) }
         let rungs = planned.filter { wanted?.contains($0.name) ?? true }

@@ -38,6 +38,8 @@ struct Worker: AsyncParsableCommand {
     var edgeToken: String?
     @Option(help: "Segments of every rendition an edge is warmed with when a video is published.")
     var warmSegments = Int(ProcessInfo.processInfo.environment["REEL_EDGE_WARM_SEGMENTS"] ?? "") ?? 3
+    @Flag(help: "Also run the demonstration handlers (noop, sleep, fail, crash, snooze; crash exits the process): for tests and demos only (or REEL_DEMO_HANDLERS=1).")
+    var demoHandlers = ProcessInfo.processInfo.environment["REEL_DEMO_HANDLERS"] == "1"
 
     func run() async throws {
         let logger = CLI.logger("reel.worker")
@@ -52,7 +54,8 @@ struct Worker: AsyncParsableCommand {
         let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
         let handlers = ReelHandlers.all(catalog: try storage.catalog(pool), regions: try storage.load(), scratch: storage.scratch,
                                         edgeToken: edgeToken ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? "",
-                                        warmSegments: max(0, warmSegments))
+                                        warmSegments: max(0, warmSegments), limits: try MediaLimitsEnvironment.load(),
+                                        demo: demoHandlers)
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -7,6 +7,7 @@ import NIOHTTP1
 import ServiceLifecycle
 import ReelAPI
 import ReelCatalog
+import ReelMedia
 import ReelPostgres
 import ReelQueue
 import ReelRedis
@@ -30,7 +31,7 @@ struct APIHarness {
 
     static func start(
         _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil, openUploads: Bool = true,
-        playbackSigner: PlaybackSigner? = nil
+        playbackSigner: PlaybackSigner? = nil, limits: MediaLimits = .standard
     ) async throws -> APIHarness {
         let regions = try Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
@@ -52,7 +53,8 @@ struct APIHarness {
             var configuration = WorkerConfiguration(queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2, EdgeHandlers.queue: 2])
             configuration.pollInterval = 0.2
             services.append(ReelQueue.Worker(
-                pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch, edgeToken: edgeToken),
+                pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch, edgeToken: edgeToken,
+                                                                  limits: limits, demo: true),
                 configuration: configuration, logger: .test))
         }
         let harness = ServiceHarness(services)

@@ -17,7 +17,7 @@ import ReelTesting
             #expect(submitted.status == 0)
             let result = try JSONDecoder().decode(EnqueueResult.self, from: Data(submitted.output.utf8))
             #expect(result.inserted && result.state == .available)
-            let worker = try ReelProcess(["worker"], databaseURL: db.url)
+            let worker = try ReelProcess(["worker", "--demo-handlers"], databaseURL: db.url)
             try await eventually { try await JobQueue(pool: db.pool).job(result.id)?.state == .discarded }
             worker.signal(SIGTERM)
             try await worker.waitForExit()

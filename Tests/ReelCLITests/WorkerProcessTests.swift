@@ -13,7 +13,7 @@ import ReelTesting
             // Jobs long enough that the worker surely still holds some when it is
             // killed, however slow the machine is at that moment.
             try await queue.enqueueMany((0..<12).map { i in JobRequest(kind: "sleep", args: #"{"ms": \#(3000 + i * 10)}"#) })
-            let victim = try ReelProcess(["worker", "--queues", "default=6", "--lease", "2"], databaseURL: db.url)
+            let victim = try ReelProcess(["worker", "--demo-handlers", "--queues", "default=6", "--lease", "2"], databaseURL: db.url)
             // Kill it while it holds jobs.
             try await eventually("the worker to hold jobs") {
                 try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE state = 'running'") ?? 0 >= 6
@@ -22,7 +22,7 @@ import ReelTesting
             try await victim.waitForExit()
             let held = try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE state = 'running'") ?? 0
             #expect(held > 0)
-            let survivor = try ReelProcess(["worker", "--queues", "default=6", "--lease", "2"], databaseURL: db.url)
+            let survivor = try ReelProcess(["worker", "--demo-handlers", "--queues", "default=6", "--lease", "2"], databaseURL: db.url)
             let scheduler = try ReelProcess(["scheduler", "--interval", "0.2"], databaseURL: db.url)
             try await eventually("every job to complete") {
                 try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE state = 'completed'") == 12
@@ -41,9 +41,9 @@ import ReelTesting
     @Test func aHandlerThatCrashesItsProcessIsRetriedElsewhere() async throws {
         try await TestDatabase.withFresh { db in
             let id = try await JobQueue(pool: db.pool).enqueue(JobRequest(kind: "crash", args: #"{"attempts": 1}"#)).id
-            let first = try ReelProcess(["worker", "--lease", "1"], databaseURL: db.url)
+            let first = try ReelProcess(["worker", "--demo-handlers", "--lease", "1"], databaseURL: db.url)
             #expect(try await first.waitForExit() == 86)
-            let second = try ReelProcess(["worker", "--lease", "1"], databaseURL: db.url)
+            let second = try ReelProcess(["worker", "--demo-handlers", "--lease", "1"], databaseURL: db.url)
             let scheduler = try ReelProcess(["scheduler", "--interval", "0.2"], databaseURL: db.url)
             try await eventually { try await JobQueue(pool: db.pool).job(id)?.state == .completed }
             await second.stop()
@@ -59,7 +59,7 @@ import ReelTesting
             let queue = JobQueue(pool: db.pool)
             try await queue.configure(queue: "transcode", globalLimit: 2, ratePerSecond: nil)
             try await queue.enqueueMany((0..<18).map { _ in JobRequest(kind: "sleep", args: #"{"ms": 150}"#, queue: "transcode") })
-            let workers = try (0..<3).map { _ in try ReelProcess(["worker", "--queues", "transcode=4"], databaseURL: db.url) }
+            let workers = try (0..<3).map { _ in try ReelProcess(["worker", "--demo-handlers", "--queues", "transcode=4"], databaseURL: db.url) }
             try await eventually { try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE state = 'completed'") == 18 }
             for w in workers { w.signal(SIGTERM) }
             for w in workers { #expect(try await w.waitForExit() == 0) }
@@ -93,13 +93,29 @@ import ReelTesting
             }
             // The new leader does the work: a scheduled job gets promoted and run.
             let id = try await JobQueue(pool: db.pool).enqueue(JobRequest(kind: "noop", runAt: Date().addingTimeInterval(0.5))).id
-            let worker = try ReelProcess(["worker"], databaseURL: db.url)
+            let worker = try ReelProcess(["worker", "--demo-handlers"], databaseURL: db.url)
             try await eventually { try await JobQueue(pool: db.pool).job(id)?.state == .completed }
             await worker.stop()
             second.signal(SIGTERM)
             #expect(try await second.waitForExit() == 0)
             // A leader that stops gracefully hands over at once.
             #expect(try await leader() == nil)
+        }
+    }
+
+    /// A production worker (no --demo-handlers) has no `crash` handler: the
+    /// job fails with "unknown job kind" and the worker stays up for the next.
+    @Test func aProductionWorkerDoesNotRunTheDemonstrationHandlers() async throws {
+        try await TestDatabase.withFresh { db in
+            let queue = JobQueue(pool: db.pool)
+            let crash = try await queue.enqueue(JobRequest(kind: "crash", args: #"{"attempts": 5}"#, maxAttempts: 1)).id
+            let worker = try ReelProcess(["worker", "--queues", "default=2"], databaseURL: db.url)
+            try await eventually { try await queue.job(crash)?.state == .discarded }
+            let errors = try await db.scalar(String.self, "SELECT errors::text FROM reel_jobs WHERE id = $1", [crash]) ?? ""
+            #expect(errors.contains("unknown job kind 'crash'"), "\(errors)")
+            #expect(worker.isRunning)
+            worker.signal(SIGTERM)
+            #expect(try await worker.waitForExit() == 0)
         }
     }
 }

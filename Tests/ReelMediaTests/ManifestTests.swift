@@ -76,6 +76,41 @@ func attr(_ element: XMLElement, _ name: String) -> String? {
         #expect(HLSPlaylist.media(track, complete: true).contains("#EXT-X-TARGETDURATION:3"))
     }
 
+    /// RFC 8216 §4.3.4.2 as a validator checks it: each segment's bit rate is
+    /// its bytes over its printed EXTINF, the peak is the largest over single
+    /// segments and windows of 0.5–1.5 target durations, and BANDWIDTH must not
+    /// be below the video's peak plus the audio's. Short and tiny inputs (one
+    /// frame at 30 and 29.97 fps, odd timescales) are where rounding bites.
+    @Test(arguments: [(Int64(15360), Int64(512)), (90000, 3003), (30000, 1001), (1000, 33), (12800, 427)])
+    func bandwidthIsNeverBelowTheMeasuredPeak(timescale: Int64, ticks: Int64) {
+        func peak(_ playlist: String, bytes: [Int]) -> Double {
+            let target = Double(playlist.split(separator: "\n").first { $0.hasPrefix("#EXT-X-TARGETDURATION:") }?.split(separator: ":")[1] ?? "1") ?? 1
+            let durations = playlist.split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
+                .map { Double($0.dropFirst(8).split(separator: ",")[0]) ?? 0 }
+            var best = 0.0
+            for start in durations.indices {
+                var seconds = 0.0, bits = 0.0
+                for end in start..<durations.count {
+                    seconds += durations[end]
+                    bits += Double(bytes[end] * 8)
+                    if end == start || (seconds >= 0.5 * target && seconds <= 1.5 * target) { best = max(best, bits / seconds) }
+                }
+            }
+            return best
+        }
+        for sizes in [[5_123], [40_961, 17], [9_999, 123_457, 3]] {
+            let video = MediaTrack.video(name: "360p", codecs: "avc1.64001e", width: 360, height: 640, frameRate: 30, timescale: Int(timescale),
+                                         segments: segments(bytes: sizes, timescale: timescale, last: ticks))
+            let audioBytes = sizes.map { $0 / 7 + 11 }
+            let audio = MediaTrack.audio(sampleRate: 48000, channels: 2, timescale: 48000,
+                                         segments: segments(bytes: audioBytes, timescale: 48000, last: 1024 + ticks % 977))
+            let master = HLSPlaylist.master(video: [video], audio: audio)
+            let bandwidth = Double(master.split(whereSeparator: { $0 == "," || $0 == ":" }).first { $0.hasPrefix("BANDWIDTH=") }?.dropFirst(10) ?? "0") ?? 0
+            let measured = peak(HLSPlaylist.media(video, complete: true), bytes: sizes) + peak(HLSPlaylist.media(audio, complete: true), bytes: audioBytes)
+            #expect(bandwidth >= measured, "\(timescale)/\(ticks) \(sizes): BANDWIDTH \(bandwidth) < measured \(measured)")
+        }
+    }
+
     @Test func masterPlaylistHasAudioAsAGroupNotAVariant() {
         let text = HLSPlaylist.master(video: [rung720, rung360], audio: audio)
         let lines = text.split(separator: "\n").map(String.init)

@@ -13,7 +13,7 @@ import ReelWorkers
         config.pollInterval = 0.2
         config.lease = 3
         let pool = PostgresPool(url: url, maxConnections: 4)
-        let worker = ReelQueue.Worker(pool: pool, handlers: ReelHandlers.all, configuration: config, logger: .test)
+        let worker = ReelQueue.Worker(pool: pool, handlers: ReelHandlers.all(demo: true), configuration: config, logger: .test)
         return (ServiceHarness([worker]), pool)
     }
 

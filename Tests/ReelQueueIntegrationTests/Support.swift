@@ -9,7 +9,7 @@ import Synchronization
 
 /// A worker in this process on the test's schema.
 func startWorker(
-    _ db: TestDatabase, queues: [String: Int] = ["default": 4], handlers: JobHandlers = ReelHandlers.all,
+    _ db: TestDatabase, queues: [String: Int] = ["default": 4], handlers: JobHandlers = ReelHandlers.all(demo: true),
     configure: (inout WorkerConfiguration) -> Void = { _ in }
 ) -> (ServiceHarness, ReelQueue.Worker) {
     var config = WorkerConfiguration(queues: queues)

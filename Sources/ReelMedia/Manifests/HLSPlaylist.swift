@@ -28,7 +28,7 @@ public enum HLSPlaylist {
             "#EXT-X-MAP:URI=\"init.mp4\"",
         ]
         for segment in track.segments {
-            lines.append("#EXTINF:\(String(format: "%.6f", track.seconds(segment.duration))),")
+            lines.append("#EXTINF:\(String(format: "%.6f", track.listedSeconds(segment.duration))),")
             lines.append("\(segment.number).m4s")
         }
         if complete { lines.append("#EXT-X-ENDLIST") }

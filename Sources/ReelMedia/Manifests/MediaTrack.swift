@@ -52,18 +52,27 @@ public struct MediaTrack: Sendable, Hashable, Codable {
 
     func seconds(_ ticks: Int64) -> Double { Double(ticks) / Double(max(1, timescale)) }
 
+    /// A duration as playlists print it (EXTINF, six decimals), rounded down:
+    /// validators divide a segment's bytes by the printed value, so the bit
+    /// rates below use it too and are never under what they measure.
+    func listedSeconds(_ ticks: Int64) -> Double { (seconds(ticks) * 1e6).rounded(.down) / 1e6 }
+
     /// Total duration of the written segments, in seconds.
     public var duration: Double { seconds(segments.reduce(0) { $0 + $1.duration }) }
 
-    /// Peak segment bit rate (bits per second): what RFC 8216 asks BANDWIDTH to bound.
+    /// Peak segment bit rate (bits per second): what RFC 8216 asks BANDWIDTH
+    /// to bound (§4.3.4.2). The largest single segment's rate bounds every
+    /// window of contiguous segments (a window's rate is their weighted mean);
+    /// rounded up, over the printed durations.
     public var peakBitrate: Int {
-        segments.map { s in Int((Double(s.bytes * 8) / max(seconds(s.duration), 0.001)).rounded(.up)) }.max() ?? 0
+        segments.map { s in Int((Double(s.bytes * 8) / max(listedSeconds(s.duration), 0.000001)).rounded(.up)) }.max() ?? 0
     }
 
     /// Mean bit rate over all segments (AVERAGE-BANDWIDTH).
     public var averageBitrate: Int {
         let total = segments.reduce(0) { $0 + $1.bytes }
-        return duration > 0 ? Int((Double(total * 8) / duration).rounded(.up)) : 0
+        let listed = segments.reduce(0) { $0 + listedSeconds($1.duration) }
+        return listed > 0 ? Int((Double(total * 8) / listed).rounded(.up)) : 0
     }
 }
 

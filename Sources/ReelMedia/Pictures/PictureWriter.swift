@@ -25,18 +25,21 @@ public struct VideoPictures: Sendable, Hashable {
 public enum PictureWriter {
     /// Runs on a thread of its own (decoding blocks).
     public static func make(
-        path: String, info: MediaInfo, posterShortSide: Int = 720, tileLongSide: Int = 160, tiles: Int = 10, columns: Int = 5
+        path: String, info: MediaInfo, posterShortSide: Int = 720, tileLongSide: Int = 160, tiles: Int = 10, columns: Int = 5,
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded
     ) async throws -> VideoPictures {
         try await onOwnThread(name: "reel-pictures") {
-            try make(path, info: info, posterShortSide: posterShortSide, tileLongSide: tileLongSide, tiles: tiles, columns: columns)
+            try make(path, info: info, posterShortSide: posterShortSide, tileLongSide: tileLongSide, tiles: tiles, columns: columns,
+                     limits: limits, budget: budget)
         }
     }
 
     public static func make(
-        _ path: String, info: MediaInfo, posterShortSide: Int = 720, tileLongSide: Int = 160, tiles: Int = 10, columns: Int = 5
+        _ path: String, info: MediaInfo, posterShortSide: Int = 720, tileLongSide: Int = 160, tiles: Int = 10, columns: Int = 5,
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded
     ) throws(MediaError) -> VideoPictures {
         let geometry = info.video.geometry
-        let decoder = try VideoDecoder(path: path)
+        let decoder = try VideoDecoder(source: MediaSource(path: path, info: info, limits: limits, budget: budget))
         let aspect = Double(geometry.width) / Double(geometry.height)
 
         // Poster: a second in (or a tenth of a short clip), as large as the source allows up to posterShortSide.

@@ -1,5 +1,5 @@
 import CFFmpeg
-public import Foundation
+import Foundation
 
 /// Decodes a source's audio once, resamples it (libswresample) to 48 kHz
 /// float planar, and encodes AAC-LC into one CMAF audio rendition shared by
@@ -12,16 +12,12 @@ public import Foundation
 public enum AudioTranscoder {
     public static let sampleRate: Int32 = 48_000
 
-    public static func transcode(
-        _ path: String, to folder: URL, segmentSeconds: Double = 2, bitrate: Int = 128_000,
+    static func transcode(
+        _ source: MediaSource, to folder: URL, segmentSeconds: Double = 2, bitrate: Int = 128_000,
         onSegment: @escaping (SegmentRecord) -> Void = { _ in }
     ) throws(MediaError) -> MediaTrack? {
-        FFmpegLogging.configured
-        var input: UnsafeMutablePointer<AVFormatContext>?
-        guard avformat_open_input(&input, path, nil, nil) >= 0, let format = input else {
-            throw MediaError(.unreadable, "not a readable media file")
-        }
-        defer { avformat_close_input(&input) }
+        let input = try source.open()
+        guard let format = input.format else { throw MediaError(.unreadable, "not a readable media file") }
         guard avformat_find_stream_info(format, nil) >= 0 else { throw MediaError(.unreadable, "the file's streams cannot be read") }
         var decoderCodec: UnsafePointer<AVCodec>?
         let index = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, &decoderCodec, 0)
@@ -110,6 +106,7 @@ public enum AudioTranscoder {
                 }
                 outFrame.pointee.pts = samplesOut
                 samplesOut += Int64(read)
+                try source.budget.check(presentation: Double(samplesOut) / Double(sampleRate))
                 try encode(outFrame)
             }
         }
@@ -153,7 +150,10 @@ public enum AudioTranscoder {
             }
         }
 
+        var packetsRead = 0
         while av_read_frame(format, packet) >= 0 {
+            packetsRead += 1
+            if packetsRead % 256 == 0 { try source.budget.check(presentation: 0) }
             if packet.pointee.stream_index == index, avcodec_send_packet(decoder, packet) >= 0 {
                 av_packet_unref(packet)
                 try receiveDecoded()

@@ -32,6 +32,15 @@ public struct RungOutput: Sendable, Hashable, Codable {
 public enum LadderTranscoder {
     public static func transcode(
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
+        onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in }
+    ) throws(MediaError) -> [RungOutput] {
+        try transcode(MediaSource(path: path, info: info, limits: limits, budget: budget), info: info, rungs: rungs, to: root,
+                      segmentSeconds: segmentSeconds, threads: threads, onSegment: onSegment)
+    }
+
+    static func transcode(
+        _ source: MediaSource, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
         onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in }
     ) throws(MediaError) -> [RungOutput] {
         guard !rungs.isEmpty else { throw MediaError(.unsupported, "the ladder has no rungs") }
@@ -67,7 +76,7 @@ public enum LadderTranscoder {
         // The head start: the lowest rung alone, until its first segment is written.
         var ahead: Int64 = 0
         if let lead = workers.first(where: { $0.rung == lowest }) {
-            let decoder = try VideoDecoder(path: path, threads: threads)
+            let decoder = try VideoDecoder(source: source, threads: threads)
             var grid = FrameGrid(rate: rate)
             while !headStart.isOver, let frame = try decoder.next() {
                 if let pts = grid.slot(for: decoder.seconds(of: frame)) { try feed(frame, pts: pts, to: lead) }
@@ -75,7 +84,7 @@ public enum LadderTranscoder {
             ahead = grid.next
         }
         // Then every rung from the start, the lowest only where it is not yet.
-        let decoder = try VideoDecoder(path: path, threads: threads)
+        let decoder = try VideoDecoder(source: source, threads: threads)
         var grid = FrameGrid(rate: rate)
         while let frame = try decoder.next() {
             guard let pts = grid.slot(for: decoder.seconds(of: frame)) else { continue }

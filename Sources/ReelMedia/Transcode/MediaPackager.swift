@@ -19,26 +19,31 @@ public struct PackagedVideo: Sendable, Hashable, Codable {
 public enum MediaPackager {
     public static func package(
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
         onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
     ) throws(MediaError) -> PackagedVideo {
         let packaged = try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
-                                      threads: threads, audio: includeAudio, onSegment: onSegment)
+                                      threads: threads, audio: includeAudio, limits: limits, budget: budget, onSegment: onSegment)
         try writeManifests(packaged)
         return packaged
     }
 
     /// The renditions alone (audio, every rung, each rung's growing then final
     /// playlist), without the master playlist and MPD.
+    /// `limits` and `budget` bound the work (``MediaLimits``, ``MediaBudget``);
+    /// the source is opened as the container `info` says, never probed again.
     public static func renditions(
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
         onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
     ) throws(MediaError) -> PackagedVideo {
+        let source = MediaSource(path: path, info: info, limits: limits, budget: budget)
         let audioFolder = root.appendingPathComponent("audio")
         // Segments are reported from the audio's thread and the rungs' threads: one at a time.
         let reports = NSLock()
         let audioTask = BlockingTask(name: "reel-audio") { () throws(MediaError) -> MediaTrack? in
             guard includeAudio else { return nil }
-            let audio = try AudioTranscoder.transcode(path, to: audioFolder, segmentSeconds: segmentSeconds) { record in
+            let audio = try AudioTranscoder.transcode(source, to: audioFolder, segmentSeconds: segmentSeconds) { record in
                 reports.withLock { onSegment("audio", record) }
             }
             if let audio { try save(HLSPlaylist.media(audio, complete: true), audioFolder.appendingPathComponent("index.m3u8")) }
@@ -47,7 +52,7 @@ public enum MediaPackager {
         var written: [String: [SegmentRecord]] = [:]
         var failure: MediaError?
         let transcoded = Result { () throws(MediaError) in
-            try LadderTranscoder.transcode(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
+            try LadderTranscoder.transcode(source, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
                                            threads: threads) { rung, record in
                 reports.withLock {
                     written[rung.name, default: []].append(record)
@@ -96,27 +101,29 @@ public enum MediaPackager {
 }
 
 extension MediaPackager {
-    /// ``package(_:info:rungs:to:segmentSeconds:threads:audio:onSegment:)`` on a
+    /// ``package(_:info:rungs:to:segmentSeconds:threads:audio:limits:budget:onSegment:)`` on a
     /// thread of its own: decoding and encoding block for seconds to minutes
     /// and must never hold a thread of the cooperative pool.
     public static func package(
         path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
         onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
     ) async throws -> PackagedVideo {
         try await onOwnThread {
             try package(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads,
-                        audio: includeAudio, onSegment: onSegment)
+                        audio: includeAudio, limits: limits, budget: budget, onSegment: onSegment)
         }
     }
 
-    /// ``renditions(_:info:rungs:to:segmentSeconds:threads:audio:onSegment:)`` on a thread of its own.
+    /// ``renditions(_:info:rungs:to:segmentSeconds:threads:audio:limits:budget:onSegment:)`` on a thread of its own.
     public static func renditions(
         path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
         onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
     ) async throws -> PackagedVideo {
         try await onOwnThread {
             try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads,
-                           audio: includeAudio, onSegment: onSegment)
+                           audio: includeAudio, limits: limits, budget: budget, onSegment: onSegment)
         }
     }
 }

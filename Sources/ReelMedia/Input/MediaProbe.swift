@@ -43,29 +43,23 @@ public enum MediaProbe {
     /// Image demuxers: a PNG renamed .mp4 opens as a one-frame "video".
     static let imageFormats = ["image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "gif", "webp_pipe", "tiff_pipe", "apng"]
 
-    public static func probe(path: String) async throws -> MediaInfo {
-        try await onOwnThread(name: "reel-probe") { try probe(path) }
+    public static func probe(path: String, limits: MediaLimits = .standard) async throws -> MediaInfo {
+        try await onOwnThread(name: "reel-probe") { try probe(path, limits: limits) }
     }
 
-    public static func probe(_ path: String) throws(MediaError) -> MediaInfo {
-        FFmpegLogging.configured
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        guard let size else { throw MediaError(.unreadable, "cannot read \(path): no such file") }
-        guard size > 0 else { throw MediaError(.empty, "the upload is empty (0 bytes); upload the video file itself") }
-        var context: UnsafeMutablePointer<AVFormatContext>?
-        let opened = avformat_open_input(&context, path, nil, nil)
-        guard opened >= 0, let format = context else {
-            throw MediaError(.unreadable, "not a readable media file (\(MediaError.text(opened))); upload an MP4, MOV, WebM or MKV video")
-        }
-        defer { avformat_close_input(&context) }
+    /// Opens only containers `limits` accepts (through ``ContainedInput``,
+    /// so nothing the file names is ever opened) and refuses what is beyond
+    /// its bounds before a frame is transcoded.
+    public static func probe(_ path: String, limits: MediaLimits = .standard) throws(MediaError) -> MediaInfo {
+        let input = try ContainedInput(path: path, limits: limits)
+        guard let format = input.format else { throw MediaError(.unreadable, "not a readable media file") }
+        try checkStreams(Int(format.pointee.nb_streams), limits)
         let info = avformat_find_stream_info(format, nil)
         guard info >= 0 else {
             throw MediaError(.unreadable, "the file's streams cannot be read (\(MediaError.text(info))); it may be truncated or corrupt")
         }
-        let container = format.pointee.iformat.map { String(cString: $0.pointee.name) } ?? "unknown"
-        if imageFormats.contains(where: { container.contains($0) }) {
-            throw MediaError(.notVideo, "this is an image (\(container)), not a video; upload a video file")
-        }
+        try checkStreams(Int(format.pointee.nb_streams), limits)
+        let container = input.demuxer
         var video: MediaInfo.Video?
         var audio: MediaInfo.Audio?
         let bestVideo = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
@@ -107,8 +101,33 @@ public enum MediaProbe {
             throw MediaError(.unreadable, "the video stream (\(video.codec)) has no picture size; the file may be truncated")
         }
         let duration = format.pointee.duration != cff_nopts_value() ? Double(format.pointee.duration) / Double(AV_TIME_BASE) : 0
-        return MediaInfo(
+        let probed = MediaInfo(
             container: container, duration: duration, bitRate: Int(format.pointee.bit_rate),
             streamCount: Int(format.pointee.nb_streams), video: video, audio: audio)
+        try check(probed, limits)
+        return probed
+    }
+
+    static func checkStreams(_ count: Int, _ limits: MediaLimits) throws(MediaError) {
+        guard count <= limits.maxStreams else {
+            throw MediaError(.tooLarge, "the file has \(count) streams, more than the \(limits.maxStreams) Reel accepts; upload a video with one picture and one sound track")
+        }
+    }
+
+    /// Refuses a probed source beyond `limits`, saying which bound and what to do.
+    static func check(_ info: MediaInfo, _ limits: MediaLimits) throws(MediaError) {
+        let width = info.video.geometry.codedWidth, height = info.video.geometry.codedHeight
+        guard width <= limits.maxWidth, height <= limits.maxHeight, width * height <= limits.maxPixels else {
+            throw MediaError(.tooLarge, "the picture is \(width)x\(height), larger than the \(limits.maxWidth)x\(limits.maxHeight) "
+                + "(\(limits.maxPixels) pixels) Reel accepts; scale it down to 4K or less")
+        }
+        guard info.duration <= limits.maxDuration else {
+            throw MediaError(.tooLarge, String(format: "the video lasts %.0f s, longer than the %.0f s Reel accepts; upload a shorter clip",
+                                               info.duration, limits.maxDuration))
+        }
+        guard info.video.frameRate <= limits.maxFrameRate else {
+            throw MediaError(.tooLarge, String(format: "the video has %.0f frames a second, more than the %.0f Reel accepts; re-encode it at a normal frame rate",
+                                               info.video.frameRate, limits.maxFrameRate))
+        }
     }
 }

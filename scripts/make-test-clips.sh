@@ -39,6 +39,17 @@ if [ ! -s "$out/vfr.mp4" ]; then
     printf "file '%s'\nfile '%s'\n" "$out/vfr-a.mp4" "$out/vfr-b.mp4" > "$out/vfr.txt"
     ff -f concat -safe 0 -i "$out/vfr.txt" -c copy "$out/vfr.mp4"
 fi
+# 1 s each at 30, 24, 60 and 15 fps, with 4 s of audio: every manifest's
+# durations must be what the segments hold, and the video must last 4 s.
+if [ ! -s "$out/vfr-steps.mp4" ]; then
+    for r in 30 24 60 15; do
+        ff -f lavfi -i testsrc2=size=360x640:rate=$r -t 1 -c:v libx264 -preset ultrafast -bf 0 -pix_fmt yuv420p "$out/vfr-step-$r.mp4"
+    done
+    printf "file '%s'\n" "$out/vfr-step-30.mp4" "$out/vfr-step-24.mp4" "$out/vfr-step-60.mp4" "$out/vfr-step-15.mp4" > "$out/vfr-steps.txt"
+    ff -f concat -safe 0 -i "$out/vfr-steps.txt" -f lavfi -i sine=frequency=440:sample_rate=48000 -t 4 \
+        -map 0:v -map 1:a -c:v copy -c:a aac "$out/vfr-steps.mp4"
+    rm -f "$out"/vfr-step-*.mp4 "$out/vfr-steps.txt"
+fi
 # A very long GOP: one keyframe in 4 s.
 make long-gop.mp4 ff -f lavfi -i testsrc2=size=360x640:rate=30 -t 4 -c:v libx264 -preset ultrafast -g 1000 -pix_fmt yuv420p "$out/long-gop.mp4"
 # HEVC 10-bit.

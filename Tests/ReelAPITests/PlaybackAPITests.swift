@@ -43,6 +43,9 @@ import Testing
             let partial = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s", headers: [("Range", "bytes=10-19")])
             #expect(partial.status == 206 && partial.body == stored[10...19])
             #expect(partial.headers["content-range"] == "bytes 10-19/\(stored.count)")
+            // RFC 9530: the whole object's SHA-256, the same on a range, checked against the bytes.
+            let expected = "sha-256=:\(Data(ObjectDigest.of(segment.body).bytes).base64EncodedString()):"
+            #expect(segment.headers["repr-digest"] == expected && partial.headers["repr-digest"] == expected, "\(segment.headers)")
             let tail = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s", headers: [("Range", "bytes=-5")])
             #expect(tail.status == 206 && tail.body == stored.suffix(5))
             let beyond = try await api.request("GET", "/v1/videos/\(id)/360p/0.m4s", headers: [("Range", "bytes=999999999-")])

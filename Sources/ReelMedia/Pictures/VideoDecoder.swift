@@ -101,6 +101,13 @@ final class VideoDecoder {
         }
     }
 
+    /// When a frame stops showing: its time plus its duration, at most a
+    /// second on (a hostile duration cannot stretch the video).
+    func end(of frame: UnsafeMutablePointer<AVFrame>) -> Double {
+        let duration = frame.pointee.pkt_duration > 0 ? Double(frame.pointee.pkt_duration) * av_q2d(timeBase) : 0
+        return seconds(of: frame) + min(1, duration)
+    }
+
     /// A frame's presentation time in seconds.
     func seconds(of frame: UnsafeMutablePointer<AVFrame>) -> Double {
         let pts = frame.pointee.best_effort_timestamp

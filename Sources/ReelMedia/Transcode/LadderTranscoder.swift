@@ -78,17 +78,39 @@ public enum LadderTranscoder {
         if let lead = workers.first(where: { $0.rung == lowest }) {
             let decoder = try VideoDecoder(source: source, threads: threads)
             var grid = FrameGrid(rate: rate)
+            var previous: UnsafeMutablePointer<AVFrame>?
+            defer { av_frame_free(&previous) }
             while !headStart.isOver, let frame = try decoder.next() {
-                if let pts = grid.slot(for: decoder.seconds(of: frame)) { try feed(frame, pts: pts, to: lead) }
+                guard let placed = grid.place(decoder.seconds(of: frame)) else { continue }
+                if let previous { for pts in placed.repeats { try feed(previous, pts: pts, to: lead) } }
+                try feed(frame, pts: placed.slot, to: lead)
+                av_frame_free(&previous)
+                previous = av_frame_clone(frame)
             }
             ahead = grid.next
         }
         // Then every rung from the start, the lowest only where it is not yet.
         let decoder = try VideoDecoder(source: source, threads: threads)
         var grid = FrameGrid(rate: rate)
+        var previous: UnsafeMutablePointer<AVFrame>?
+        defer { av_frame_free(&previous) }
+        var lastEnd = 0.0
         while let frame = try decoder.next() {
-            guard let pts = grid.slot(for: decoder.seconds(of: frame)) else { continue }
-            for worker in workers where !(worker.rung == lowest && pts < ahead) { try feed(frame, pts: pts, to: worker) }
+            guard let placed = grid.place(decoder.seconds(of: frame)) else { continue }
+            if let previous {
+                for pts in placed.repeats {
+                    for worker in workers where !(worker.rung == lowest && pts < ahead) { try feed(previous, pts: pts, to: worker) }
+                }
+            }
+            for worker in workers where !(worker.rung == lowest && placed.slot < ahead) { try feed(frame, pts: placed.slot, to: worker) }
+            av_frame_free(&previous)
+            previous = av_frame_clone(frame)
+            lastEnd = decoder.end(of: frame)
+        }
+        if let previous {
+            for pts in grid.fill(until: lastEnd) {
+                for worker in workers where !(worker.rung == lowest && pts < ahead) { try feed(previous, pts: pts, to: worker) }
+            }
         }
         var failure: MediaError?
         for worker in workers {

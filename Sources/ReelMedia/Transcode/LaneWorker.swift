@@ -26,9 +26,14 @@ extension LadderTranscoder {
         func end() { lock.withLock { over = true } }
     }
 
-    /// Places decoded frames on the constant-rate output grid: each frame takes
-    /// the next slot unless its time falls on a slot already filled (then it
-    /// is dropped), so every rung has the source's average rate exactly.
+    /// Places decoded frames on the constant-rate output grid, as the frame
+    /// rate conversion of a player or of ffmpeg's `fps` filter does: a frame
+    /// takes the slot nearest its time; one whose slot is already filled (a
+    /// fast stretch of a variable-rate source) is dropped; before one whose
+    /// slot lies ahead (a slow stretch), the previous frame fills the slots
+    /// between. So every rung has the source's average rate exactly, and its
+    /// frames stay at their times: the video lasts as long as the source and
+    /// stays in step with the audio.
     struct FrameGrid {
         let rate: Double
         private var first: Double?
@@ -37,13 +42,28 @@ extension LadderTranscoder {
 
         init(rate: Double) { self.rate = rate }
 
-        /// The slot (output frame number) for a frame shown at `seconds`, or nil to drop it.
-        mutating func slot(for seconds: Double) -> Int64? {
+        /// For a frame shown at `seconds`: the slots the previous frame must
+        /// fill first and the frame's own slot; nil to drop it.
+        mutating func place(_ seconds: Double) -> (repeats: Range<Int64>, slot: Int64)? {
             let start = first ?? seconds
             first = start
-            guard Int64(((seconds - start) * rate).rounded()) >= next else { return nil }
-            defer { next += 1 }
-            return next
+            let target = Int64(((seconds - start) * rate).rounded())
+            guard target >= next else { return nil }
+            // The first frame has nothing before it to repeat: it starts the grid.
+            let repeats = next == 0 ? next..<next : next..<target
+            let slot = next == 0 ? 0 : target
+            next = slot + 1
+            return (repeats, slot)
+        }
+
+        /// The slots the last frame fills until the video ends at `seconds`
+        /// (its time plus its own duration), so the last frame of a slow
+        /// stretch lasts as long as it does in the source.
+        mutating func fill(until seconds: Double) -> Range<Int64> {
+            guard let first else { return next..<next }
+            let end = Int64(((seconds - first) * rate).rounded())
+            defer { next = max(next, end) }
+            return next..<max(next, end)
         }
     }
 

@@ -18,7 +18,23 @@ struct ResumableFile: Sendable {
         }
     }
 
-    /// Cuts the file to `length` bytes (drops a partial chunk the catalog never counted).
+    /// Cuts an existing file to `length` bytes (drops a partial chunk the
+    /// catalog never counted); false when the file is missing or shorter than
+    /// `length`: bytes that are gone are never made up.
+    func cut(to length: Int64) async throws -> Bool {
+        let path = url.path
+        return try await NIOThreadPool.singleton.runIfActive {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            guard let size = (attributes?[.size] as? NSNumber)?.int64Value, size >= length else { return false }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            try handle.truncate(atOffset: UInt64(length))
+            try handle.synchronize()
+            return true
+        }
+    }
+
+    /// Creates the file empty (a new upload).
     func truncate(to length: Int64) async throws {
         let path = url.path
         let folder = url.deletingLastPathComponent()

@@ -25,11 +25,11 @@ struct ResumableUpload: Encodable, Sendable {
 /// appends a chunk; `HEAD …/{upload}` says how many bytes are safely stored,
 /// which is where a client whose connection broke continues. The last chunk
 /// publishes the video exactly like `POST /v1/uploads`. The bytes wait in this
-/// API instance's spool folder, so a client keeps talking to the same instance.
+/// API instance's spool folder, so a client keeps talking to the same instance;
+/// each chunk is written under an ``UploadClaim`` on the row, which holds
+/// across instances.
 extension ReelAPI {
     func addResumableUploadRoutes(to router: Router<BasicRequestContext>) {
-        let writing = Mutex(Set<String>())
-
         router.post("v1/uploads/resumable") { request, _ -> Response in
             let contentType = request.headers[.contentType]
             guard ReelAPI.acceptable(contentType) else {
@@ -70,39 +70,40 @@ extension ReelAPI {
         router.patch("v1/uploads/resumable/:upload") { request, context -> Response in
             let upload = try await find(context)
             try await checkUploadAccess(request, owner: upload.owner, upload: upload.id)
-            if let video = upload.video {
-                throw APIError(.conflict, "complete", "upload \(upload.id) is complete: it is video \(video)")
-            }
             guard let offset = request.headers[uploadOffset].flatMap(Int64.init) else {
                 throw APIError.badRequest("send the offset this chunk starts at as the Upload-Offset header (HEAD tells it)")
             }
-            guard offset == upload.received else {
-                var response = APIError.json(.conflict, code: "offset_mismatch",
-                                             message: "upload \(upload.id) has \(upload.received) bytes stored; send the chunk from there")
-                response.headers[uploadOffset] = "\(upload.received)"
-                return response
-            }
-            guard writing.withLock({ $0.insert(upload.id).inserted }) else {
-                throw APIError(.conflict, "busy", "another request is writing upload \(upload.id); try again when it ends")
-            }
-            defer { _ = writing.withLock { $0.remove(upload.id) } }
-            let file = ResumableFile(url: spoolFile(upload.id))
-            try await file.truncate(to: upload.received)
-            let received: Int64
-            do {
-                received = try await file.append(request.body, limit: upload.length)
-            } catch {
-                // The connection broke (or the chunk was too long): keep what is safely on disk.
-                let kept = min(try await file.size(), upload.length)
-                try await catalog.pool.query("UPDATE uploads SET received = $2, updated_at = now() WHERE id = $1", [upload.id, kept])
-                throw error
-            }
-            try await catalog.pool.query("UPDATE uploads SET received = $2, updated_at = now() WHERE id = $1", [upload.id, received])
-            guard received == upload.length else {
-                return Response(status: .noContent, headers: [uploadOffset: "\(received)", .cacheControl: "no-store"])
-            }
-            return try await complete(upload, file: file.url)
+            let claim = try await UploadClaim.take(upload.id, offset: offset, pool: catalog.pool)
+            return try await writing(upload, claim: claim, body: request.body)
         }
+    }
+
+    /// Appends a chunk under `claim`, then records what is on disk and, with
+    /// the last byte, publishes the video, all before the claim is let go.
+    func writing(_ upload: UploadRow, claim: UploadClaim, body: RequestBody) async throws -> Response {
+        let file = ResumableFile(url: spoolFile(upload.id))
+        let received: Int64
+        do {
+            // Never recreated, never zero-filled: bytes this instance lacks are gone.
+            guard try await file.cut(to: claim.offset) else {
+                try await claim.release(received: claim.offset, pool: catalog.pool)
+                throw APIError(.gone, "bytes_missing",
+                               "the \(claim.offset) bytes stored so far of upload \(upload.id) are not on this API instance (expired, or sent to another one); start a new upload")
+            }
+            received = try await claim.renewing(pool: catalog.pool) { try await file.append(body, limit: upload.length) }
+        } catch let error as APIError where error.status == .gone {
+            throw error
+        } catch {
+            // The connection broke (or the chunk was too long): keep what is safely on disk.
+            let kept = min((try? await file.size()) ?? claim.offset, upload.length)
+            try await claim.release(received: max(kept, claim.offset), pool: catalog.pool)
+            throw error
+        }
+        guard received == upload.length else {
+            try await claim.release(received: received, pool: catalog.pool)
+            return Response(status: .noContent, headers: [uploadOffset: "\(received)", .cacheControl: "no-store"])
+        }
+        return try await complete(upload, file: file.url, claim: claim)
     }
 
     struct UploadRow: Sendable {
@@ -126,12 +127,26 @@ extension ReelAPI {
                          owner: row.string(4) ?? "", contentType: row.string(5) ?? "", video: row.string(6))
     }
 
-    /// The last byte is in: store, catalog and queue it like a one-shot upload.
-    func complete(_ upload: UploadRow, file: URL) async throws -> Response {
+    /// The last byte is in: store, catalog and queue it like a one-shot
+    /// upload; the upload names its video in the same transaction, which
+    /// commits only while `claim` still holds the row.
+    func complete(_ upload: UploadRow, file: URL, claim: UploadClaim) async throws -> Response {
         let source: ObjectInfo
-        do { source = try await ObjectDigest.ofFile(file) } catch { throw APIError(.internalServerError, "spool", error.message) }
-        let video = try await publish(file, source, title: upload.title, owner: upload.owner, contentType: upload.contentType)
-        try await catalog.pool.query("UPDATE uploads SET video_id = $2, updated_at = now() WHERE id = $1", [upload.id, video.id])
+        do {
+            source = try await ObjectDigest.ofFile(file)
+        } catch {
+            try? await claim.release(received: upload.length, pool: catalog.pool)
+            throw APIError(.internalServerError, "spool", error.message)
+        }
+        let video: Video
+        do {
+            video = try await publish(file, source, title: upload.title, owner: upload.owner, contentType: upload.contentType) { conn, video in
+                try claim.finish(video: video, length: upload.length, on: conn)
+            }
+        } catch {
+            try? await claim.release(received: upload.length, pool: catalog.pool)
+            throw error
+        }
         try? FileManager.default.removeItem(at: file)
         return try created(video, source)
     }

@@ -72,7 +72,11 @@ extension ReelAPI {
     /// Stores the spooled source in the home region, then commits the video's
     /// row and its media jobs in one transaction: a crash between the two
     /// leaves only an unreferenced object, which garbage collection removes.
-    func publish(_ file: URL, _ source: ObjectInfo, title: String, owner: String, contentType: String) async throws -> Video {
+    /// `within` runs in that transaction too (a resumable upload names its video there).
+    func publish(
+        _ file: URL, _ source: ObjectInfo, title: String, owner: String, contentType: String,
+        within: @escaping @Sendable (isolated PostgresConnection, Video) throws -> Void = { _, _ in }
+    ) async throws -> Video {
         let home = regions.home
         do {
             _ = try await home.store.put(contentsOf: file, digest: source.digest)
@@ -84,6 +88,7 @@ extension ReelAPI {
         let video = try await catalog.pool.withTransaction { conn in
             let video = try Catalog.insert(new, on: conn)
             try PublishingHandlers.enqueue(video: video.id, tenant: owner, on: conn)
+            try within(conn, video)
             return video
         }
         await catalog.invalidate(video.id)

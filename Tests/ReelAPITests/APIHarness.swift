@@ -25,6 +25,8 @@ struct APIHarness {
     private let services: ServiceHarness
 
     let catalog: Catalog
+    /// The API's spool folder (resumable uploads wait here as `resumable-ID`).
+    let spool: URL
 
     /// What the test edges' VCL and the worker's PURGE/BAN share.
     static let edgeToken = "reel-test-edge-token-2026"
@@ -59,7 +61,7 @@ struct APIHarness {
         }
         let harness = ServiceHarness(services)
         try await eventually(timeout: 30, "the API to listen") { port.withLock { $0 } != 0 }
-        return APIHarness(db: db, regions: regions, base: "http://127.0.0.1:\(port.withLock { $0 })", services: harness, catalog: catalog)
+        return APIHarness(db: db, regions: regions, base: "http://127.0.0.1:\(port.withLock { $0 })", services: harness, catalog: catalog, spool: scratch)
     }
 
     func stop() async throws { try await services.stop() }

@@ -1,5 +1,6 @@
 import Foundation
 import ReelCatalog
+import ReelPostgres
 import ReelStore
 import ReelTesting
 import Testing
@@ -63,6 +64,52 @@ import Testing
             #expect(try await api.request("PATCH", path, body: Data(count: 4)).status == 400)
             #expect(try await api.request("PATCH", path, headers: [("Upload-Offset", "0")], body: Data(count: 40)).status == 413)
             #expect(try await api.request("HEAD", path).headers["upload-offset"] == "0")
+            try await api.stop()
+        }
+    }
+
+    /// The offset check and the append are one claim on the upload's row,
+    /// held across API instances: a chunk at another offset gets 409 with the
+    /// stored one, a live claim of another instance gets 409 until it lapses,
+    /// a spool file that is gone is never made up, and two final chunks at
+    /// once publish one video.
+    @Test func chunksAreExactAcrossInstances() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db, worker: false)
+            let file = try Data(contentsOf: URL(fileURLWithPath: try await TestClips.path("vertical.mp4")))
+            func open() async throws -> (String, String) {
+                let opened = try await api.request("POST", "/v1/uploads/resumable", headers: [("Content-Type", "video/mp4"), ("Upload-Length", "\(file.count)")])
+                let path = try #require(try opened.json()["url"] as? String)
+                return (path, String(path.split(separator: "/").last ?? ""))
+            }
+            let (path, id) = try await open()
+            let half = file.count / 2
+            #expect(try await api.request("PATCH", path, headers: [("Upload-Offset", "0")], body: file.prefix(half)).status == 204)
+
+            // Another instance holds a live claim: this one waits its turn.
+            try await db.pool.query("UPDATE uploads SET writer = 'other-instance', writer_until = now() + interval '1 minute' WHERE id = $1", [id])
+            let busy = try await api.request("PATCH", path, headers: [("Upload-Offset", "\(half)")], body: file.suffix(from: half))
+            #expect(busy.status == 409 && busy.headers["upload-offset"] == "\(half)" && busy.text.contains("busy"), "\(busy.text)")
+            // Its instance died: the claim lapses, and the upload goes on here.
+            try await db.pool.query("UPDATE uploads SET writer_until = now() - interval '1 second' WHERE id = $1", [id])
+
+            // Two final chunks at once: one publishes, the other is refused.
+            async let first = api.request("PATCH", path, headers: [("Upload-Offset", "\(half)")], body: file.suffix(from: half))
+            async let second = api.request("PATCH", path, headers: [("Upload-Offset", "\(half)")], body: file.suffix(from: half))
+            let statuses = [try await first.status, try await second.status].sorted()
+            #expect(statuses == [201, 409], "\(statuses)")
+            #expect(try await db.scalar(Int.self, "SELECT count(*)::int FROM videos") == 1)
+            #expect(try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE kind = 'video.ingest'") == 1)
+
+            // A spool file that is gone (swept, or on another instance) is never recreated.
+            let (lost, lostID) = try await open()
+            #expect(try await api.request("PATCH", lost, headers: [("Upload-Offset", "0")], body: file.prefix(1000)).status == 204)
+            let spooled = api.spool.appendingPathComponent("resumable-\(lostID)")
+            try FileManager.default.removeItem(at: spooled)
+            let gone = try await api.request("PATCH", lost, headers: [("Upload-Offset", "1000")], body: file.suffix(from: 1000))
+            #expect(gone.status == 410 && gone.text.contains("not on this API instance"), "\(gone.text)")
+            #expect(!FileManager.default.fileExists(atPath: spooled.path))
+            #expect(try await db.scalar(Int64.self, "SELECT received FROM uploads WHERE id = $1", [lostID]) == 1000)
             try await api.stop()
         }
     }

@@ -23,11 +23,15 @@ public struct APIConfiguration: Sendable {
     public var playbackSigner: PlaybackSigner?
     /// Largest body of a request that is not an upload (a dashboard form), in bytes.
     public var maxFormBytes: Int
+    /// Timeouts and caps against slow and numerous clients.
+    public var server: ServerLimits
 
     public init(
         maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil,
-        edgeRegion: String? = nil, openUploads: Bool = false, playbackSigner: PlaybackSigner? = nil, maxFormBytes: Int = 64 << 10
+        edgeRegion: String? = nil, openUploads: Bool = false, playbackSigner: PlaybackSigner? = nil, maxFormBytes: Int = 64 << 10,
+        server: ServerLimits = ServerLimits()
     ) {
+        self.server = server
         self.openUploads = openUploads
         self.playbackSigner = playbackSigner
         self.maxFormBytes = maxFormBytes

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 public import Hummingbird
+import ReelPostgres
 
 /// An error a client gets as JSON: `{"error": {"code": "...", "message": "..."}}`
 /// with the HTTP status — what failed, on which input, and what to do.
@@ -50,6 +51,12 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as PostgresError where error.code == .poolBusy {
+            // Shed load with a clear answer instead of queueing without bound.
+            context.logger.warning("database pool busy", metadata: ["path": "\(request.uri.path)"])
+            var response = APIError.json(.serviceUnavailable, code: "busy", message: "the server is busy; try again in a second")
+            response.headers[.retryAfter] = "1"
+            return response
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             return APIError.json(error.status, code: code, message: error.body ?? error.status.reasonPhrase)

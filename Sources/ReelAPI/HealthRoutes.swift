@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Hummingbird
 import ReelCatalog
 import ReelPostgres
@@ -31,7 +32,8 @@ extension ReelAPI {
                 _ = try await catalog.pool.query("SELECT 1")
                 return try JSONBody(["status": "ready"]).response()
             } catch {
-                return APIError.json(.serviceUnavailable, code: "not_ready", message: "the catalog database does not answer: \(error)")
+                logger.warning("readiness: the catalog database does not answer", metadata: ["error": "\(error)"])
+                return APIError.json(.serviceUnavailable, code: "not_ready", message: "the catalog database does not answer")
             }
         }
     }

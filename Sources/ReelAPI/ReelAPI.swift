@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 public import ReelCatalog
+public import ReelPostgres
 public import ReelStore
 import ServiceLifecycle
 
@@ -20,6 +21,8 @@ public struct ReelAPI: Sendable {
     let plays: PlayCounter
     let access: Access
     let rateLimit: UploadRateLimit
+    /// Where details a client must not see go (paths, hosts, buckets, driver text).
+    let logger = Logger(label: "reel.api")
 
     /// Every operation the router answers, as `openapi.yaml` names them; the
     /// contract test checks the two lists agree and that each answers as documented.
@@ -62,12 +65,27 @@ public struct ReelAPI: Sendable {
         return router
     }
 
+    /// The API's database pool: a request waits at most `limits.databaseWait`
+    /// for a connection (then 503 + Retry-After), and no statement runs longer
+    /// than `limits.statementTimeoutMs`.
+    public static func pool(url: String, connections: Int, limits: ServerLimits) -> PostgresPool {
+        PostgresPool(url: url, maxConnections: max(1, connections), name: "reel-api",
+                     setup: "SET statement_timeout = \(limits.statementTimeoutMs)", maxWait: limits.databaseWait)
+    }
+
     /// An application bound to `host:port` (port 0 picks a free one; `onRunning` gets the real port).
     public func application(
         host: String = "127.0.0.1", port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "reel"),
+        let limits = configuration.server
+        return Application(
+            router: router(),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestTimeouts(limits: limits)],
+                idleTimeout: .milliseconds(Int64(limits.idleTimeout * 1000)))),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "reel",
+                availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
             services: [plays],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import ReelCatalog
@@ -136,7 +137,8 @@ extension ReelAPI {
             source = try await ObjectDigest.ofFile(file)
         } catch {
             try? await claim.release(received: upload.length, pool: catalog.pool)
-            throw APIError(.internalServerError, "spool", error.message)
+            logger.error("a finished resumable upload could not be read back", metadata: ["upload": "\(upload.id)", "error": "\(error.message)"])
+            throw APIError(.internalServerError, "spool", "the upload's bytes could not be read back; start a new upload")
         }
         let video: Video
         do {

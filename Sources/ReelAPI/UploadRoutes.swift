@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Hummingbird
 import ReelCatalog
 import ReelPostgres
@@ -81,7 +82,9 @@ extension ReelAPI {
         do {
             _ = try await home.store.put(contentsOf: file, digest: source.digest)
         } catch {
-            throw APIError(.serviceUnavailable, "store_unavailable", "the upload could not be stored in region \(home.name): \(error.message); try again")
+            logger.error("an upload could not be stored", metadata: ["region": "\(home.name)", "error": "\(error.message)"])
+            throw APIError(.serviceUnavailable, "store_unavailable", "the upload could not be stored now; send it again shortly",
+                           headers: [.retryAfter: "5"])
         }
         let new = NewVideo(owner: owner, title: title, homeRegion: home.name, sourceDigest: source.digest.hex,
                            sourceSize: source.size, contentType: contentType)

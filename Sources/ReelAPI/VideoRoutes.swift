@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Hummingbird
 import ReelCatalog
 import ReelStore
@@ -142,7 +143,9 @@ extension ReelAPI {
         } catch where error.code == .notFound {
             throw APIError.notFound("object \(digest.hex) is listed in the catalog but missing from every region")
         } catch {
-            throw APIError(.serviceUnavailable, "store_unavailable", "no region could serve the object now: \(error.message)")
+            logger.error("no region could serve an object", metadata: ["digest": "\(digest.hex)", "error": "\(error.message)"])
+            throw APIError(.serviceUnavailable, "store_unavailable", "no region could serve the object now; try again shortly",
+                           headers: [.retryAfter: "1"])
         }
         var body = bytes.bytes
         var range = bytes.range

@@ -6,7 +6,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     /// What went wrong, as an extensible set of cases.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Base: Sendable, Hashable {
-            case connectionFailed, connectionClosed, server, protocolViolation, decoding, copyFailed, clientMisuse
+            case connectionFailed, connectionClosed, server, protocolViolation, decoding, copyFailed, clientMisuse, poolBusy
         }
         let base: Base
         /// Could not connect: the server is down, unreachable or refused us.
@@ -23,6 +23,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let copyFailed = Code(base: .copyFailed)
         /// The wrapper was used wrongly (for example a closed connection).
         public static let clientMisuse = Code(base: .clientMisuse)
+        /// Every connection of the pool stayed lent for the pool's whole `maxWait`.
+        public static let poolBusy = Code(base: .poolBusy)
         public var description: String { "\(base)" }
     }
 

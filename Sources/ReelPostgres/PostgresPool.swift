@@ -20,19 +20,27 @@ public final class PostgresPool: Sendable {
     private struct State {
         var idle: [PostgresConnection] = []
         var opened = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+        var nextWaiter: UInt64 = 0
         var closed = false
     }
 
     private let state = Mutex(State())
 
+    /// Seconds a task waits for a free connection before it gets
+    /// `PostgresError.Code.poolBusy` (nil: as long as it takes). A server
+    /// under load sheds requests with a clear error instead of queueing them
+    /// without bound.
+    public let maxWait: Double?
+
     /// `setup` runs on every new connection (e.g. `SET synchronous_commit = off`).
-    public init(url: String, maxConnections: Int = 8, name: String = "reel-pg", setup: String? = nil) {
+    public init(url: String, maxConnections: Int = 8, name: String = "reel-pg", setup: String? = nil, maxWait: Double? = nil) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
         self.url = url
         self.maxConnections = maxConnections
         self.name = name
         self.setup = setup
+        self.maxWait = maxWait
     }
 
     /// Lends a connection to `body` and takes it back afterwards.
@@ -77,7 +85,7 @@ public final class PostgresPool: Sendable {
             }
             return (s.idle, s.waiters)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.continuation.resume(returning: true) }
         for connection in toClose { await connection.close() }
     }
 
@@ -112,14 +120,19 @@ public final class PostgresPool: Sendable {
                     throw error
                 }
             case .wait:
-                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let woken = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
                     // Re-check under the lock: a connection may have come back meanwhile.
-                    let resumeNow = state.withLock { s -> Bool in
-                        if s.closed || !s.idle.isEmpty || s.opened < maxConnections { return true }
-                        s.waiters.append(c)
-                        return false
+                    let id = state.withLock { s -> UInt64? in
+                        if s.closed || !s.idle.isEmpty || s.opened < maxConnections { return nil }
+                        s.nextWaiter += 1
+                        s.waiters.append((s.nextWaiter, c))
+                        return s.nextWaiter
                     }
-                    if resumeNow { c.resume() }
+                    guard let id else { return c.resume(returning: true) }
+                    if let maxWait { giveUp(id, after: maxWait) }
+                }
+                if !woken {
+                    throw PostgresError(code: .poolBusy, message: "every database connection stayed busy for \(maxWait ?? 0) s")
                 }
             }
         }
@@ -141,6 +154,18 @@ public final class PostgresPool: Sendable {
 
     private func wakeOne() {
         let waiter = state.withLock { s in s.waiters.isEmpty ? nil : s.waiters.removeFirst() }
-        waiter?.resume()
+        waiter?.continuation.resume(returning: true)
+    }
+
+    /// Resumes waiter `id` with false after `seconds`, unless it was woken first.
+    private func giveUp(_ id: UInt64, after seconds: Double) {
+        Task { [self] in
+            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
+                guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(returning: false)
+        }
     }
 }

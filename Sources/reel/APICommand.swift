@@ -31,6 +31,7 @@ struct APICommand: AsyncParsableCommand {
     var openUploads = false
     @Option(name: .customLong("max-form-kib"), help: "Largest body of a request that is not an upload (dashboard forms), in KiB.")
     var maxFormKiB = 64
+    @OptionGroup var server: ServerLimitOptions
 
     func run() async throws {
         let logger = CLI.logger("reel.api")
@@ -40,7 +41,8 @@ struct APICommand: AsyncParsableCommand {
             do { signer = try PlaybackSigner(key: key) } catch let error as TokenError { throw CLIError(error.description) }
         }
         let regions = try storage.load()
-        let pool = PostgresPool(url: database.url, maxConnections: max(1, connections))
+        let limits = try server.limits()
+        let pool = ReelAPI.pool(url: database.url, connections: connections, limits: limits)
         let api = ReelAPI(
             catalog: try storage.catalog(pool), regions: regions,
             configuration: APIConfiguration(
@@ -50,7 +52,7 @@ struct APICommand: AsyncParsableCommand {
                 adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"],
                 edgeRegion: edgeRegion ?? environment["REEL_EDGE_REGION"],
                 openUploads: openUploads || ["1", "true", "yes"].contains(environment["REEL_OPEN_UPLOADS"]?.lowercased() ?? ""),
-                playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10))
+                playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10, server: limits))
         if api.configuration.openUploads { logger.notice("uploads are open: anyone who reaches this API may upload") }
         if signer != nil { logger.notice("playback needs signed URLs (REEL_PLAYBACK_KEY is set)") }
         let swept = UploadSpool.sweep(in: api.configuration.spool, olderThan: 3600)

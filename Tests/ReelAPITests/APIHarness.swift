@@ -33,21 +33,23 @@ struct APIHarness {
 
     static func start(
         _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil, openUploads: Bool = true,
-        playbackSigner: PlaybackSigner? = nil, limits: MediaLimits = .standard
+        playbackSigner: PlaybackSigner? = nil, limits: MediaLimits = .standard, server: ServerLimits = ServerLimits(),
+        pool: PostgresPool? = nil, regions given: Regions? = nil
     ) async throws -> APIHarness {
-        let regions = try Regions([
+        let regions = try given ?? Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
             Region(name: "far", store: try TestObjectStores.fileStore("far")),
         ])
         guard let redis = ProcessInfo.processInfo.environment["REEL_TEST_REDIS_URL"] else {
             throw CatalogError("REEL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh, which starts Redis")
         }
-        let catalog = Catalog(pool: db.pool, cache: CatalogCache(redis: try RedisPool(url: redis)))
+        let catalog = Catalog(pool: pool ?? db.pool, cache: CatalogCache(redis: try RedisPool(url: redis)))
         let scratch = TestObjectStores.freshFolder("api")
         let api = ReelAPI(catalog: catalog, regions: regions,
-                          configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: "near", spool: scratch,
+                          configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: regions.home.name, spool: scratch,
                                                           playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root),
-                                                          adminToken: adminToken, openUploads: openUploads, playbackSigner: playbackSigner))
+                                                          adminToken: adminToken, openUploads: openUploads, playbackSigner: playbackSigner,
+                                                          server: server))
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]

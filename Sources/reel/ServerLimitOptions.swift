@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import ReelAPI
+
+/// The API's defences against slow and numerous clients (docs/security.md).
+struct ServerLimitOptions: ParsableArguments {
+    @Option(help: "Seconds a new connection has to send its whole first request head (default: $REEL_HEADER_TIMEOUT, else 10).")
+    var headerTimeout: Double?
+    @Option(help: "Seconds a request body may go without a byte (default: $REEL_BODY_STALL_TIMEOUT, else 30).")
+    var bodyStallTimeout: Double?
+    @Option(help: "Seconds a kept-alive connection waits for its next request (default: $REEL_IDLE_TIMEOUT, else 75).")
+    var idleTimeout: Double?
+    @Option(help: "Open connections at most; more wait in the listen backlog (default: $REEL_MAX_CONNECTIONS, else 4096).")
+    var maxConnections: Int?
+    @Option(help: "Seconds a request waits for a database connection before 503 + Retry-After (default: $REEL_DATABASE_WAIT, else 2).")
+    var databaseWait: Double?
+    @Option(help: "Milliseconds one SQL statement of the API may run (default: $REEL_STATEMENT_TIMEOUT_MS, else 5000).")
+    var statementTimeoutMs: Int?
+
+    func limits(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerLimits {
+        var limits = ServerLimits()
+        func pick<T: LosslessStringConvertible & Comparable>(_ flag: T?, _ name: String, _ minimum: T) throws -> T? {
+            if let flag {
+                guard flag >= minimum else { throw CLIError("--\(name.lowercased()): at least \(minimum)") }
+                return flag
+            }
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = T(text), value >= minimum else { throw CLIError("\(name)=\(text): expected a number of at least \(minimum)") }
+            return value
+        }
+        if let v = try pick(headerTimeout, "REEL_HEADER_TIMEOUT", 0.1) { limits.headerTimeout = v }
+        if let v = try pick(bodyStallTimeout, "REEL_BODY_STALL_TIMEOUT", 0.1) { limits.bodyStallTimeout = v }
+        if let v = try pick(idleTimeout, "REEL_IDLE_TIMEOUT", 0.1) { limits.idleTimeout = v }
+        if let v = try pick(maxConnections, "REEL_MAX_CONNECTIONS", 1) { limits.maxConnections = v }
+        if let v = try pick(databaseWait, "REEL_DATABASE_WAIT", 0.01) { limits.databaseWait = v }
+        if let v = try pick(statementTimeoutMs, "REEL_STATEMENT_TIMEOUT_MS", 1) { limits.statementTimeoutMs = v }
+        return limits
+    }
+}

@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "ReelScheduler",
             dependencies: [
-                "ReelQueue", "ReelPostgres",
+                "ReelQueue", "ReelPostgres", "ReelCatalog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

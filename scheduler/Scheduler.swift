@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import ReelCatalog
 public import ReelPostgres
 public import ServiceLifecycle
 import ReelQueue
@@ -9,7 +10,7 @@ import ReelQueue
 /// Every round the leader rescues jobs whose lease expired (their worker
 /// died), promotes scheduled and retryable jobs whose time has come, releases
 /// pending jobs whose parents are done, enqueues due periodic jobs, and now and
-/// then prunes old finished jobs. Followers only try to take the lead.
+/// then prunes old finished jobs and expired uploads. Followers only try to take the lead.
 public final class Scheduler: Service, Sendable {
     private let pool: PostgresPool
     private let config: SchedulerConfiguration
@@ -50,6 +51,8 @@ public final class Scheduler: Service, Sendable {
                     if ContinuousClock.now - lastPrune >= .seconds(config.pruneInterval) {
                         lastPrune = ContinuousClock.now
                         try await prune()
+                        let expired = try await Uploads.expire(pool: pool)
+                        if expired > 0 { logger.info("removed \(expired) expired or old uploads") }
                     }
                 }
             } catch {

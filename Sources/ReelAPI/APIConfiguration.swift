@@ -1,4 +1,21 @@
 public import Foundation
+public import ReelCatalog
+
+/// How much uploading one token or tenant may have in progress, how long an
+/// unfinished upload lives, and how much disk must stay free.
+public struct UploadPolicy: Sendable {
+    public var perToken = Uploads.Quota(openUploads: 20, bytesInFlight: 20 << 30)
+    public var perTenant = Uploads.Quota(openUploads: 200, bytesInFlight: 200 << 30)
+    /// Seconds an unfinished resumable upload lives (`Upload-Expires`).
+    public var expirySeconds: Double = 24 * 3600
+    /// Seconds a one-shot upload's row counts against the quotas if its API
+    /// instance dies before it ends.
+    public var oneShotExpirySeconds: Double = 3600
+    /// Bytes that must stay free on the spool's filesystem; below, uploads get 507.
+    public var minimumFreeBytes: Int64 = 256 << 20
+
+    public init() {}
+}
 
 /// What the API needs to know beyond its dependencies.
 public struct APIConfiguration: Sendable {
@@ -25,13 +42,16 @@ public struct APIConfiguration: Sendable {
     public var maxFormBytes: Int
     /// Timeouts and caps against slow and numerous clients.
     public var server: ServerLimits
+    /// Quotas, expiry and the free-space guard of uploads.
+    public var uploads: UploadPolicy
 
     public init(
         maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil,
         edgeRegion: String? = nil, openUploads: Bool = false, playbackSigner: PlaybackSigner? = nil, maxFormBytes: Int = 64 << 10,
-        server: ServerLimits = ServerLimits()
+        server: ServerLimits = ServerLimits(), uploads: UploadPolicy = UploadPolicy()
     ) {
         self.server = server
+        self.uploads = uploads
         self.openUploads = openUploads
         self.playbackSigner = playbackSigner
         self.maxFormBytes = maxFormBytes

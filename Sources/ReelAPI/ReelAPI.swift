@@ -65,6 +65,18 @@ public struct ReelAPI: Sendable {
         return router
     }
 
+    /// One pass of the spool sweep this API runs every minute (abandoned
+    /// one-shot files, resumable files of expired or finished uploads);
+    /// returns how many files it removed.
+    @discardableResult
+    public func sweepSpool() async throws -> Int { try await spoolSweeper.sweep() }
+
+    /// Sweeps this instance's upload spool every minute.
+    var spoolSweeper: SpoolSweeper {
+        SpoolSweeper(spool: configuration.spool, pool: catalog.pool, interval: 60,
+                     staleAfter: max(600, 2 * configuration.server.bodyStallTimeout), logger: logger)
+    }
+
     /// The API's database pool: a request waits at most `limits.databaseWait`
     /// for a connection (then 503 + Retry-After), and no statement runs longer
     /// than `limits.statementTimeoutMs`.
@@ -86,7 +98,7 @@ public struct ReelAPI: Sendable {
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "reel",
                 availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
-            services: [plays],
+            services: [plays, spoolSweeper],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

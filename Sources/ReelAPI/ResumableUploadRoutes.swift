@@ -14,10 +14,12 @@ struct ResumableUpload: Encodable, Sendable {
     let length: Int64
     let url: String
     let videoID: String?
+    /// When the unfinished upload and its bytes are removed (ISO 8601).
+    let expiresAt: String?
 
     enum CodingKeys: String, CodingKey {
         case offset, length, url
-        case uploadID = "upload_id", videoID = "video_id"
+        case uploadID = "upload_id", videoID = "video_id", expiresAt = "expires_at"
     }
 }
 
@@ -43,34 +45,45 @@ extension ReelAPI {
             guard length <= configuration.maxUploadBytes else {
                 throw APIError(.contentTooLarge, "too_large", "the upload is \(length) bytes; the limit is \(configuration.maxUploadBytes)")
             }
-            let owner = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
+            try guardDisk()
+            let (owner, tokenID) = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
             let id = VideoID.make()
-            try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
-            try await catalog.pool.query(
-                "INSERT INTO uploads (id, length, title, owner, content_type) VALUES ($1, $2, $3, $4, $5)",
-                [id, length, request.uri.queryParameters.get("title") ?? "", owner,
-                 contentType ?? "application/octet-stream"])
-            var response = try JSONBody(describe(id, offset: 0, length: length, video: nil), status: .created).response()
+            let expires = try await admit(Uploads.Request(
+                id: id, length: length, title: request.uri.queryParameters.get("title") ?? "", owner: owner,
+                contentType: contentType ?? "application/octet-stream", tokenID: tokenID, oneShot: false,
+                expiresIn: configuration.uploads.expirySeconds))
+            do {
+                try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
+            } catch {
+                _ = try? await catalog.pool.query("DELETE FROM uploads WHERE id = $1", [id])
+                throw error
+            }
+            var response = try JSONBody(describe(id, offset: 0, length: length, video: nil, expires: expires), status: .created).response()
             response.headers[.location] = "/v1/uploads/resumable/\(id)"
             response.headers[uploadOffset] = "0"
+            response.headers[uploadExpires] = Self.httpDate(expires)
             return response
         }
 
         router.head("v1/uploads/resumable/:upload") { request, context -> Response in
             let upload = try await find(context)
             try await checkUploadAccess(request, owner: upload.owner, upload: upload.id)
-            return Response(status: .ok, headers: [uploadOffset: "\(upload.received)", uploadLength: "\(upload.length)", .cacheControl: "no-store"])
+            var headers: HTTPFields = [uploadOffset: "\(upload.received)", uploadLength: "\(upload.length)", .cacheControl: "no-store"]
+            if upload.video == nil { headers[uploadExpires] = Self.httpDate(upload.expires) }
+            return Response(status: .ok, headers: headers)
         }
 
         router.get("v1/uploads/resumable/:upload") { request, context -> Response in
             let upload = try await find(context)
             try await checkUploadAccess(request, owner: upload.owner, upload: upload.id)
-            return try JSONBody(describe(upload.id, offset: upload.received, length: upload.length, video: upload.video)).response()
+            return try JSONBody(describe(upload.id, offset: upload.received, length: upload.length, video: upload.video,
+                                         expires: upload.video == nil ? upload.expires : nil)).response()
         }
 
         router.patch("v1/uploads/resumable/:upload") { request, context -> Response in
             let upload = try await find(context)
             try await checkUploadAccess(request, owner: upload.owner, upload: upload.id)
+            try guardDisk()
             guard let offset = request.headers[uploadOffset].flatMap(Int64.init) else {
                 throw APIError.badRequest("send the offset this chunk starts at as the Upload-Offset header (HEAD tells it)")
             }
@@ -115,17 +128,22 @@ extension ReelAPI {
         let owner: String
         let contentType: String
         let video: String?
+        let expires: Date
     }
 
     func find(_ context: BasicRequestContext) async throws -> UploadRow {
         let id = context.parameters.get("upload") ?? ""
         guard VideoID.isValid(id),
             let row = try await catalog.pool.query(
-                "SELECT id, length, received, title, owner, content_type, video_id FROM uploads WHERE id = $1", [id]
+                """
+                SELECT id, length, received, title, owner, content_type, video_id, extract(epoch FROM expires_at)::float8
+                FROM uploads WHERE id = $1 AND NOT one_shot AND (video_id IS NOT NULL OR expires_at > now())
+                """, [id]
             ).first
-        else { throw APIError.notFound("no resumable upload \(id): start one with POST /v1/uploads/resumable") }
+        else { throw APIError.notFound("no resumable upload \(id) (unfinished uploads expire): start one with POST /v1/uploads/resumable") }
         return UploadRow(id: id, length: try row.decode(Int64.self, 1), received: try row.decode(Int64.self, 2), title: row.string(3) ?? "",
-                         owner: row.string(4) ?? "", contentType: row.string(5) ?? "", video: row.string(6))
+                         owner: row.string(4) ?? "", contentType: row.string(5) ?? "", video: row.string(6),
+                         expires: Date(timeIntervalSince1970: try row.decode(Double.self, 7)))
     }
 
     /// The last byte is in: store, catalog and queue it like a one-shot
@@ -157,10 +175,21 @@ extension ReelAPI {
         configuration.spool.appendingPathComponent("resumable-\(id)")
     }
 
-    func describe(_ id: String, offset: Int64, length: Int64, video: String?) -> ResumableUpload {
-        ResumableUpload(uploadID: id, offset: offset, length: length, url: "/v1/uploads/resumable/\(id)", videoID: video)
+    func describe(_ id: String, offset: Int64, length: Int64, video: String?, expires: Date?) -> ResumableUpload {
+        ResumableUpload(uploadID: id, offset: offset, length: length, url: "/v1/uploads/resumable/\(id)", videoID: video,
+                        expiresAt: expires.map { ISO8601DateFormatter().string(from: $0) })
+    }
+
+    /// An HTTP-date (RFC 9110 §5.6.7), as tus's `Upload-Expires` uses.
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
     }
 }
 
 let uploadOffset = HTTPField.Name("Upload-Offset") ?? .contentRange
 let uploadLength = HTTPField.Name("Upload-Length") ?? .contentLength
+let uploadExpires = HTTPField.Name("Upload-Expires") ?? .expires

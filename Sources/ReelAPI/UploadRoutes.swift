@@ -34,11 +34,25 @@ extension ReelAPI {
                 throw APIError(.contentTooLarge, "too_large", "the upload is \(declared) bytes; the limit is \(limit)")
             }
             let title = request.uri.queryParameters.get("title") ?? ""
-            let owner = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
-            let (file, source) = try await spool(request.body, limit: limit)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let video = try await publish(file, source, title: title, owner: owner, contentType: contentType ?? "application/octet-stream")
-            return try created(video, source)
+            try guardDisk()
+            let (owner, tokenID) = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
+            // The upload's row counts it against the quotas while it runs.
+            let id = VideoID.make()
+            let declared = request.headers[.contentLength].flatMap(Int64.init).map { max(1, $0) } ?? limit
+            _ = try await admit(Uploads.Request(
+                id: id, length: declared, title: title, owner: owner, contentType: contentType ?? "application/octet-stream",
+                tokenID: tokenID, oneShot: true, expiresIn: configuration.uploads.oneShotExpirySeconds))
+            do {
+                let (file, source) = try await spool(request.body, limit: limit)
+                defer { try? FileManager.default.removeItem(at: file) }
+                let video = try await publish(file, source, title: title, owner: owner, contentType: contentType ?? "application/octet-stream") {
+                    conn, _ in try Uploads.end(id, on: conn)
+                }
+                return try created(video, source)
+            } catch {
+                try? await Uploads.end(id, pool: catalog.pool)
+                throw error
+            }
         }
     }
 

@@ -89,7 +89,16 @@ public final class Worker: Service, Sendable {
         // claiming one job per freed slot costs a round trip per job.
         let refillAt = max(1, min(limit, config.fetchBatch) / 2)
         var backoff = 0.05
+        var held = false
         while !isStopping {
+            if let reason = config.hold?(queue) {
+                if !held { logger.warning("not taking jobs of queue \(queue): \(reason)") }
+                held = true
+                await wakeup.wait(timeout: config.pollInterval)
+                continue
+            }
+            if held { logger.notice("taking jobs of queue \(queue) again") }
+            held = false
             let want = running.reserve(queue: queue, limit: limit, want: config.fetchBatch, atLeast: refillAt)
             if want == 0 {
                 await wakeup.wait(timeout: config.pollInterval)

@@ -25,6 +25,11 @@ public struct WorkerConfiguration: Sendable {
     /// fsync per batch. Enqueues, which are the only copy of a job, always wait.
     public var synchronousCommit = false
 
+    /// Asked before each claim of a queue: a reason to take none of its jobs
+    /// now (the media queue when the scratch disk is nearly full), or nil.
+    /// Held jobs stay available for this or any other worker; nothing is lost.
+    public var hold: (@Sendable (_ queue: String) -> String?)?
+
     /// What each of the worker's pooled connections runs first.
     public var connectionSetup: String? { synchronousCommit ? nil : "SET synchronous_commit = off" }
     /// Identifies this worker in `attempted_by` and error histories.

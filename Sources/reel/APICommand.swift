@@ -52,7 +52,7 @@ struct APICommand: AsyncParsableCommand {
                 adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"],
                 edgeRegion: edgeRegion ?? environment["REEL_EDGE_REGION"],
                 openUploads: openUploads || ["1", "true", "yes"].contains(environment["REEL_OPEN_UPLOADS"]?.lowercased() ?? ""),
-                playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10, server: limits))
+                playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10, server: limits, uploads: try UploadPolicyEnvironment.load()))
         if api.configuration.openUploads { logger.notice("uploads are open: anyone who reaches this API may upload") }
         if signer != nil { logger.notice("playback needs signed URLs (REEL_PLAYBACK_KEY is set)") }
         let swept = UploadSpool.sweep(in: api.configuration.spool, olderThan: 3600)

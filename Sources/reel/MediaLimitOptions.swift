@@ -8,9 +8,7 @@ enum MediaLimitsEnvironment {
     static func load(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MediaLimits {
         var limits = MediaLimits()
         func value<T: LosslessStringConvertible & Comparable>(_ name: String, _ minimum: T) throws -> T? {
-            guard let text = environment[name], !text.isEmpty else { return nil }
-            guard let parsed = T(text), parsed >= minimum else { throw CLIError("\(name)=\(text): expected a number of at least \(minimum)") }
-            return parsed
+            try EnvironmentNumber.read(name, atLeast: minimum, environment)
         }
         if let text = environment["REEL_MEDIA_FORMATS"], !text.isEmpty {
             let formats = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

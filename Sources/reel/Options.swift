@@ -119,3 +119,15 @@ struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// A number from the environment, checked: nil when unset or empty, an error
+/// naming the variable when it is not a number of at least `minimum`.
+enum EnvironmentNumber {
+    static func read<T: LosslessStringConvertible & Comparable>(
+        _ name: String, atLeast minimum: T, _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> T? {
+        guard let text = environment[name], !text.isEmpty else { return nil }
+        guard let value = T(text), value >= minimum else { throw CLIError("\(name)=\(text): expected a number of at least \(minimum)") }
+        return value
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelAPI
+import ReelCatalog
 
 /// The API's defences against slow and numerous clients (docs/security.md).
 struct ServerLimitOptions: ParsableArguments {
@@ -24,9 +25,7 @@ struct ServerLimitOptions: ParsableArguments {
                 guard flag >= minimum else { throw CLIError("--\(name.lowercased()): at least \(minimum)") }
                 return flag
             }
-            guard let text = environment[name], !text.isEmpty else { return nil }
-            guard let value = T(text), value >= minimum else { throw CLIError("\(name)=\(text): expected a number of at least \(minimum)") }
-            return value
+            return try EnvironmentNumber.read(name, atLeast: minimum, environment)
         }
         if let v = try pick(headerTimeout, "REEL_HEADER_TIMEOUT", 0.1) { limits.headerTimeout = v }
         if let v = try pick(bodyStallTimeout, "REEL_BODY_STALL_TIMEOUT", 0.1) { limits.bodyStallTimeout = v }
@@ -35,5 +34,24 @@ struct ServerLimitOptions: ParsableArguments {
         if let v = try pick(databaseWait, "REEL_DATABASE_WAIT", 0.01) { limits.databaseWait = v }
         if let v = try pick(statementTimeoutMs, "REEL_STATEMENT_TIMEOUT_MS", 1) { limits.statementTimeoutMs = v }
         return limits
+    }
+}
+
+/// Upload quotas, expiry and the free-space guard, from the environment (docs/configuration.md).
+enum UploadPolicyEnvironment {
+    static func load(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> UploadPolicy {
+        var policy = UploadPolicy()
+        if let v: Int = try EnvironmentNumber.read("REEL_QUOTA_TOKEN_UPLOADS", atLeast: 1, environment) { policy.perToken.openUploads = v }
+        if let v: Int64 = try EnvironmentNumber.read("REEL_QUOTA_TOKEN_BYTES", atLeast: 1, environment) { policy.perToken.bytesInFlight = v }
+        if let v: Int = try EnvironmentNumber.read("REEL_QUOTA_TENANT_UPLOADS", atLeast: 1, environment) { policy.perTenant.openUploads = v }
+        if let v: Int64 = try EnvironmentNumber.read("REEL_QUOTA_TENANT_BYTES", atLeast: 1, environment) { policy.perTenant.bytesInFlight = v }
+        if let v: Double = try EnvironmentNumber.read("REEL_UPLOAD_EXPIRY_HOURS", atLeast: 0.01, environment) { policy.expirySeconds = v * 3600 }
+        if let v: Int64 = try EnvironmentNumber.read("REEL_MIN_FREE_MIB", atLeast: 0, environment) { policy.minimumFreeBytes = v << 20 }
+        return policy
+    }
+
+    /// The bytes that must stay free on a worker's scratch disk before it takes media jobs.
+    static func minimumFree(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int64 {
+        try (EnvironmentNumber.read("REEL_MIN_FREE_MIB", atLeast: Int64(0), environment) ?? (UploadPolicy().minimumFreeBytes >> 20)) << 20
     }
 }

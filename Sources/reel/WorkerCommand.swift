@@ -5,6 +5,7 @@ import Logging
 import ReelPostgres
 import ReelQueue
 import ReelCatalog
+import ReelStore
 import ReelWorkers
 import ServiceLifecycle
 import UnixSignals
@@ -51,6 +52,9 @@ struct Worker: AsyncParsableCommand {
         config.shutdownTimeout = shutdownTimeout
         config.retry = RetryPolicy(base: retryBase, maximum: max(retryBase, retryMax))
         config.synchronousCommit = synchronousCommit
+        // Media jobs fill the scratch disk: while it is nearly full they wait (REEL_MIN_FREE_MIB).
+        let scratchGuard = DiskGuard(folder: storage.scratch, minimumFree: try UploadPolicyEnvironment.minimumFree())
+        config.hold = { queue in queue == PublishingHandlers.queue ? scratchGuard.shortage().map { "the scratch disk has \($0)" } : nil }
         let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
         let handlers = ReelHandlers.all(catalog: try storage.catalog(pool), regions: try storage.load(), scratch: storage.scratch,
                                         edgeToken: edgeToken ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? "",

@@ -27,6 +27,7 @@ struct APIHarness {
     let catalog: Catalog
     /// The API's spool folder (resumable uploads wait here as `resumable-ID`).
     let spool: URL
+    let api: ReelAPI
 
     /// What the test edges' VCL and the worker's PURGE/BAN share.
     static let edgeToken = "reel-test-edge-token-2026"
@@ -34,7 +35,7 @@ struct APIHarness {
     static func start(
         _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil, openUploads: Bool = true,
         playbackSigner: PlaybackSigner? = nil, limits: MediaLimits = .standard, server: ServerLimits = ServerLimits(),
-        pool: PostgresPool? = nil, regions given: Regions? = nil
+        pool: PostgresPool? = nil, regions given: Regions? = nil, uploads: UploadPolicy = UploadPolicy()
     ) async throws -> APIHarness {
         let regions = try given ?? Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
@@ -49,7 +50,7 @@ struct APIHarness {
                           configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: regions.home.name, spool: scratch,
                                                           playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root),
                                                           adminToken: adminToken, openUploads: openUploads, playbackSigner: playbackSigner,
-                                                          server: server))
+                                                          server: server, uploads: uploads))
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]
@@ -63,7 +64,7 @@ struct APIHarness {
         }
         let harness = ServiceHarness(services)
         try await eventually(timeout: 30, "the API to listen") { port.withLock { $0 } != 0 }
-        return APIHarness(db: db, regions: regions, base: "http://127.0.0.1:\(port.withLock { $0 })", services: harness, catalog: catalog, spool: scratch)
+        return APIHarness(db: db, regions: regions, base: "http://127.0.0.1:\(port.withLock { $0 })", services: harness, catalog: catalog, spool: scratch, api: api)
     }
 
     func stop() async throws { try await services.stop() }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ReelPostgres
 import ReelQueue
+import ReelStore
 import ReelTesting
 import Synchronization
 
@@ -93,6 +94,32 @@ final class Gauge: Sendable {
             try await db.queue.configure(queue: "p", globalLimit: nil, ratePerSecond: nil, paused: false)
             let again = try await db.pool.query("SELECT id FROM reel_fetch('p', 'w', 10, '30 seconds')")
             #expect(try again.map { try $0.decode(Int64.self, 0) } == [id])
+        }
+    }
+}
+
+/// A worker holds a queue while its `hold` says why (the media queue on a
+/// nearly full scratch disk): the jobs stay available, and run once it lets go.
+@Suite struct QueueHoldTests {
+    @Test func heldJobsWaitAndRunWhenTheHoldLifts() async throws {
+        try await TestDatabase.withFresh { db in
+            let full = DiskGuard(folder: FileManager.default.temporaryDirectory, minimumFree: Int64.max)
+            #expect(full.shortage() != nil)
+            let holding = Mutex(true)
+            let asked = Mutex(0)
+            let queue = JobQueue(pool: db.pool)
+            let id = try await queue.enqueue(JobRequest(kind: "noop", queue: "media")).id
+            let (harness, _) = startWorker(db, queues: ["media": 1]) { config in
+                config.hold = { name in
+                    asked.withLock { $0 += 1 }
+                    return name == "media" && holding.withLock({ $0 }) ? full.shortage() : nil
+                }
+            }
+            try await eventually("the worker to ask three times") { asked.withLock { $0 } >= 3 }
+            #expect(try await queue.job(id)?.state == .available)
+            holding.withLock { $0 = false }
+            try await eventually("the job to run") { try await queue.job(id)?.state == .completed }
+            try await harness.stop()
         }
     }
 }

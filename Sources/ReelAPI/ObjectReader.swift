@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import ReelStore
 
 /// Reads objects from the nearest region that has them, falling back to the
@@ -8,11 +9,24 @@ struct ObjectReader: Sendable {
     let regions: Regions
     let nearest: String?
 
-    func read(_ digest: ObjectDigest, range: ClosedRange<Int64>?) async throws(StoreError) -> ObjectBytes {
+    /// With `verifying` (an edge filling its cache), a whole object is hashed
+    /// before it is sent: a copy whose bytes do not match is reported to
+    /// `corrupt` with its region and skipped, so an edge never keeps, and for
+    /// a year serves, a damaged copy.
+    func read(
+        _ digest: ObjectDigest, range: ClosedRange<Int64>?, verifying: Bool = false,
+        corrupt: @Sendable (String) -> Void = { _ in }
+    ) async throws(StoreError) -> ObjectBytes {
         var failures: [StoreError] = []
         for region in regions.readOrder(nearest: nearest) {
             do throws(StoreError) {
-                return try await region.store.get(digest, range: range)
+                let bytes = try await region.store.get(digest, range: range)
+                if verifying, range == nil, ObjectDigest.of(bytes.bytes.readableBytesView) != digest {
+                    corrupt(region.name)
+                    failures.append(StoreError(.digestMismatch, "the copy in region \(region.name) does not hash to its name"))
+                    continue
+                }
+                return bytes
             } catch where error.code == .invalidRange {
                 throw error
             } catch {

@@ -4,6 +4,7 @@ public import Logging
 public import ReelCatalog
 public import ReelPostgres
 public import ReelStore
+import ReelWorkers
 import ServiceLifecycle
 
 /// The HTTP API: uploads, video metadata, playlists and segments, health.
@@ -23,6 +24,7 @@ public struct ReelAPI: Sendable {
     let rateLimit: UploadRateLimit
     /// Where details a client must not see go (paths, hosts, buckets, driver text).
     let logger = Logger(label: "reel.api")
+    let repairs: CopyRepairs
 
     /// Every operation the router answers, as `openapi.yaml` names them; the
     /// contract test checks the two lists agree and that each answers as documented.
@@ -46,6 +48,8 @@ public struct ReelAPI: Sendable {
         plays = PlayCounter(pool: catalog.pool, logger: Logger(label: "reel.api.plays"))
         access = Access(tokens: TokenStore(pool: catalog.pool), bootstrap: configuration.adminToken)
         rateLimit = UploadRateLimit(redis: catalog.cache?.redis, logger: Logger(label: "reel.api.limits"))
+        repairs = CopyRepairs(scrubber: ObjectScrubber(catalog: catalog, regions: regions, scratch: configuration.spool),
+                              logger: Logger(label: "reel.api.repairs"))
     }
 
     var reader: ObjectReader { ObjectReader(regions: regions, nearest: configuration.nearestRegion) }

@@ -135,7 +135,10 @@ extension ReelAPI {
         let wanted = ByteRangeRequest(header: request.headers[.range])
         let bytes: ObjectBytes
         do {
-            bytes = try await reader.read(digest, range: wanted?.resolve(total: nil))
+            // An edge's fill (it names itself in X-Reel-Edge) is checked against the digest first.
+            bytes = try await reader.read(digest, range: wanted?.resolve(total: nil), verifying: request.headers[.reelEdge] != nil) { region in
+                repairs.start(Catalog.Copy(digest: digest, region: region))
+            }
         } catch where error.code == .invalidRange {
             let size = try? await reader.read(digest, range: nil).totalSize
             headers[.contentRange] = "bytes */\(size.map(String.init) ?? "*")"

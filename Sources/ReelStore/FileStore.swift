@@ -131,6 +131,20 @@ public struct FileStore: ObjectStore {
         }
     }
 
+    public func quarantine(_ digest: ObjectDigest) async throws(StoreError) -> String? {
+        try await blocking { () throws(StoreError) -> String? in
+            let source = path(of: digest)
+            guard try PosixPath.size(source) != nil else { return nil }
+            let folder = root.appendingPathComponent("quarantine").path
+            try PosixPath.makeDirectories(folder)
+            let target = "\(folder)/\(digest.hex).\(Int(Date().timeIntervalSince1970))"
+            try PosixPath.rename(source, target)
+            try PosixPath.syncDirectory(folder)
+            try PosixPath.syncDirectory((source as NSString).deletingLastPathComponent)
+            return target
+        }
+    }
+
     public func list(after: ObjectDigest?, limit: Int) async throws(StoreError) -> [ObjectInfo] {
         try await blocking { () throws(StoreError) in
             var found: [ObjectInfo] = []

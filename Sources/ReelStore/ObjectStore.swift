@@ -79,6 +79,13 @@ public protocol ObjectStore: Sendable {
     /// Reads the stored bytes back and checks that they still hash to their
     /// name. Nil when the object is absent.
     func verify(_ digest: ObjectDigest) async throws(StoreError) -> Bool?
+
+    /// Moves a copy whose bytes no longer hash to its name out of the way:
+    /// readers no longer find it (they fall back to another region), a
+    /// repair can store the good bytes under the name, and the bad bytes are
+    /// kept aside as evidence (`quarantine/DIGEST.UNIXTIME`). Returns where
+    /// they went; nil when the object is absent.
+    func quarantine(_ digest: ObjectDigest) async throws(StoreError) -> String?
 }
 
 extension ObjectStore {

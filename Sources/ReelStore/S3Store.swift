@@ -151,6 +151,21 @@ public struct S3Store: ObjectStore {
         }
     }
 
+    /// A server-side copy (CopyObject) to `PREFIXquarantine/DIGEST.UNIXTIME`,
+    /// then a delete of the original; the listing skips quarantined keys.
+    public func quarantine(_ digest: ObjectDigest) async throws(StoreError) -> String? {
+        guard try await head(digest) != nil else { return nil }
+        let target = configuration.prefix + "quarantine/\(digest.hex).\(Int(Date().timeIntervalSince1970))"
+        let source = "/" + S3Signer.encode(configuration.bucket, slash: true) + "/" + S3Signer.encode(key(digest), slash: false)
+        let response = try await send("PUT", key: target, headers: [("x-amz-copy-source", source)])
+        let body = try await collect(response, limit: 1 << 16)
+        guard response.status == .ok, !S3XML(body).fields.keys.contains("Code") else {
+            throw failure(response.status, body, doing: "quarantine object \(digest)")
+        }
+        try await delete(digest)
+        return "s3://\(configuration.bucket)/\(target)"
+    }
+
     public func verify(_ digest: ObjectDigest) async throws(StoreError) -> Bool? {
         let response = try await send("GET", key: key(digest))
         if response.status == .notFound {

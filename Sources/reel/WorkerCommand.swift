@@ -39,6 +39,8 @@ struct Worker: AsyncParsableCommand {
     var edgeToken: String?
     @Option(help: "Segments of every rendition an edge is warmed with when a video is published.")
     var warmSegments = Int(ProcessInfo.processInfo.environment["REEL_EDGE_WARM_SEGMENTS"] ?? "") ?? 3
+    @Option(help: "Stored copies the periodic scrub reads back and hashes a second (default: $REEL_SCRUB_RATE, else 2).")
+    var scrubRate: Double?
     @Flag(help: "Also run the demonstration handlers (noop, sleep, fail, crash, snooze; crash exits the process): for tests and demos only (or REEL_DEMO_HANDLERS=1).")
     var demoHandlers = ProcessInfo.processInfo.environment["REEL_DEMO_HANDLERS"] == "1"
 
@@ -59,7 +61,8 @@ struct Worker: AsyncParsableCommand {
         let handlers = ReelHandlers.all(catalog: try storage.catalog(pool), regions: try storage.load(), scratch: storage.scratch,
                                         edgeToken: edgeToken ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? "",
                                         warmSegments: max(0, warmSegments), limits: try MediaLimitsEnvironment.load(),
-                                        demo: demoHandlers)
+                                        demo: demoHandlers,
+                                        scrubRate: try scrubRate ?? EnvironmentNumber.read("REEL_SCRUB_RATE", atLeast: 0.01) ?? 2)
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -81,6 +81,11 @@ import Testing
             try bytes.write(to: URL(fileURLWithPath: path))
             let dirty = try await ReelProcess.run(["verify"], databaseURL: db.url, environment: environment)
             #expect(dirty.status == 1 && dirty.output.contains(segment) && dirty.output.contains("corrupt=1"), "\(dirty.output)")
+            // --repair quarantines it and copies the sound bytes back from the other region.
+            let repaired = try await ReelProcess.run(["verify", "--repair"], databaseURL: db.url, environment: environment)
+            #expect(repaired.status == 0 && repaired.output.contains("corrupt=1") && repaired.output.contains("repaired=1"), "\(repaired.output)")
+            let again = try await ReelProcess.run(["verify"], databaseURL: db.url, environment: environment)
+            #expect(again.status == 0 && again.output.contains("missing=0 corrupt=0"), "\(again.output)")
             try await api.stop()
         }
     }

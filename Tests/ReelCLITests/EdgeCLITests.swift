@@ -36,7 +36,8 @@ import Testing
                 databaseURL: db.url)
             #expect(added.status == 0 && added.output.contains("edge eu-1"))
             // With the first edge come its periodic jobs.
-            let periodic = try await db.pool.query("SELECT name, kind FROM reel_periodic_jobs ORDER BY name").map { $0.string(1) ?? "" }
+            let periodic = try await db.pool.query("SELECT name, kind FROM reel_periodic_jobs WHERE kind LIKE 'edge.%' ORDER BY name")
+                .map { $0.string(1) ?? "" }
             #expect(periodic == ["edge.popular", "edge.stats"])
             let listed = try await ReelProcess.run(["edges", "--json"], databaseURL: db.url)
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])

@@ -32,6 +32,25 @@ import Testing
         await #expect { try await store.get(put.digest, range: 100...200) } throws: { ($0 as? StoreError)?.code == .invalidRange }
     }
 
+    /// A quarantined copy is out of the way (readers find nothing, the
+    /// listing skips it), the good bytes can be stored again, and the bad
+    /// bytes are kept aside.
+    @Test(arguments: StoreKind.allCases)
+    func aQuarantinedCopyLeavesTheServingPathAndCanBeReplaced(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let data = Data("a copy the scrub found damaged \(UUID())".utf8)
+        let put = try await store.put(data)
+        let aside = try #require(try await store.quarantine(put.digest))
+        #expect(aside.contains("quarantine/\(put.digest.hex)."), "\(aside)")
+        #expect(try await store.head(put.digest) == nil)
+        await #expect { try await store.get(put.digest, range: nil) } throws: { ($0 as? StoreError)?.code == .notFound }
+        #expect(try await store.list(after: nil, limit: 1000).allSatisfy { $0.digest != put.digest })
+        #expect(try await store.quarantine(put.digest) == nil)
+        let again = try await store.put(data)
+        #expect(again.created)
+        #expect(try await store.get(put.digest) == data)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func anUnknownObjectIsNotFound(kind: StoreKind) async throws {
         let store = try await kind.make()

@@ -48,13 +48,17 @@ public struct EdgeHandlers: Sendable {
     public let client: EdgeClient
     /// Segments of every rendition warmed on publish (default 3).
     public let firstSegments: Int
+    /// With signed playback, the `exp=…&sig=…` a warm fetch of a video
+    /// carries (the edge checks it like a viewer's); nil when playback is public.
+    public let signature: (@Sendable (_ video: String) -> String)?
     var directory: EdgeDirectory { EdgeDirectory(pool: catalog.pool) }
     var records: EdgeRecords { EdgeRecords(pool: catalog.pool) }
 
-    public init(catalog: Catalog, client: EdgeClient, firstSegments: Int = 3) {
+    public init(catalog: Catalog, client: EdgeClient, firstSegments: Int = 3, signature: (@Sendable (_ video: String) -> String)? = nil) {
         self.catalog = catalog
         self.client = client
         self.firstSegments = firstSegments
+        self.signature = signature
     }
 
     public func register(into handlers: inout JobHandlers) {
@@ -87,7 +91,8 @@ public struct EdgeHandlers: Sendable {
             return
         }
         let reason = args.reason ?? "ready"
-        let paths = WarmPlan.paths(playback, firstSegments: reason == "popular" ? nil : firstSegments)
+        var paths = WarmPlan.paths(playback, firstSegments: reason == "popular" ? nil : firstSegments, playlists: signature == nil)
+        if let query = signature?(args.video) { paths = paths.map { $0 + "?" + query } }
         let row = try await records.warmingStarted(edge: edge.name, video: args.video, reason: reason)
         do {
             let warmed = try await client.warm(edge, paths: paths)

@@ -13,12 +13,14 @@ public enum ReelHandlers {
     /// Every handler; with the catalog and regions also those that publish
     /// uploads (`video.*`), replicate them (`replicate`) and drive the edges
     /// (`edge.*`, whose PURGE and BAN carry `edgeToken`: REEL_EDGE_TOKEN).
+    /// With signed playback, `playbackSignature` signs the edges' warm fetches.
     /// `objects.scrub` re-hashes `scrubRate` stored copies a second (REEL_SCRUB_RATE).
     /// The demonstration handlers (`DemoHandlers`: `crash` exits the process)
     /// only with `demo`, which production workers never set.
     public static func all(
         catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil, edgeToken: String = "", warmSegments: Int = 3,
-        limits: MediaLimits = .standard, demo: Bool = false, scrubRate: Double = 2
+        limits: MediaLimits = .standard, demo: Bool = false, scrubRate: Double = 2,
+        playbackSignature: (@Sendable (_ video: String) -> String)? = nil
     ) -> JobHandlers {
         var handlers = JobHandlers()
         if demo { DemoHandlers.register(into: &handlers) }
@@ -28,7 +30,8 @@ public enum ReelHandlers {
             ReplicationHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
             GarbageCollectionHandler(catalog: catalog, regions: regions).register(into: &handlers)
             ObjectScrubber(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers, rate: scrubRate)
-            EdgeHandlers(catalog: catalog, client: EdgeClient(token: edgeToken), firstSegments: warmSegments).register(into: &handlers)
+            EdgeHandlers(catalog: catalog, client: EdgeClient(token: edgeToken), firstSegments: warmSegments, signature: playbackSignature)
+                .register(into: &handlers)
         }
         return handlers
     }

@@ -33,7 +33,7 @@ public struct ReelAPI: Sendable {
         "HEAD /v1/uploads/resumable/{upload}", "GET /v1/uploads/resumable/{upload}", "PATCH /v1/uploads/resumable/{upload}",
         "GET /v1/videos/{id}",
         "GET /v1/videos/{id}/master.m3u8", "GET /v1/videos/{id}/manifest.mpd", "GET /v1/videos/{id}/poster.jpg",
-        "GET /v1/videos/{id}/player", "GET /v1/videos/{id}/{rendition}/index.m3u8", "GET /v1/videos/{id}/{rendition}/init.mp4",
+        "GET /v1/videos/{id}/player", "GET /v1/videos/{id}/authorize", "GET /v1/videos/{id}/{rendition}/index.m3u8", "GET /v1/videos/{id}/{rendition}/init.mp4",
         "GET /v1/videos/{id}/{rendition}/{segment}.m4s", "GET /player/{file}",
         "GET /v1/admin/queues", "GET /v1/admin/jobs", "GET /v1/admin/jobs/{job}", "POST /v1/admin/jobs/{job}/retry",
         "POST /v1/admin/jobs/{job}/cancel", "DELETE /v1/admin/videos/{id}",

@@ -40,13 +40,20 @@ extension ReelAPI {
                 return response
             case "player":
                 return ReelAPI.playerPage(id: playback.video.id, title: playback.video.title, query: grant)
+            case "authorize":
+                // An edge's question about a viewer's signature (a wrong one got 403 above): the
+                // answer may be kept until the signature expires, so each is asked once per edge.
+                let exp = Int64(request.uri.queryParameters.get("exp") ?? "") ?? 0
+                let left = max(0, exp - Int64(Date().timeIntervalSince1970))
+                return try JSONBody(Authorization(video: playback.video.id, authorized: true, expires: grant == nil ? nil : exp),
+                                    cacheControl: grant == nil ? "no-store" : "public, max-age=\(left)").response()
             case "poster.jpg":
                 guard let poster = playback.video.posterDigest.flatMap(ObjectDigest.init(hex:)) else {
                     throw APIError.notFound("video \(playback.video.id) has no poster yet (status \(playback.video.status.rawValue))")
                 }
                 return try await object(poster, type: "image/jpeg", request: request, of: playback)
             default:
-                throw APIError.notFound("no \(file) for a video: try master.m3u8, manifest.mpd, poster.jpg or player")
+                throw APIError.notFound("no \(file) for a video: try master.m3u8, manifest.mpd, poster.jpg, player or authorize")
             }
         }
         router.get("v1/videos/:id/:part/:file") { request, context -> Response in
@@ -163,6 +170,14 @@ extension ReelAPI {
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(bytes.totalSize)"
         return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: body))
     }
+}
+
+/// What `GET /v1/videos/{id}/authorize` answers an edge.
+struct Authorization: Encodable, Sendable {
+    let video: String
+    let authorized: Bool
+    /// The signature's expiry (Unix seconds); nil when playback is public.
+    let expires: Int64?
 }
 
 /// With signed playback, an answer given to an operator's token instead of a

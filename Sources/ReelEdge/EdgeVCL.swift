@@ -4,9 +4,21 @@ public import Foundation
 /// a Reel origin: what `reel edge-config` prints. Reel drives real edges and
 /// never caches on its own; this is everything an edge must do for Reel:
 ///
-/// - a cache key of the URL alone (Host, cookies and the like are irrelevant:
-///   every object is named by its path), and only `/v1/videos/` is cached;
+/// - a cache key of the path and only the query parameters Reel defines
+///   (`region` on a video's metadata; nothing else): any other parameter is
+///   dropped before the lookup, so `?x=1`, `?x=2`… cannot fill the cache
+///   with copies of one object or force fetches from the origin; Host,
+///   cookies and the like are irrelevant too. Only `/v1/videos/` is cached;
 ///   uploads and the admin API pass through;
+/// - the origin's `Cache-Control: private` or `no-store` is honoured (not kept);
+/// - with `signed` (the origin runs with REEL_PLAYBACK_KEY), every cached
+///   object needs a valid `exp` and `sig`, checked at the edge: the edge asks
+///   the origin once per signature (`GET /v1/videos/ID/authorize?exp&sig`,
+///   cached until `exp`) and refuses a request without one, or with a wrong
+///   or expired one, with 403; objects stay cached by path alone, so every
+///   viewer's signature hits the same copy, and the edge's own fetches carry
+///   the signature it checked. Metadata and playlists, which carry the
+///   viewer's signature in their URLs, are passed to the origin;
 /// - request collapsing: Varnish's waiting list sends one origin fetch for
 ///   many concurrent requests of one cold object (kept on: no `hash_ignore_busy`);
 /// - the origin's Cache-Control honoured: segments are immutable for a year,
@@ -36,14 +48,20 @@ public struct EdgeVCL: Sendable {
     public var memory: String
     /// How long a stale playlist may still be served while a fresh one is fetched.
     public var playlistGrace: Int
+    /// Whether playback needs signed URLs (the origin has REEL_PLAYBACK_KEY).
+    public var signed: Bool
 
-    public init(edge: String, origin: URL, token: String, purgers: [String] = ["127.0.0.1"], memory: String = "256m", playlistGrace: Int = 10) {
+    public init(
+        edge: String, origin: URL, token: String, purgers: [String] = ["127.0.0.1"], memory: String = "256m", playlistGrace: Int = 10,
+        signed: Bool = false
+    ) {
         self.edge = edge
         self.origin = origin
         self.token = token
         self.purgers = purgers
         self.memory = memory
         self.playlistGrace = playlistGrace
+        self.signed = signed
     }
 
     /// Why a configuration cannot be rendered, said so a person can fix it.
@@ -72,6 +90,32 @@ public struct EdgeVCL: Sendable {
         guard memory.range(of: "^[0-9]+[kmgKMG]?$", options: .regularExpression) != nil else {
             throw Invalid(description: "memory '\(memory)' must be a size such as 256m or 2g")
         }
+    }
+
+    /// With signed playback: metadata and playlists carry the viewer's
+    /// signature in their URLs, so they are the origin's to answer.
+    private var signedPass: String {
+        """
+            # Signed playback: metadata and playlists carry each viewer's signature; the origin answers them.
+            if (req.url ~ "^/v1/videos/[A-Za-z0-9]+/?(\\?|$)" || req.url ~ "\\.(m3u8|mpd)(\\?|$)") {
+                return (pass);
+            }
+        """
+    }
+
+    /// With signed playback: a request is checked once per signature, by the
+    /// origin, and the answer kept until the signature expires.
+    private var signedCheck: String {
+        """
+            if (!req.http.X-Reel-Authorized) {
+                if (!req.http.X-Reel-Signature) {
+                    return (synth(403, "playback of this video needs a signed URL: add exp and sig"));
+                }
+                set req.http.X-Reel-Original = req.url;
+                set req.http.X-Reel-Auth = "1";
+                set req.url = "/__reel/authorize/" + regsub(req.url, "^/v1/videos/([A-Za-z0-9]+).*$", "\\1") + "?" + req.http.X-Reel-Signature;
+            }
+        """
     }
 
     /// The VCL text.
@@ -118,18 +162,40 @@ public struct EdgeVCL: Sendable {
                 if (req.url == "/__reel/edge") {
                     return (synth(200, "ok"));
                 }
+                if (req.restarts == 0) {
+                    # Only the VCL sets these; a client's own are dropped.
+                    unset req.http.X-Reel-Authorized;
+                    unset req.http.X-Reel-Auth;
+                    unset req.http.X-Reel-Original;
+                    unset req.http.X-Reel-Signature;
+                }
                 if (req.method != "GET" && req.method != "HEAD") {
                     return (pass);
                 }
                 # Only video objects are cached. The master playlist and the MPD are not:
                 # each fetch is a play, counted by the origin, which answers them from memory.
-                if (req.url !~ "^/v1/videos/" || req.url ~ "^/v1/videos/[^/]+/(player|master\\.m3u8|manifest\\.mpd)") {
+                if (req.url !~ "^/v1/videos/" || req.url ~ "^/v1/videos/[^/?]+/(player|master\\.m3u8|manifest\\.mpd)") {
                     return (pass);
+                }
+            \(signed ? signedPass : "")
+                if (req.restarts == 0) {
+                    # The cache key: the path, plus only the parameters Reel defines. A signature is
+                    # checked (below) and carried to the origin, but never part of the key.
+                    if (req.url ~ "[?&]exp=[0-9]+(&|$)" && req.url ~ "[?&]sig=[A-Za-z0-9_-]+(&|$)") {
+                        set req.http.X-Reel-Signature = "exp=" + regsub(req.url, "^.*[?&]exp=([0-9]+)(&.*)?$", "\\1")
+                            + "&sig=" + regsub(req.url, "^.*[?&]sig=([A-Za-z0-9_-]+)(&.*)?$", "\\1");
+                    }
+                    if (req.url ~ "^/v1/videos/[A-Za-z0-9]+/?\\?" && req.url ~ "[?&]region=[A-Za-z0-9_-]{1,64}(&|$)") {
+                        set req.url = regsub(req.url, "\\?.*$", "") + "?region=" + regsub(req.url, "^.*[?&]region=([A-Za-z0-9_-]{1,64})(&.*)?$", "\\1");
+                    } else {
+                        set req.url = regsub(req.url, "\\?.*$", "");
+                    }
                 }
                 # The path alone names an object: no cookies, no auth, no per-client variants.
                 unset req.http.Cookie;
                 unset req.http.Authorization;
                 unset req.http.Accept-Encoding;
+            \(signed ? signedCheck : "")
                 return (hash);
             }
 
@@ -141,6 +207,15 @@ public struct EdgeVCL: Sendable {
             sub vcl_backend_fetch {
                 # The origin says per object whether this edge should keep it (X-Reel-Edge-Admit).
                 set bereq.http.X-Reel-Edge = "\(edge)";
+                if (bereq.http.X-Reel-Auth) {
+                    # /__reel/authorize/ID?exp&sig: the origin checks the signature once for this edge.
+                    set bereq.url = regsub(bereq.url, "^/__reel/authorize/([A-Za-z0-9]+)\\?", "/v1/videos/\\1/authorize?");
+                } else if (bereq.http.X-Reel-Signature) {
+                    # The signature this edge checked goes with its fetch, for an origin that wants one.
+                    set bereq.url = bereq.url + "?" + bereq.http.X-Reel-Signature;
+                }
+                unset bereq.http.X-Reel-Signature;
+                unset bereq.http.X-Reel-Auth;
             }
 
             sub vcl_backend_response {
@@ -151,6 +226,12 @@ public struct EdgeVCL: Sendable {
                     unset beresp.http.X-Reel-Edge-Admit;
                     set beresp.uncacheable = true;
                     set beresp.ttl = 30s;
+                    return (deliver);
+                }
+                if (beresp.http.Cache-Control ~ "(private|no-store)") {
+                    # The origin's word: this answer is for one client only.
+                    set beresp.ttl = 0s;
+                    set beresp.uncacheable = true;
                     return (deliver);
                 }
                 if (beresp.status >= 400) {
@@ -166,6 +247,16 @@ public struct EdgeVCL: Sendable {
             }
 
             sub vcl_deliver {
+                if (req.http.X-Reel-Auth) {
+                    # The answer about a signature: go on with the original request, or refuse it.
+                    if (resp.status == 200) {
+                        set req.url = req.http.X-Reel-Original;
+                        unset req.http.X-Reel-Auth;
+                        set req.http.X-Reel-Authorized = "1";
+                        return (restart);
+                    }
+                    return (synth(403, "the playback signature is wrong or expired; ask for a new signed URL"));
+                }
                 unset resp.http.X-Reel-Url;
                 set resp.http.X-Reel-Edge = "\(edge)";
                 if (obj.hits > 0) {

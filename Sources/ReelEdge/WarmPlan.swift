@@ -9,13 +9,14 @@ public import ReelCatalog
 /// the viewer's region hint.
 public enum WarmPlan {
     /// The paths, origin-relative. `firstSegments` nil means every segment
-    /// (popularity warming).
-    public static func paths(_ playback: Playback, firstSegments: Int?) -> [String] {
+    /// (popularity warming). Without `playlists` (signed playback, where an
+    /// edge passes playlists to the origin) only objects are warmed.
+    public static func paths(_ playback: Playback, firstSegments: Int?, playlists: Bool = true) -> [String] {
         let base = "/v1/videos/\(playback.video.id)"
         var paths: [String] = []
         if playback.video.posterDigest != nil { paths.append("\(base)/poster.jpg") }
         for rendition in playback.renditions {
-            paths.append("\(base)/\(rendition.name)/index.m3u8")
+            if playlists { paths.append("\(base)/\(rendition.name)/index.m3u8") }
             paths.append("\(base)/\(rendition.name)/init.mp4")
             let segments = firstSegments.map { Array(rendition.segments.prefix($0)) } ?? rendition.segments
             paths += segments.map { "\(base)/\(rendition.name)/\($0.number).m4s" }

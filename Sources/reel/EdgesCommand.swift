@@ -20,12 +20,14 @@ struct EdgeConfig: AsyncParsableCommand {
     var memory = "256m"
     @Option(help: "Seconds a stale playlist may be served while a fresh one is fetched.")
     var playlistGrace = 10
+    @Flag(help: "Playback needs signed URLs (the origin has REEL_PLAYBACK_KEY): the edge checks exp and sig, asking the origin once per signature.")
+    var signed = false
 
     func run() async throws {
         guard let url = URL(string: origin) else { throw CLIError("--origin '\(origin)' is not a URL") }
         let token = self.token ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? ""
         let vcl = EdgeVCL(edge: edge, origin: url, token: token, purgers: purgers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                          memory: memory, playlistGrace: playlistGrace)
+                          memory: memory, playlistGrace: playlistGrace, signed: signed)
         do {
             print(try vcl.render(), terminator: "")
         } catch {

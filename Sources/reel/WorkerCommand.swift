@@ -4,6 +4,7 @@ import ReelScheduler
 import Logging
 import ReelPostgres
 import ReelQueue
+import ReelAPI
 import ReelCatalog
 import ReelStore
 import ReelWorkers
@@ -58,11 +59,19 @@ struct Worker: AsyncParsableCommand {
         let scratchGuard = DiskGuard(folder: storage.scratch, minimumFree: try UploadPolicyEnvironment.minimumFree())
         config.hold = { queue in queue == PublishingHandlers.queue ? scratchGuard.shortage().map { "the scratch disk has \($0)" } : nil }
         let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
+        // With signed playback, warm fetches are signed like a viewer's (for an hour).
+        var playbackSignature: (@Sendable (String) -> String)?
+        if let key = ProcessInfo.processInfo.environment["REEL_PLAYBACK_KEY"], !key.isEmpty {
+            let signer: PlaybackSigner
+            do { signer = try PlaybackSigner(key: key) } catch let error as TokenError { throw CLIError(error.description) }
+            playbackSignature = { video in signer.query(video: video, expires: Date().addingTimeInterval(3600)) }
+        }
         let handlers = ReelHandlers.all(catalog: try storage.catalog(pool), regions: try storage.load(), scratch: storage.scratch,
                                         edgeToken: edgeToken ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? "",
                                         warmSegments: max(0, warmSegments), limits: try MediaLimitsEnvironment.load(),
                                         demo: demoHandlers,
-                                        scrubRate: try scrubRate ?? EnvironmentNumber.read("REEL_SCRUB_RATE", atLeast: 0.01) ?? 2)
+                                        scrubRate: try scrubRate ?? EnvironmentNumber.read("REEL_SCRUB_RATE", atLeast: 0.01) ?? 2,
+                                        playbackSignature: playbackSignature)
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -54,12 +54,18 @@ struct APIHarness {
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]
+        // With signed playback, warm fetches are signed as `reel worker` signs them.
+        var warmSignature: (@Sendable (String) -> String)?
+        if let signer = playbackSigner {
+            warmSignature = { video in signer.query(video: video, expires: Date().addingTimeInterval(3600)) }
+        }
         if worker {
             var configuration = WorkerConfiguration(queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2, EdgeHandlers.queue: 2])
             configuration.pollInterval = 0.2
             services.append(ReelQueue.Worker(
                 pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch, edgeToken: edgeToken,
-                                                                  limits: limits, demo: true),
+                                                                  limits: limits, demo: true,
+                                                                  playbackSignature: warmSignature),
                 configuration: configuration, logger: .test))
         }
         let harness = ServiceHarness(services)

@@ -35,7 +35,7 @@ import ReelTesting
             let keys = try await db.pool.query("SELECT unique_key FROM reel_jobs").map { try $0.decode(String.self, 0) }
             #expect(Set(keys).count == keys.count)
             #expect(keys.allSatisfy { $0.hasPrefix("periodic:tick:") })
-            #expect(try await periodic.list().first?.lastJobID != nil)
+            #expect(try await periodic.list().first { $0.name == "tick" }?.lastJobID != nil)
         }
     }
 

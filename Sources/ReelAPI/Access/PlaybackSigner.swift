@@ -33,7 +33,10 @@ public struct PlaybackSigner: Sendable {
         guard let exp, let sig else {
             return "playback of this video needs a signed URL: add exp and sig (make them with `reel sign VIDEO`)"
         }
-        guard let expiry = Int64(exp) else { return "exp must be Unix seconds, not '\(exp)'" }
+        // Canonical only: one expiry has one spelling, so it names one cache entry at an edge.
+        guard let expiry = Int64(exp), expiry > 0, String(expiry) == exp else {
+            return "exp must be Unix seconds as a plain decimal number (no sign, no leading zeros), not '\(exp)'"
+        }
         guard expiry > Int64(now.timeIntervalSince1970) else {
             return "the signed URL expired at \(Date(timeIntervalSince1970: TimeInterval(expiry)).formatted(.iso8601)); ask for a new one"
         }

@@ -13,8 +13,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 reel_install_packages
 reel_seaweedfs_install
-# Headless Chromium and Video.js for the browser playback test.
+# Headless Chromium and Video.js for the browser playback test; schemathesis for the API contract.
 bash scripts/install-player.sh
+bash scripts/install-schemathesis.sh
 dir=".reel-data/test-$$"
 # The test data is thrown away: no need to wait for SeaweedFS's 15 s clean stop.
 cleanup() { REEL_SEAWEEDFS_STOP_TIMEOUT=2 reel_seaweedfs_stop "$dir"; reel_services_stop "$dir"; rm -rf "$dir"; }

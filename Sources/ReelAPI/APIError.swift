@@ -58,6 +58,14 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[.retryAfter] = "1"
             return response
         } catch let error as HTTPError {
+            // A known path asked with a method it does not have: 405 with the ones it has.
+            let allowed = error.status == .notFound ? RouteTable.methods(of: request.uri.path) : []
+            if !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
+                var response = APIError.json(.methodNotAllowed, code: "method_not_allowed",
+                                             message: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))")
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             return APIError.json(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
         } catch {

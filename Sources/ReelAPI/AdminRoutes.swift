@@ -31,7 +31,8 @@ extension ReelAPI {
             let query = request.uri.queryParameters
             var states: [JobState] = []
             if let text = query.get("state") {
-                for name in text.split(separator: ",") {
+                guard !text.isEmpty else { throw APIError.badRequest("state is empty: leave it out, or name states such as discarded,cancelled") }
+                for name in text.split(separator: ",", omittingEmptySubsequences: false) {
                     guard let state = JobState(rawValue: String(name)) else {
                         throw APIError.badRequest("unknown job state '\(name)': use \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
@@ -39,7 +40,13 @@ extension ReelAPI {
                 }
             }
             let filter = JobFilter(states: states, queue: query.get("queue"), kind: query.get("kind"), tenant: query.get("tenant"))
-            let limit = min(1000, max(1, query.get("limit").flatMap(Int.init) ?? 100))
+            var limit = 100
+            if let text = query.get("limit") {
+                guard let asked = Int(text), (1...1000).contains(asked) else {
+                    throw APIError.badRequest("limit must be a whole number from 1 to 1000, not '\(text)'")
+                }
+                limit = asked
+            }
             return try JSONBody(try await JobQueue(pool: catalog.pool).jobs(filter, limit: limit)).response()
         }
         admin.get("jobs/:job") { _, context -> Response in

@@ -56,7 +56,8 @@ public struct ReelAPI: Sendable {
 
     /// The router with every route and the JSON error middleware.
     public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        // HEAD answers for every GET route (RFC 9110 §9.3.2: servers must support HEAD).
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
         addHealthRoutes(to: router)

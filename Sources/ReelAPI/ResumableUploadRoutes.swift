@@ -34,10 +34,11 @@ struct ResumableUpload: Encodable, Sendable {
 extension ReelAPI {
     func addResumableUploadRoutes(to router: Router<BasicRequestContext>) {
         router.post("v1/uploads/resumable") { request, _ -> Response in
-            let contentType = request.headers[.contentType]
+            // The creation request has no body: its Content-Type, when given, describes the video to come.
+            let contentType = request.headers[.contentType] ?? "application/octet-stream"
             guard ReelAPI.acceptable(contentType) else {
                 throw APIError(.unsupportedMediaType, "unsupported_media_type",
-                               "a resumable upload's Content-Type must be video/* or application/octet-stream, not \(contentType ?? "missing")")
+                               "a resumable upload's Content-Type must be video/* or application/octet-stream, not \(contentType)")
             }
             guard let length = request.headers[uploadLength].flatMap(Int64.init), length > 0 else {
                 throw APIError.badRequest("send the file's size in bytes as the Upload-Length header")
@@ -50,7 +51,7 @@ extension ReelAPI {
             let id = VideoID.make()
             let expires = try await admit(Uploads.Request(
                 id: id, length: length, title: request.uri.queryParameters.get("title") ?? "", owner: owner,
-                contentType: contentType ?? "application/octet-stream", tokenID: tokenID, oneShot: false,
+                contentType: contentType, tokenID: tokenID, oneShot: false,
                 expiresIn: configuration.uploads.expirySeconds))
             do {
                 try await ResumableFile(url: spoolFile(id)).truncate(to: 0)

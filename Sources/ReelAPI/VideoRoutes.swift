@@ -115,9 +115,15 @@ extension ReelAPI {
     /// an operator's `read-admin` token stands in for a signature. Nil when
     /// playback is public.
     func playbackGrant(_ request: Request, video: String) async throws -> String? {
-        guard let signer = configuration.playbackSigner else { return nil }
         let query = request.uri.queryParameters
         let exp = query.get("exp"), sig = query.get("sig")
+        guard let signer = configuration.playbackSigner else {
+            // Public playback ignores a signature, but not a malformed one.
+            if let exp, Int64(exp).map({ String($0) == exp && $0 > 0 }) != true {
+                throw APIError.badRequest("exp must be Unix seconds as a plain decimal number, not '\(exp)'")
+            }
+            return nil
+        }
         guard let refusal = signer.refusal(video: video, exp: exp, sig: sig) else { return "exp=\(exp ?? "")&sig=\(sig ?? "")" }
         if Access.token(of: request, cookie: false) != nil, (try? await access.require(.readAdmin, request)) != nil { return nil }
         throw APIError(.forbidden, "signature_required", refusal)

@@ -13,12 +13,22 @@
 #   4. replication lag: a burst of 20 uploads (4 s 720x1280 clips); per video,
 #      from ready in the home region (a file store) until its last object is
 #      verified in the second region (an S3 store on SeaweedFS): p50 and p99.
+#   5. defences (issue 11): metadata and segments again, through the same API
+#      and through a second API on the same catalog and stores started with
+#      REEL_SERVER_DEFENCES=off (no header/body/idle timeouts, no connection
+#      cap, no Repr-Digest), interleaved off/on twice: req/s and p99 of each;
+#   6. scrub: an objects.scrub job at REEL_SCRUB_RATE=20 copies a second for
+#      20 s while wrk fetches segments: copies scrubbed a second (from
+#      object_scrubs) beside the rate asked, and the segments' p99 during it
+#      beside the p99 without it.
 # Targets: metadata p99 <= 2 ms and >= 0.5x redis-benchmark; segments >= 0.5x
-# nginx; first playable <= 1.5 s; replication p99 <= 5 s.
+# nginx; first playable <= 1.5 s; replication p99 <= 5 s; defences cost
+# nothing measurable; the scrub holds its rate.
 # Usage: scripts/bench-serve.sh [--seconds 10] [--burst 20]
 # Starts PostgreSQL, Redis, SeaweedFS, a release `reel api` and `reel worker`
 # and nginx on 127.0.0.1 and stops them by PID. Its last line is
 #   RESULT meta_p99_ms=… meta_vs_redis=… segments_vs_nginx=… first_playable_s=… replication_p99_s=…
+#          defences_meta=… defences_segments=… scrub_rate=… scrub_segment_p99_ms=…
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/services.sh
@@ -61,7 +71,10 @@ reel="$(swift build -c release --show-bin-path)/reel"
 
 REEL_LOG_LEVEL=notice "$reel" api --port 0 --open-uploads > "$dir/api.log" 2>&1 & pids+=($!)
 api=$(reel_api_url "$dir/api.log")
-REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
+REEL_SCRUB_RATE=20 REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2 & pids+=($!)
+# The same catalog and stores without the defences, to measure what they cost (phase 5).
+REEL_SERVER_DEFENCES=off REEL_LOG_LEVEL=notice "$reel" api --port 0 --open-uploads > "$dir/api-plain.log" 2>&1 & pids+=($!)
+plain=$(reel_api_url "$dir/api-plain.log")
 
 echo "3. first playable of a 15 s 1080x1920 clip…" >&2
 ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1080x1920:rate=30" \
@@ -179,6 +192,34 @@ read -r rep_p50 rep_p99 rep_videos < <(sql "
            round(percentile_cont(0.99) WITHIN GROUP (ORDER BY seconds)::numeric, 2), count(*)
     FROM lag")
 
+echo "5. the defences' cost: the same routes with and without them, interleaved…" >&2
+segment="/v1/videos/$id/360p/1.m4s"
+read -r off1_meta _ off1_meta_p99 _ < <(wrk_run 50 "$plain/v1/videos/$id")
+read -r on1_meta _ on1_meta_p99 _ < <(wrk_run 50 "$api/v1/videos/$id")
+read -r off1_seg _ off1_seg_p99 _ < <(wrk_run 64 "$plain$segment")
+read -r on1_seg _ on1_seg_p99 _ < <(wrk_run 64 "$api$segment")
+read -r on2_meta _ on2_meta_p99 _ < <(wrk_run 50 "$api/v1/videos/$id")
+read -r off2_meta _ off2_meta_p99 _ < <(wrk_run 50 "$plain/v1/videos/$id")
+read -r on2_seg _ on2_seg_p99 _ < <(wrk_run 64 "$api$segment")
+read -r off2_seg _ off2_seg_p99 _ < <(wrk_run 64 "$plain$segment")
+mean() { python3 -c 'import sys; v = list(map(float, sys.argv[1:])); print(f"{sum(v) / len(v):.3f}")' "$@"; }
+on_meta=$(mean "$on1_meta" "$on2_meta"); off_meta=$(mean "$off1_meta" "$off2_meta")
+on_meta_p99=$(mean "$on1_meta_p99" "$on2_meta_p99"); off_meta_p99=$(mean "$off1_meta_p99" "$off2_meta_p99")
+on_seg=$(mean "$on1_seg" "$on2_seg"); off_seg=$(mean "$off1_seg" "$off2_seg")
+on_seg_p99=$(mean "$on1_seg_p99" "$on2_seg_p99"); off_seg_p99=$(mean "$off1_seg_p99" "$off2_seg_p99")
+
+echo "6. the scrub at 20 copies a second while segments are served…" >&2
+copies=$(sql "SELECT count(*) FROM object_copies")
+"$reel" submit objects.scrub --any-kind --queue replication --args '{"seconds": 20}' > /dev/null
+read -r scrub_rps _ scrub_p99 _ < <(DURATION=20 wrk_run 64 "$api$segment")
+for _ in $(seq 1 300); do
+    [ "$(sql "SELECT count(*) FROM reel_jobs WHERE kind = 'objects.scrub' AND state NOT IN ('completed', 'discarded', 'cancelled')")" = 0 ] && break
+    sleep 0.2
+done
+read -r scrubbed scrub_span < <(sql "SELECT count(*), round(extract(epoch FROM max(scrubbed_at) - min(scrubbed_at))::numeric, 2)
+    FROM object_scrubs WHERE scrubbed_at > '-infinity'")
+scrub_rate=$(python3 -c 'import sys; n, s = float(sys.argv[1]), float(sys.argv[2]); print(f"{(n - 1) / s:.2f}" if s > 0 else "nan")' "$scrubbed" "$scrub_span")
+
 ratio() { python3 -c 'import sys; a, b = map(float, sys.argv[1:]); print(f"{a / b:.2f}" if b else "nan")' "$1" "$2"; }
 printf '\n%-58s %12s %12s %8s\n' "measure" "reel" "anchor" "ratio"
 printf '%-58s %12s %12s %8s\n' "metadata GET req/s, API (50 conns) vs redis-benchmark GET 1 KiB" "$meta_rps" "$redis_rps" "$(ratio "$meta_rps" "$redis_rps")"
@@ -192,5 +233,12 @@ printf '%-58s %12s %12s %8s\n' "segment p99 ms, API vs nginx" "$seg_p99" "$ng_p9
 printf '%-58s %12s %12s\n' "first playable after upload complete, s (target <= 1.5)" "$first_s" "-"
 printf '%-58s %12s %12s\n' "replication lag p50 s, $rep_videos videos to S3" "$rep_p50" "-"
 printf '%-58s %12s %12s\n' "replication lag p99 s (target <= 5)" "$rep_p99" "-"
-printf 'RESULT meta_p99_ms=%s meta_vs_redis=%s segments_vs_nginx=%s first_playable_s=%s replication_p99_s=%s\n' \
-    "$meta_p99" "$(ratio "$meta_rps" "$redis_rps")" "$(ratio "$seg_rps" "$ng_rps")" "$first_s" "$rep_p99"
+printf '%-58s %12s %12s %8s\n' "metadata req/s with defences vs without (2 runs each)" "$on_meta" "$off_meta" "$(ratio "$on_meta" "$off_meta")"
+printf '%-58s %12s %12s %8s\n' "metadata p99 ms with defences vs without" "$on_meta_p99" "$off_meta_p99" "$(ratio "$on_meta_p99" "$off_meta_p99")"
+printf '%-58s %12s %12s %8s\n' "segment req/s with defences vs without" "$on_seg" "$off_seg" "$(ratio "$on_seg" "$off_seg")"
+printf '%-58s %12s %12s %8s\n' "segment p99 ms with defences vs without" "$on_seg_p99" "$off_seg_p99" "$(ratio "$on_seg_p99" "$off_seg_p99")"
+printf '%-58s %12s %12s %8s\n' "scrub copies/s ($scrubbed of $copies copies) vs the rate asked" "$scrub_rate" "20" "$(ratio "$scrub_rate" 20)"
+printf '%-58s %12s %12s %8s\n' "segment p99 ms during the scrub vs without it" "$scrub_p99" "$on_seg_p99" "$(ratio "$scrub_p99" "$on_seg_p99")"
+printf 'RESULT meta_p99_ms=%s meta_vs_redis=%s segments_vs_nginx=%s first_playable_s=%s replication_p99_s=%s defences_meta=%s defences_segments=%s scrub_rate=%s scrub_segment_p99_ms=%s\n' \
+    "$meta_p99" "$(ratio "$meta_rps" "$redis_rps")" "$(ratio "$seg_rps" "$ng_rps")" "$first_s" "$rep_p99" \
+    "$(ratio "$on_meta" "$off_meta")" "$(ratio "$on_seg" "$off_seg")" "$scrub_rate" "$scrub_p99"

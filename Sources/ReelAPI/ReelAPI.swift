@@ -98,11 +98,11 @@ public struct ReelAPI: Sendable {
         return Application(
             router: router(),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [RequestTimeouts(limits: limits)],
-                idleTimeout: .milliseconds(Int64(limits.idleTimeout * 1000)))),
+                additionalChannelHandlers: limits.defences ? [RequestTimeouts(limits: limits)] : [],
+                idleTimeout: limits.defences ? .milliseconds(Int64(limits.idleTimeout * 1000)) : nil)),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "reel",
-                availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
+                availableConnectionsDelegate: limits.defences ? .maximum(limits.maxConnections, logger: logger) : nil),
             services: [plays, spoolSweeper],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }

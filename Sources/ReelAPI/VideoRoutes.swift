@@ -137,8 +137,8 @@ extension ReelAPI {
         let etag = "\"\(digest.hex)\""
         var headers: HTTPFields = [
             .contentType: type, .eTag: etag, .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable",
-            .reprDigest: "sha-256=:\(Data(digest.bytes).base64EncodedString()):",
         ]
+        if configuration.server.defences { headers[.reprDigest] = "sha-256=:\(Data(digest.bytes).base64EncodedString()):" }
         if !(await admission.admits(edge: request.headers[.reelEdge], video: playback.video)) {
             headers[.reelEdgeAdmit] = "no"
         }

@@ -33,6 +33,8 @@ struct ServerLimitOptions: ParsableArguments {
         if let v = try pick(maxConnections, "REEL_MAX_CONNECTIONS", 1) { limits.maxConnections = v }
         if let v = try pick(databaseWait, "REEL_DATABASE_WAIT", 0.01) { limits.databaseWait = v }
         if let v = try pick(statementTimeoutMs, "REEL_STATEMENT_TIMEOUT_MS", 1) { limits.statementTimeoutMs = v }
+        // Only to measure what the defences cost (scripts/bench-serve.sh).
+        if environment["REEL_SERVER_DEFENCES"] == "off" { limits.defences = false }
         return limits
     }
 }

@@ -97,9 +97,9 @@ public struct ReelAPI: Sendable {
         let limits = configuration.server
         return Application(
             router: router(),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: limits.defences ? [RequestTimeouts(limits: limits)] : [],
-                idleTimeout: limits.defences ? .milliseconds(Int64(limits.idleTimeout * 1000)) : nil)),
+            // RequestTimeouts times heads, body stalls and idle connections itself, with one
+            // timer per connection (Hummingbird's idle timeout reschedules one per request part).
+            server: .http1(configuration: .init(additionalChannelHandlers: limits.defences ? [RequestTimeouts(limits: limits)] : [])),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "reel",
                 availableConnectionsDelegate: limits.defences ? .maximum(limits.maxConnections, logger: logger) : nil),

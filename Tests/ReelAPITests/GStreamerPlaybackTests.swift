@@ -25,7 +25,19 @@ import Testing
                 """, [id]))
             let script = PackagePaths.root.appendingPathComponent("scripts/gst-play-check.py").path
             for (manifest, family) in [("manifest.mpd", "legacy"), ("manifest.mpd", "new"), ("master.m3u8", "new")] {
-                let run = try await ChildProcess.run([script, "\(api.base)/v1/videos/\(id)/\(manifest)", "--demuxer", family, "--timeout", "120"])
+                let url = "\(api.base)/v1/videos/\(id)/\(manifest)"
+                var run = try await ChildProcess.run([script, url, "--demuxer", family, "--timeout", "120"])
+                if run.status != 0 {
+                    // Once, in a full CI run, hlsdemux2 gave up on its first fragments within 0.3 s
+                    // ("Fragment downloading has failed consecutive times") and never again alone:
+                    // play once more, with GStreamer's HTTP and demuxer logs, and show both.
+                    print("GStreamer \(manifest) \(family), first attempt: \(run.output.suffix(1500))")
+                    run = try await ChildProcess.run([
+                        "env", "GST_DEBUG=souphttpsrc:4,hlsdemux2:4,adaptivedemux2:3,dashdemux:3", script, url, "--demuxer", family,
+                        "--timeout", "120",
+                    ])
+                    if run.status != 0 { print("GStreamer \(manifest) \(family), second attempt: \(run.output.suffix(6000))") }
+                }
                 let line = run.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
                 let outcome = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
                 #expect(run.status == 0 && outcome["result"] as? String == "eos", "\(manifest) \(family): \(run.output.suffix(1500))")

@@ -3,58 +3,61 @@ import ReelPostgres
 import ReelTesting
 import Testing
 
-/// schemathesis (PyPI, scripts/install-schemathesis.sh) generates requests
-/// from `openapi.yaml`, valid and invalid, and checks every answer against
-/// it: no server error, every status and header documented, the body as the
-/// schema says, invalid input refused and valid input accepted, 405 with
-/// Allow for undeclared methods. It runs against a live API with an admin
-/// token and real ids (a published video, an open resumable upload, a job),
-/// so the requests reach the handlers instead of stopping at 404.
-@Suite struct SchemathesisTests {
-    static var venv: URL { PackagePaths.root.appendingPathComponent(".venv-schemathesis/bin/schemathesis") }
+extension ExclusiveSuites {
+    /// schemathesis (PyPI, scripts/install-schemathesis.sh) generates requests
+    /// from `openapi.yaml`, valid and invalid, and checks every answer against
+    /// it: no server error, every status and header documented, the body as the
+    /// schema says, invalid input refused and valid input accepted, 405 with
+    /// Allow for undeclared methods. It runs against a live API with an admin
+    /// token and real ids (a published video, an open resumable upload, a job),
+    /// so the requests reach the handlers instead of stopping at 404.
+    @Suite struct SchemathesisTests {
+        static var venv: URL { PackagePaths.root.appendingPathComponent(".venv-schemathesis/bin/schemathesis") }
 
-    @Test func theAPIAnswersAsOpenAPIYamlSays() async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.venv.path) else {
-            Issue.record("schemathesis is not installed: run scripts/install-schemathesis.sh (scripts/test.sh does)")
-            return
-        }
-        try await TestDatabase.withFresh { db in
-            let admin = "schemathesis-admin-token-2026"
-            let api = try await APIHarness.start(db, maxUploadBytes: 2 << 30, adminToken: admin)
-            // One video for reading, another for DELETE to remove.
-            let video = try await api.upload(try await TestClips.path("rotated.mp4"), title: "kept")
-            let doomed = try await api.upload(try await TestClips.path("rotated.mp4"), title: "deleted")
-            for id in [video, doomed] {
-                try await eventually(timeout: 120, "the video to be ready") { try await api.status(id) == "ready" }
+        @Test func theAPIAnswersAsOpenAPIYamlSays() async throws {
+            guard FileManager.default.isExecutableFile(atPath: Self.venv.path) else {
+                Issue.record("schemathesis is not installed: run scripts/install-schemathesis.sh (scripts/test.sh does)")
+                return
             }
-            let opened = try await api.request("POST", "/v1/uploads/resumable", headers: [("Upload-Length", "100000")])
-            let upload = try #require(try opened.json()["upload_id"] as? String)
-            let job = try #require(try await db.scalar(Int64.self, "SELECT min(id) FROM reel_jobs"))
-            let folder = TestObjectStores.freshFolder("schemathesis")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let config = folder.appendingPathComponent("schemathesis.toml")
-            // The ids go to the hooks (scripts/contract/schemathesis_hooks.py), which put them in
-            // place of generated valid ones only, so invalid values still test the refusals.
-            try """
-                # 413 is the standard answer to an Upload-Length over the API's limit (tus answers the same).
-                [checks.negative_data_rejection]
-                expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
+            try await TestDatabase.withFresh { db in
+                let admin = "schemathesis-admin-token-2026"
+                let api = try await APIHarness.start(db, maxUploadBytes: 2 << 30, adminToken: admin)
+                // One video for reading, another for DELETE to remove.
+                let video = try await api.upload(try await TestClips.path("rotated.mp4"), title: "kept")
+                let doomed = try await api.upload(try await TestClips.path("rotated.mp4"), title: "deleted")
+                for id in [video, doomed] {
+                    try await eventually(timeout: 120, "the video to be ready") { try await api.status(id) == "ready" }
+                }
+                let opened = try await api.request("POST", "/v1/uploads/resumable", headers: [("Upload-Length", "100000")])
+                let upload = try #require(try opened.json()["upload_id"] as? String)
+                let job = try #require(try await db.scalar(Int64.self, "SELECT min(id) FROM reel_jobs"))
+                let folder = TestObjectStores.freshFolder("schemathesis")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let config = folder.appendingPathComponent("schemathesis.toml")
+                // The ids go to the hooks (scripts/contract/schemathesis_hooks.py), which put them in
+                // place of generated valid ones only, so invalid values still test the refusals.
+                try """
+                    # 413 is the standard answer to an Upload-Length over the API's limit (tus answers the same).
+                    [checks.negative_data_rejection]
+                    expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
 
-                """.write(to: config, atomically: true, encoding: .utf8)
-            let hooks = PackagePaths.root.appendingPathComponent("scripts/contract").path
-            let run = try await ChildProcess.run([
-                "env", "PYTHONPATH=\(hooks)", "SCHEMATHESIS_HOOKS=schemathesis_hooks",
-                "REEL_CONTRACT_VIDEO=\(video)", "REEL_CONTRACT_DELETE_VIDEO=\(doomed)", "REEL_CONTRACT_UPLOAD=\(upload)",
-                "REEL_CONTRACT_JOB=\(job)",
-                Self.venv.path, "--config-file", config.path, "--no-color", "run",
-                PackagePaths.root.appendingPathComponent("openapi.yaml").path, "--url", api.base,
-                "-H", "Authorization: Bearer \(admin)", "--checks", "all", "--max-examples", "25", "--workers", "1",
-                "--seed", "2026", "--request-timeout", "30",
-            ])
-            #expect(run.status == 0, "schemathesis found disagreements:\n\(run.output.suffix(6000))")
-            let summary = run.output.split(separator: "\n").filter { $0.contains("generated") || $0.contains("passed") || $0.contains("failure") }
-            print("schemathesis: \(summary.joined(separator: " | "))")
-            try await api.stop()
+                    """.write(to: config, atomically: true, encoding: .utf8)
+                let hooks = PackagePaths.root.appendingPathComponent("scripts/contract").path
+                let run = try await ChildProcess.run([
+                    "env", "PYTHONPATH=\(hooks)", "SCHEMATHESIS_HOOKS=schemathesis_hooks",
+                    "REEL_CONTRACT_VIDEO=\(video)", "REEL_CONTRACT_DELETE_VIDEO=\(doomed)", "REEL_CONTRACT_UPLOAD=\(upload)",
+                    "REEL_CONTRACT_JOB=\(job)",
+                    Self.venv.path, "--config-file", config.path, "--no-color", "run",
+                    PackagePaths.root.appendingPathComponent("openapi.yaml").path, "--url", api.base,
+                    "-H", "Authorization: Bearer \(admin)", "--checks", "all", "--max-examples", "25", "--workers", "1",
+                    "--seed", "2026", "--request-timeout", "30",
+                ])
+                #expect(run.status == 0, "schemathesis found disagreements:\n\(run.output.suffix(6000))")
+                let summary = run.output.split(separator: "\n").filter { $0.contains("generated") || $0.contains("passed") || $0.contains("failure") }
+                print("schemathesis: \(summary.joined(separator: " | "))")
+                try await api.stop()
+            }
         }
     }
 }
+

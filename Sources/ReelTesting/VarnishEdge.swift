@@ -42,6 +42,14 @@ public final class VarnishEdge: @unchecked Sendable {
     /// A test that fails before ``stop()`` must not leave an edge running.
     deinit { process.signal(SIGKILL) }
 
+    /// One of its counters as `varnishstat -j` reports it (e.g. `MAIN.backend_req`: fetches from the origin).
+    public func counter(_ name: String) async throws -> Int64 {
+        let out = try await ChildProcess.tool("varnishstat", ["-j", "-n", workdir.path, "-f", name])
+        let json = (try JSONSerialization.jsonObject(with: Data(out.output.utf8))) as? [String: Any] ?? [:]
+        let counters = (json["counters"] as? [String: Any]) ?? json
+        return ((counters[name] as? [String: Any])?["value"] as? NSNumber)?.int64Value ?? -1
+    }
+
     /// What varnishd printed.
     public var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 

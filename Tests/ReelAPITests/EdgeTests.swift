@@ -36,13 +36,6 @@ import Testing
         ).map { ($0.string(0) ?? "", $0.string(1) ?? "", $0.int(2) ?? 0, $0.string(3)) }
     }
 
-    func varnishCounter(_ edge: VarnishEdge, _ name: String) async throws -> Int64 {
-        let out = try await ChildProcess.tool("varnishstat", ["-j", "-n", edge.workdir.path, "-f", name])
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any])
-        let counters = (json["counters"] as? [String: Any]) ?? json
-        return ((counters[name] as? [String: Any])?["value"] as? NSNumber)?.int64Value ?? -1
-    }
-
     @Test func warmedObjectsAreHitsColdOnesCollapseAndADeletedVideoIsPurged() async throws {
         try await TestDatabase.withFresh { db in
             let api = try await APIHarness.start(db, adminToken: "edge-test-admin")
@@ -77,12 +70,12 @@ import Testing
 
             // 50 concurrent viewers of a segment nobody warmed: one origin fetch.
             let cold = "/v1/videos/\(id)/480p/3.m4s"
-            let fetchesBefore = try await varnishCounter(edge, "MAIN.backend_req")
+            let fetchesBefore = try await edge.counter("MAIN.backend_req")
             let replies = try await withThrowingTaskGroup(of: APIHarness.Reply.self) { group in
                 for _ in 0..<50 { group.addTask { try await APIHarness.request(edge.url, "GET", cold) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let fetchesAfter = try await varnishCounter(edge, "MAIN.backend_req")
+            let fetchesAfter = try await edge.counter("MAIN.backend_req")
             #expect(replies.allSatisfy { $0.status == 200 } && Set(replies.map(\.body)).count == 1)
             #expect(fetchesAfter - fetchesBefore == 1, "50 concurrent requests made \(fetchesAfter - fetchesBefore) origin fetches")
             let origin = try await api.request("GET", cold)

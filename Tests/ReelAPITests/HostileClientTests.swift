@@ -13,18 +13,7 @@ final class SlowClients {
     /// Opens `count` connections to `port` and sends each `prefix` (an unfinished request).
     init(port: Int, count: Int, prefix: String) throws {
         for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else {
-                close(fd)
-                throw CatalogError("connect failed after \(sockets.count) connections: errno \(errno)")
-            }
+            let fd = try RawRequest.connect(port: port)
             _ = prefix.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             sockets.append(fd)
         }

@@ -25,71 +25,63 @@ final class ContainedInput {
     /// demuxer is used without probing again.
     init(path: String, limits: MediaLimits, demuxer forced: String? = nil) throws(MediaError) {
         FFmpegLogging.configured
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw MediaError(.unreadable, "the source cannot be read: no such file") }
+        // Until the context is open, every refusal below releases what was taken here.
+        var io: UnsafeMutablePointer<AVIOContext>?
+        var opened = false
+        defer {
+            if !opened {
+                cff_source_io_free(&io)
+                close(descriptor)
+            }
+        }
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(descriptor)
             throw MediaError(.unreadable, "the source is not a regular file")
         }
-        size = Int64(info.st_size)
-        guard size > 0 else {
-            close(descriptor)
-            throw MediaError(.empty, "the upload is empty (0 bytes); upload the video file itself")
-        }
+        let size = Int64(info.st_size)
+        guard size > 0 else { throw MediaError(.empty, "the upload is empty (0 bytes); upload the video file itself") }
         guard size <= limits.maxSourceBytes else {
-            close(descriptor)
             throw MediaError(.tooLarge, "the upload is \(Self.bytes(size)), more than the \(Self.bytes(limits.maxSourceBytes)) a source may have; upload a shorter or smaller video")
         }
-        guard let io = cff_source_io(descriptor, size) else {
-            close(descriptor)
-            throw MediaError(.unsupported, "out of memory opening the source")
-        }
-        self.io = io
+        io = cff_source_io(descriptor, size)
+        guard let source = io else { throw MediaError(.unsupported, "out of memory opening the source") }
         var chosen: UnsafePointer<AVInputFormat>?
         if let forced {
             chosen = av_find_input_format(String(forced.split(separator: ",").first ?? ""))
-        } else {
-            let probed = av_probe_input_buffer2(io, &chosen, nil, nil, 0, 0)
-            if probed < 0 { chosen = nil }
+        } else if av_probe_input_buffer2(source, &chosen, nil, nil, 0, 0) < 0 {
+            chosen = nil
         }
         guard let chosen else {
-            cff_source_io_free(&self.io)
-            close(descriptor)
             throw MediaError(.unreadable, "not a readable media file: its first bytes match no video container; upload \(Self.accepted(limits))")
         }
         let name = String(cString: chosen.pointee.name)
-        demuxer = name
         if MediaProbe.imageFormats.contains(where: { name.split(separator: ",").contains(Substring($0)) }) {
-            cff_source_io_free(&self.io)
-            close(descriptor)
             throw MediaError(.notVideo, "this is an image (\(name)), not a video; upload a video file")
         }
         guard limits.accepts(demuxer: name) else {
-            cff_source_io_free(&self.io)
-            close(descriptor)
             let long = chosen.pointee.long_name.map { String(cString: $0) } ?? name
             throw MediaError(.refusedContainer, Self.refusal(name, long, limits))
         }
         var context = avformat_alloc_context()
-        guard let allocated = context else {
-            cff_source_io_free(&self.io)
-            close(descriptor)
-            throw MediaError(.unsupported, "out of memory opening the source")
-        }
-        allocated.pointee.pb = io
+        guard let allocated = context else { throw MediaError(.unsupported, "out of memory opening the source") }
+        allocated.pointee.pb = source
         cff_contain(allocated)
         var options: OpaquePointer?
         av_dict_set(&options, "format_whitelist", name, 0)
         av_dict_set(&options, "protocol_whitelist", "none", 0)
-        let opened = avformat_open_input(&context, nil, chosen, &options)
+        let result = avformat_open_input(&context, nil, chosen, &options)
         av_dict_free(&options)
-        guard opened >= 0, let context else {
-            // avformat_open_input frees the context it was given on failure.
-            cff_source_io_free(&self.io)
-            close(descriptor)
-            throw MediaError(.unreadable, "not a readable media file (\(MediaError.text(opened))); it may be truncated or corrupt")
+        // On failure avformat_open_input frees the context it was given.
+        guard result >= 0, let context else {
+            throw MediaError(.unreadable, "not a readable media file (\(MediaError.text(result))); it may be truncated or corrupt")
         }
+        opened = true
+        self.descriptor = descriptor
+        self.io = io
+        self.size = size
+        demuxer = name
         format = context
     }
 

@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "ReelEdge",
             dependencies: [
-                "ReelPostgres", "ReelCatalog",
+                "ReelPostgres", "ReelCatalog", "ReelMedia",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

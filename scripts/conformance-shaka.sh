@@ -46,6 +46,8 @@ streams=()
 for folder in "$work"/reel/*/; do
     name=$(basename "$folder")
     [ -f "$folder/init.mp4" ] || continue
+    # {rung}.av/ is a rung and the audio spliced together (the HLS variants): Shaka gets the parts.
+    case "$name" in *.av) continue ;; esac
     # One fragmented MP4 per rendition: the init segment, then the segments in order.
     (cd "$folder" && cat init.mp4 $(ls | grep -E '^[0-9]+\.m4s$' | sort -n)) > "$work/$name.mp4"
     mkdir -p "$work/shaka/$name"

@@ -48,7 +48,8 @@ A case passes when
     larger than 0.1 s.  This matters: with a truncated segment Chromium raises
     no error and still fires `ended`, playing on over a frozen frame.
 
-Output: one `PASS ...`/`FAIL ...` line per case (FAIL lines are followed by
+Output: one `PASS ...`/`FAIL ...` line per case (with `startup=MSms`, the time
+from handing the player its source to the first `playing` event) (FAIL lines are followed by
 indented reasons and the player's exact error codes/messages), then
 `N passed, M failed`.  Exit status: 0 all passed, 1 some case failed,
 2 setup problem (no browser/player, no manifest).
@@ -520,7 +521,7 @@ function runCase(c) {
   return new Promise(resolve => {
     const r = {id: c.id, ended: false, t: 0, duration: null, sizes: [], errors: [], log: [],
                requests: [], reason: null, frames: null, dropped: null, audioBytes: null,
-               videoBytes: null, playlist: null, tracks: [], httpErrors: [], final: false};
+               videoBytes: null, playlist: null, tracks: [], httpErrors: [], final: false, startupMs: null};
     sink = r;
     window.__reelSourceBuffers.length = 0;
     performance.clearResourceTimings();
@@ -593,6 +594,9 @@ function runCase(c) {
       finish('error');
     });
     player.on('ended', () => { r.ended = true; finish('ended'); });
+    // Start-up: from handing the player its source to the first frame playing.
+    let asked = null;
+    player.one('playing', () => { if (asked !== null) r.startupMs = Math.round(performance.now() - asked); });
     player.on('loadedmetadata', () => { if (CFG.rate !== 1) player.playbackRate(CFG.rate); });
 
     const timer = setInterval(() => {
@@ -609,6 +613,7 @@ function runCase(c) {
     }, 200);
 
     try {
+      asked = performance.now();
       player.src({src: c.src, type: c.type});
       const p = player.play();
       if (p && p.catch) p.catch(err => {
@@ -820,6 +825,8 @@ def judge(case, r, timed_out, verbose=False):
         line += f" frames={r['frames']}" + (f" dropped={r['dropped']}" if r.get("dropped") else "")
     if r.get("audioBytes") is not None:
         line += f" audio={r['audioBytes']}B"
+    if r.get("startupMs") is not None:
+        line += f" startup={r['startupMs']}ms"
 
     details = [f"reason: {x}" for x in reasons]
     if not passed or verbose:

@@ -4,7 +4,8 @@ import ReelMedia
 
 /// HLS and DASH for a video, written from the catalog on each request, so
 /// they grow while the video is being published: the master lists the
-/// rungs that have segments (lowest first), media playlists are EVENT
+/// rungs that have segments (lowest first; with sound, as the variants that
+/// carry it, ``MuxedVariant``), media playlists are EVENT
 /// playlists until their rendition is complete and VOD after, and the MPD
 /// is dynamic until every rendition is complete.
 enum Playlists {
@@ -29,14 +30,26 @@ enum Playlists {
 
     static func master(_ playback: Playback) -> String? {
         let (video, audio) = tracks(playback)
-        return video.isEmpty ? nil : HLSPlaylist.master(video: video, audio: audio)
+        let text = HLSPlaylist.master(video: video, audio: audio, audioComplete: audioComplete(playback))
+        return text.contains("#EXT-X-STREAM-INF") ? text : nil
     }
 
+    /// A rendition's media playlist, or a rung's variant with audio (`{rung}.av`).
     static func media(_ playback: Playback, rendition name: String) -> String? {
-        guard let rendition = playback.renditions.first(where: { $0.name == name }), !rendition.segments.isEmpty else { return nil }
         let (video, audio) = tracks(playback)
+        if let rung = MuxedVariant.rung(of: name) {
+            guard let audio, let track = video.first(where: { $0.name == rung }),
+                  let rendition = playback.renditions.first(where: { $0.name == rung }) else { return nil }
+            let variant = MuxedVariant.track(video: track, audio: audio, audioComplete: audioComplete(playback))
+            return variant.segments.isEmpty ? nil : HLSPlaylist.media(variant, complete: rendition.complete && audioComplete(playback))
+        }
+        guard let rendition = playback.renditions.first(where: { $0.name == name }), !rendition.segments.isEmpty else { return nil }
         guard let track = (video + [audio].compactMap { $0 }).first(where: { $0.name == name }) else { return nil }
         return HLSPlaylist.media(track, complete: rendition.complete)
+    }
+
+    static func audioComplete(_ playback: Playback) -> Bool {
+        playback.renditions.first { $0.kind == "audio" }?.complete ?? true
     }
 
     static func mpd(_ playback: Playback) -> String? {

@@ -4,6 +4,7 @@ import Hummingbird
 import ReelCatalog
 import ReelStore
 import ReelEdge
+import ReelMedia
 
 extension ReelAPI {
     func addVideoRoutes(to router: Router<BasicRequestContext>) {
@@ -61,13 +62,15 @@ extension ReelAPI {
             let playback = try await playback(context)
             let name = context.parameters.get("part") ?? ""
             let file = context.parameters.get("file") ?? ""
-            guard let rendition = playback.renditions.first(where: { $0.name == name }) else {
+            let rung = MuxedVariant.rung(of: name)
+            guard let rendition = playback.renditions.first(where: { $0.name == (rung ?? name) && (rung == nil || $0.kind == "video") }) else {
                 throw APIError.notFound("video \(playback.video.id) has no rendition \(name) (yet)")
             }
             let type = rendition.kind == "audio" ? "audio/mp4" : "video/mp4"
             if file == "index.m3u8" {
                 return try playlist(Playlists.media(playback, rendition: name), type: "application/vnd.apple.mpegurl", playback, file, grant: grant)
             }
+            if rung != nil { return try await variantWithAudio(rendition, file: file, request: request, of: playback) }
             if file == "init.mp4", let digest = ObjectDigest(hex: rendition.initDigest) {
                 return try await object(digest, type: type, request: request, of: playback)
             }
@@ -135,33 +138,19 @@ extension ReelAPI {
     /// a replica can check every byte it got at no cost to the origin.
     func object(_ digest: ObjectDigest, type: String, request: Request, of playback: Playback) async throws -> Response {
         let etag = "\"\(digest.hex)\""
-        var headers: HTTPFields = [
-            .contentType: type, .eTag: etag, .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable",
-        ]
+        var headers = await immutableHeaders(etag: etag, type: type, request: request, of: playback)
         if configuration.server.defences { headers[.reprDigest] = "sha-256=:\(Data(digest.bytes).base64EncodedString()):" }
-        if !(await admission.admits(edge: request.headers[.reelEdge], video: playback.video)) {
-            headers[.reelEdgeAdmit] = "no"
-        }
         if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {
             return Response(status: .notModified, headers: headers)
         }
         let wanted = ByteRangeRequest(header: request.headers[.range])
         let bytes: ObjectBytes
         do {
-            // An edge's fill (it names itself in X-Reel-Edge) is checked against the digest first.
-            bytes = try await reader.read(digest, range: wanted?.resolve(total: nil), verifying: request.headers[.reelEdge] != nil) { region in
-                repairs.start(Catalog.Copy(digest: digest, region: region))
-            }
-        } catch where error.code == .invalidRange {
+            bytes = try await read(digest, range: wanted?.resolve(total: nil), request: request)
+        } catch let error as StoreError where error.code == .invalidRange {
             let size = try? await reader.read(digest, range: nil).totalSize
             headers[.contentRange] = "bytes */\(size.map(String.init) ?? "*")"
             return Response(status: .rangeNotSatisfiable, headers: headers)
-        } catch where error.code == .notFound {
-            throw APIError.notFound("object \(digest.hex) is listed in the catalog but missing from every region")
-        } catch {
-            logger.error("no region could serve an object", metadata: ["digest": "\(digest.hex)", "error": "\(error.message)"])
-            throw APIError(.serviceUnavailable, "store_unavailable", "no region could serve the object now; try again shortly",
-                           headers: [.retryAfter: "1"])
         }
         var body = bytes.bytes
         var range = bytes.range
@@ -175,6 +164,38 @@ extension ReelAPI {
         }
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(bytes.totalSize)"
         return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// What every answer with an immutable body carries: its type, ETag, a
+    /// year of caching, and whether the asking edge may keep it.
+    func immutableHeaders(etag: String, type: String, request: Request, of playback: Playback) async -> HTTPFields {
+        var headers: HTTPFields = [
+            .contentType: type, .eTag: etag, .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable",
+        ]
+        if !(await admission.admits(edge: request.headers[.reelEdge], video: playback.video)) {
+            headers[.reelEdgeAdmit] = "no"
+        }
+        return headers
+    }
+
+    /// An object from the nearest region that has it, as an answer can use it:
+    /// an edge's fill (it names itself in X-Reel-Edge) is checked against the
+    /// digest first (a bad copy is repaired); a missing object is a 404 and an
+    /// unreachable store a 503. Only a range past the end is left to the caller.
+    func read(_ digest: ObjectDigest, range: ClosedRange<Int64>?, request: Request) async throws -> ObjectBytes {
+        do {
+            return try await reader.read(digest, range: range, verifying: request.headers[.reelEdge] != nil) { region in
+                repairs.start(Catalog.Copy(digest: digest, region: region))
+            }
+        } catch where error.code == .invalidRange {
+            throw error
+        } catch where error.code == .notFound {
+            throw APIError.notFound("object \(digest.hex) is listed in the catalog but missing from every region")
+        } catch {
+            logger.error("no region could serve an object", metadata: ["digest": "\(digest.hex)", "error": "\(error.message)"])
+            throw APIError(.serviceUnavailable, "store_unavailable", "no region could serve the object now; try again shortly",
+                           headers: [.retryAfter: "1"])
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 public import ReelCatalog
+import ReelMedia
 
 /// Which URLs of a video an edge is warmed with: what a first viewer asks
 /// for before the player has had time to choose (the media playlists, every
-/// init segment, the first few segments of every rendition), and the poster.
+/// init segment, the first few segments of every rendition, for DASH and for
+/// HLS, whose variants carry the audio: ``MuxedVariant``), and the poster.
 /// The master playlist and the MPD are not cached by edges (see
 /// ``EdgeVCL``): they are the play count, answered by the origin from
 /// memory. Nor is the metadata warmed: it lives a second, and differs with
@@ -15,11 +17,15 @@ public enum WarmPlan {
         let base = "/v1/videos/\(playback.video.id)"
         var paths: [String] = []
         if playback.video.posterDigest != nil { paths.append("\(base)/poster.jpg") }
+        let hasAudio = playback.renditions.contains { $0.kind == "audio" }
         for rendition in playback.renditions {
-            if playlists { paths.append("\(base)/\(rendition.name)/index.m3u8") }
-            paths.append("\(base)/\(rendition.name)/init.mp4")
             let segments = firstSegments.map { Array(rendition.segments.prefix($0)) } ?? rendition.segments
-            paths += segments.map { "\(base)/\(rendition.name)/\($0.number).m4s" }
+            let folders = [rendition.name] + (hasAudio && rendition.kind == "video" ? [MuxedVariant.folder(of: rendition.name)] : [])
+            for folder in folders {
+                if playlists { paths.append("\(base)/\(folder)/index.m3u8") }
+                paths.append("\(base)/\(folder)/init.mp4")
+                paths += segments.map { "\(base)/\(folder)/\($0.number).m4s" }
+            }
         }
         return paths
     }

@@ -56,7 +56,11 @@ import Testing
             // A first viewer: every warmed object is a hit.
             let playback = try #require(try await api.catalog.playback(id))
             let warmed = WarmPlan.paths(playback, firstSegments: 3)
-            #expect(warmed.count == 1 + 3 * 5, "the poster, and per rendition (audio, 360p, 480p): playlist, init, 3 segments")
+            let expected = 1 + 3 * 5 + 2 * 5
+            #expect(warmed.count == expected,
+                    "the poster, per rendition (audio, 360p, 480p) and per HLS variant with audio (360p.av, 480p.av): playlist, init, 3 segments")
+            let variant = "/v1/videos/\(id)/360p.av/"
+            #expect(warmed.contains(variant + "2.m4s") && !warmed.contains(variant + "3.m4s"))
             let history = try await warmings(db, video: id, reason: "ready") + (try await warmings(db, video: id, reason: "playable"))
             for path in warmed {
                 let reply = try await APIHarness.request(edge.url, "GET", path)

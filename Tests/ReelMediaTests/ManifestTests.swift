@@ -106,27 +106,45 @@ func attr(_ element: XMLElement, _ name: String) -> String? {
                                          segments: segments(bytes: audioBytes, timescale: 48000, last: 1024 + ticks % 977))
             let master = HLSPlaylist.master(video: [video], audio: audio)
             let bandwidth = Double(master.split(whereSeparator: { $0 == "," || $0 == ":" }).first { $0.hasPrefix("BANDWIDTH=") }?.dropFirst(10) ?? "0") ?? 0
-            let measured = peak(HLSPlaylist.media(video, complete: true), bytes: sizes) + peak(HLSPlaylist.media(audio, complete: true), bytes: audioBytes)
+            // The variant carries the audio: each segment is both parts, over the video's printed duration.
+            let variant = HLSPlaylist.media(MuxedVariant.track(video: video, audio: audio, audioComplete: true), complete: true)
+            let measured = peak(variant, bytes: zip(sizes, audioBytes).map(+))
             #expect(bandwidth >= measured, "\(timescale)/\(ticks) \(sizes): BANDWIDTH \(bandwidth) < measured \(measured)")
         }
     }
 
-    @Test func masterPlaylistHasAudioAsAGroupNotAVariant() {
+    @Test func masterPlaylistVariantsCarryTheAudio() {
         let text = HLSPlaylist.master(video: [rung720, rung360], audio: audio)
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.contains("#EXT-X-INDEPENDENT-SEGMENTS"))
-        let media = lines.filter { $0.hasPrefix("#EXT-X-MEDIA:") }
-        #expect(media.count == 1)
-        #expect(media[0].contains("TYPE=AUDIO") && media[0].contains("URI=\"audio/index.m3u8\"") && media[0].contains("CHANNELS=\"2\""))
+        #expect(!lines.contains { $0.hasPrefix("#EXT-X-MEDIA:") })
         let variants = lines.filter { $0.hasPrefix("#EXT-X-STREAM-INF:") }
         #expect(variants.count == 2)
-        #expect(variants.allSatisfy { $0.contains("AUDIO=\"audio\"") && $0.contains("RESOLUTION=") })
-        // Lowest rung first; BANDWIDTH = video peak + audio peak.
+        #expect(variants.allSatisfy { !$0.contains("AUDIO=") && $0.contains("RESOLUTION=") })
+        // Lowest rung first; BANDWIDTH = the peak of video and audio together.
+        let top = MuxedVariant.track(video: rung720, audio: audio, audioComplete: true)
         #expect(variants[0].contains("RESOLUTION=360x640"))
-        #expect(variants[1].contains("BANDWIDTH=\(rung720.peakBitrate + audio.peakBitrate),"))
+        #expect(variants[1].contains("BANDWIDTH=\(top.peakBitrate),") && top.peakBitrate <= rung720.peakBitrate + audio.peakBitrate)
         #expect(variants[1].contains("CODECS=\"avc1.64001f,mp4a.40.2\""))
         #expect(variants[1].contains("FRAME-RATE=30.000"))
-        #expect(lines.filter { $0.hasSuffix("index.m3u8") && !$0.hasPrefix("#") } == ["360p/index.m3u8", "720p/index.m3u8"])
+        #expect(lines.filter { $0.hasSuffix("index.m3u8") && !$0.hasPrefix("#") } == ["360p.av/index.m3u8", "720p.av/index.m3u8"])
+        // Without audio, the variants are the rungs themselves.
+        let silent = HLSPlaylist.master(video: [rung360], audio: nil).split(separator: "\n")
+        #expect(silent.last == "360p/index.m3u8" && silent.contains { $0.contains("CODECS=\"avc1.64001e\"") })
+    }
+
+    /// While the audio is still being published, a variant lists only the
+    /// segments whose audio is stored; once it is complete, video past the
+    /// audio's end is listed alone; audio past the video's end is left out.
+    @Test func variantListsOnlySegmentsWhoseAudioIsSettled() {
+        let shortAudio = MediaTrack.audio(sampleRate: 48000, channels: 2, timescale: 48000,
+                                          segments: [SegmentRecord(number: 0, startTime: 0, duration: 96000, bytes: 100)])
+        let growing = MuxedVariant.track(video: rung360, audio: shortAudio, audioComplete: false)
+        #expect(growing.segments.map(\.number) == [0] && growing.segments[0].bytes == rung360.segments[0].bytes + 100)
+        #expect(growing.name == "360p.av" && MuxedVariant.rung(of: growing.name) == "360p" && MuxedVariant.rung(of: "360p") == nil)
+        let ended = MuxedVariant.track(video: rung360, audio: shortAudio, audioComplete: true)
+        #expect(ended.segments.map(\.number) == rung360.segments.map(\.number))
+        #expect(ended.segments.dropFirst().map(\.bytes) == rung360.segments.dropFirst().map(\.bytes))
     }
 
     @Test func mpdDescribesTheSameSegments() throws {

@@ -43,5 +43,40 @@ import ReelTesting
         let streams = try await tool("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
                                            root.appendingPathComponent("master.m3u8").path])
         #expect(streams.contains("video") && streams.contains("audio"))
+
+        // Each rung's HLS variant carries the audio: its segments are as large as
+        // both parts, and FFmpeg reads every frame and every audio packet from it.
+        for rung in packaged.video {
+            let variant = MuxedVariant.track(video: rung.track, audio: audio, audioComplete: true)
+            #expect(variant.segments.count == rung.track.segments.count)
+            for segment in variant.segments {
+                let file = root.appendingPathComponent("\(variant.name)/\(segment.number).m4s").path
+                #expect((try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) == segment.bytes, "\(file)")
+            }
+        }
+        func packets(_ playlist: String) async throws -> [String] {
+            try await tool("ffprobe", ["-v", "error", "-allowed_extensions", "ALL", "-count_packets", "-show_entries",
+                                       "stream=codec_type,nb_read_packets", "-of", "csv=p=0", root.appendingPathComponent(playlist).path])
+                .split(separator: "\n").map(String.init)
+        }
+        // (ffprobe lists an HLS stream once per program it is in: sets, not lists.)
+        let separate = Set(try await packets("360p/index.m3u8") + packets("audio/index.m3u8"))
+        #expect(Set(try await packets("360p.av/index.m3u8")) == separate && separate.count == 2, "\(separate)")
+
+        // A damaged stored file is an error, never a crash: every cut of the real files.
+        let video = Array(try Data(contentsOf: root.appendingPathComponent("360p/init.mp4")))
+        let sound = Array(try Data(contentsOf: root.appendingPathComponent("audio/init.mp4")))
+        let segment = Array(try Data(contentsOf: root.appendingPathComponent("360p/0.m4s")))
+        let audioSegment = Array(try Data(contentsOf: root.appendingPathComponent("audio/0.m4s")))
+        for cut in stride(from: 1, to: video.count, by: 5) {
+            _ = try? MuxedVariant.initSegment(video: Array(video.prefix(cut)), audio: sound)
+            _ = try? MuxedVariant.initSegment(video: video, audio: Array(sound.prefix(cut)))
+        }
+        for cut in stride(from: 1, to: audioSegment.count, by: 97) {
+            _ = try? MuxedVariant.segment(number: 0, video: Array(segment.prefix(cut)), audio: audioSegment)
+            _ = try? MuxedVariant.segment(number: 0, video: segment, audio: Array(audioSegment.prefix(cut)))
+        }
+        #expect(throws: MediaError.self) { try MuxedVariant.segment(number: 0, video: [0, 0, 0, 99, 0x6D, 0x6F, 0x6F, 0x66], audio: nil) }
+        #expect(throws: MediaError.self) { try MuxedVariant.initSegment(video: sound + video, audio: sound) }
     }
 }

@@ -23,8 +23,13 @@ EXPLAINED = {
     ("master", "BANDWIDTH"): SEGMENT_BOXES,
     ("master", "AVERAGE-BANDWIDTH"): SEGMENT_BOXES,
     ("mpd", "bandwidth"): SEGMENT_BOXES,
-    ("master", "DEFAULT"): "the audio rendition is the default",
-    ("master", "LANGUAGE"): "the audio's language is und",
+    ("master", "AUDIO"): "HLS variants that carry their audio",
+    ("master", "TYPE"): "HLS variants that carry their audio",
+    ("master", "CHANNELS"): "HLS variants that carry their audio",
+    ("master", "DEFAULT"): "HLS variants that carry their audio",
+    ("master", "AUTOSELECT"): "HLS variants that carry their audio",
+    ("master", "LANGUAGE"): "HLS variants that carry their audio",
+    ("master", "NAME"): "HLS variants that carry their audio",
     ("master", "EXT-X-VERSION"): "EXT-X-VERSION in the master",
     ("playlist", "TARGETDURATION"): "target duration: nearest integer, per playlist",
     ("playlist", "total"): "EXTINF precision",
@@ -56,7 +61,8 @@ def master(path):
     for i, line in enumerate(lines):
         if line.startswith("#EXT-X-STREAM-INF:"):
             uri = lines[i + 1].strip()
-            variants[uri.split("/")[0]] = attributes(line.split(":", 1)[1])
+            # Reel's variants that carry the audio are {rung}.av/: matched with the rung.
+            variants[re.sub(r"\.av$", "", uri.split("/")[0])] = attributes(line.split(":", 1)[1])
         elif line.startswith("#EXT-X-MEDIA:"):
             a = attributes(line.split(":", 1)[1])
             media[a.get("URI", "").split("/")[0]] = a
@@ -229,7 +235,7 @@ def main():
     compare("master", "EXT-X-INDEPENDENT-SEGMENTS", "#EXT-X-INDEPENDENT-SEGMENTS" in rtags, "#EXT-X-INDEPENDENT-SEGMENTS" in stags)
     compare("master", "EXT-X-VERSION", "#EXT-X-VERSION" in rtags, "#EXT-X-VERSION" in stags)
 
-    names = sorted(set(rv) | set(rm))
+    names = sorted(set(rv) | set(rm) | set(sm))
     for name in names:
         rp = playlist(os.path.join(reel_dir, name, "index.m3u8"))
         sp = playlist(os.path.join(shaka_dir, name, "index.m3u8"))

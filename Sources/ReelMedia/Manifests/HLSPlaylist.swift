@@ -1,9 +1,9 @@
 import Foundation
 
 /// HLS playlists (RFC 8216) for CMAF segments: one media playlist per track and
-/// a master playlist whose variants are the video rungs with the audio as an
-/// `EXT-X-MEDIA` rendition group (never an audio-only variant: Video.js will
-/// not start with one and GStreamer hangs).
+/// a master playlist whose variants are the video rungs, each carrying the
+/// audio (``MuxedVariant``; never an audio-only variant: Video.js will not
+/// start with one and GStreamer hangs).
 public enum HLSPlaylist {
     /// Version 6, the lowest that allows what Reel writes: `EXT-X-MAP` in a
     /// media playlist without `EXT-X-I-FRAMES-ONLY` (RFC 8216 §7; version 7
@@ -36,24 +36,19 @@ public enum HLSPlaylist {
     }
 
     /// The master playlist. Variants are listed from the lowest rung up, so a
-    /// player starts on the rung that is published first and climbs.
-    public static func master(video: [MediaTrack], audio: MediaTrack?) -> String {
+    /// player starts on the rung that is published first and climbs. With
+    /// audio, each variant carries it (``MuxedVariant``, folder `{rung}.av`)
+    /// and lists the segments whose audio is settled (`audioComplete`: the
+    /// audio has all its segments); without, variants are the plain rungs.
+    public static func master(video: [MediaTrack], audio: MediaTrack?, audioComplete: Bool = true) -> String {
         var lines = ["#EXTM3U", "#EXT-X-VERSION:\(version)", "#EXT-X-INDEPENDENT-SEGMENTS"]
-        if let audio {
-            lines.append(
-                "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",LANGUAGE=\"und\",DEFAULT=YES,AUTOSELECT=YES,"
-                    + "CHANNELS=\"\(audio.channels)\",URI=\"\(audio.name)/index.m3u8\"")
-        }
-        for track in video.sorted(by: { $0.width * $0.height < $1.width * $1.height }) {
-            // BANDWIDTH bounds the peak of the variant with its largest rendition (§4.3.4.2).
-            let peak = track.peakBitrate + (audio?.peakBitrate ?? 0)
-            let average = track.averageBitrate + (audio?.averageBitrate ?? 0)
+        let variants = video.map { track in audio.map { MuxedVariant.track(video: track, audio: $0, audioComplete: audioComplete) } ?? track }
+        for track in variants.sorted(by: { $0.width * $0.height < $1.width * $1.height }) where !track.segments.isEmpty {
+            // BANDWIDTH bounds the variant's peak segment bit rate, audio included (§4.3.4.2).
             var attributes = [
-                "BANDWIDTH=\(peak)", "AVERAGE-BANDWIDTH=\(average)",
-                "CODECS=\"\(([track.codecs] + (audio.map { [$0.codecs] } ?? [])).joined(separator: ","))\"",
+                "BANDWIDTH=\(track.peakBitrate)", "AVERAGE-BANDWIDTH=\(track.averageBitrate)", "CODECS=\"\(track.codecs)\"",
                 "RESOLUTION=\(track.width)x\(track.height)", "FRAME-RATE=\(String(format: "%.3f", track.frameRate))",
             ]
-            if audio != nil { attributes.append("AUDIO=\"audio\"") }
             // Apple's HLS authoring spec asks for NONE when a variant carries no CEA-608/708 captions.
             attributes.append("CLOSED-CAPTIONS=NONE")
             lines.append("#EXT-X-STREAM-INF:" + attributes.joined(separator: ","))

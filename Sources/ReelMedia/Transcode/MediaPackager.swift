@@ -71,11 +71,41 @@ public enum MediaPackager {
         return PackagedVideo(root: root, video: video, audio: audio)
     }
 
-    /// The HLS master playlist and the DASH MPD over finished renditions.
+    /// The HLS master playlist and the DASH MPD over finished renditions, and
+    /// with audio, each rung's HLS variant that carries it (`{rung}.av/`, see
+    /// ``MuxedVariant``): the API splices those on request, a folder needs them as files.
     public static func writeManifests(_ packaged: PackagedVideo) throws(MediaError) {
         let tracks = packaged.video.map(\.track)
+        if let audio = packaged.audio {
+            for track in tracks { try writeVariant(track, audio: audio, root: packaged.root) }
+        }
         try save(HLSPlaylist.master(video: tracks, audio: packaged.audio), packaged.root.appendingPathComponent("master.m3u8"))
         try save(DASHManifest.mpd(video: tracks, audio: packaged.audio, complete: true), packaged.root.appendingPathComponent("manifest.mpd"))
+    }
+
+    static func writeVariant(_ track: MediaTrack, audio: MediaTrack, root: URL) throws(MediaError) {
+        func bytes(_ folder: String, _ file: String) throws(MediaError) -> [UInt8] {
+            let url = root.appendingPathComponent(folder).appendingPathComponent(file)
+            do { return Array(try Data(contentsOf: url)) } catch { throw MediaError(.unreadable, "cannot read \(url.path): \(error)") }
+        }
+        let variant = MuxedVariant.track(video: track, audio: audio, audioComplete: true)
+        let folder = root.appendingPathComponent(variant.name)
+        func write(_ data: [UInt8], _ file: String) throws(MediaError) {
+            do { try Data(data).write(to: folder.appendingPathComponent(file), options: .atomic) } catch {
+                throw MediaError(.unsupported, "cannot write \(folder.path)/\(file): \(error)")
+            }
+        }
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw MediaError(.unsupported, "cannot create the output folder \(folder.path): \(error)")
+        }
+        try write(MuxedVariant.initSegment(video: bytes(track.name, "init.mp4"), audio: bytes(audio.name, "init.mp4")), "init.mp4")
+        let audioNumbers = Set(audio.segments.map(\.number))
+        for segment in variant.segments {
+            let sound = audioNumbers.contains(segment.number) ? try bytes(audio.name, "\(segment.number).m4s") : nil
+            try write(MuxedVariant.segment(number: segment.number, video: bytes(track.name, "\(segment.number).m4s"), audio: sound),
+                      "\(segment.number).m4s")
+        }
+        try save(HLSPlaylist.media(variant, complete: true), folder.appendingPathComponent("index.m3u8"))
     }
 
     /// Rewrites a rung's EVENT playlist after each segment (the growing

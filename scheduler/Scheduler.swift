@@ -8,9 +8,10 @@ import ReelQueue
 /// The queue's housekeeper, as a `Service`: any number may run, one leads.
 ///
 /// Every round the leader rescues jobs whose lease expired (their worker
-/// died), promotes scheduled and retryable jobs whose time has come, releases
-/// pending jobs whose parents are done, enqueues due periodic jobs, and now and
-/// then prunes old finished jobs and expired uploads. Followers only try to take the lead.
+/// died), promotes scheduled and retryable jobs whose time has come and
+/// enqueues due periodic jobs; every pruning round it releases pending jobs
+/// whose parents are done but were missed, keeps the job history's
+/// partitions, and removes expired uploads. Followers only try to take the lead.
 public final class Scheduler: Service, Sendable {
     private let pool: PostgresPool
     private let config: SchedulerConfiguration
@@ -68,26 +69,21 @@ public final class Scheduler: Service, Sendable {
         let rescued = try await pool.query("SELECT reel_rescue(1000)").first?.decode(Int.self, 0) ?? 0
         if rescued > 0 { logger.warning("rescued \(rescued) jobs whose worker stopped renewing its lease") }
         while try await pool.query("SELECT reel_promote(5000)").first?.decode(Int.self, 0) ?? 0 >= 5000 {}
-        _ = try await pool.query("SELECT reel_repair_pending()")
         let enqueued = try await periodic.enqueueDue()
         if enqueued > 0 { logger.info("enqueued \(enqueued) periodic jobs") }
     }
 
-    /// Deletes finished jobs past their retention, in batches.
+    /// Keeps the job history's partitions: makes the next ones and drops those
+    /// past retention whole (`reel_history_maintain`), never row by row.
     public func prune() async throws {
-        var total = 0
-        for (states, retention) in [("{completed}", config.completedRetention), ("{discarded,cancelled}", config.failedRetention)] {
-            while true {
-                let n = try await pool.query(
-                    """
-                    DELETE FROM reel_jobs WHERE id IN (
-                        SELECT id FROM reel_jobs WHERE finalized_at < now() - $1::interval
-                        AND state::text = ANY($2::text[]) LIMIT 10000)
-                    """, ["\(retention) seconds", states]).affectedRows
-                total += n
-                if n < 10000 { break }
-            }
-        }
-        if total > 0 { logger.info("pruned \(total) finished jobs") }
+        let repaired = try await pool.query("SELECT reel_repair_pending()").first?.decode(Int.self, 0) ?? 0
+        if repaired > 0 { logger.warning("released \(repaired) pending jobs whose parents had all finished") }
+        let changed = try await pool.query(
+            "SELECT reel_history_maintain($1::interval, $2::interval, $3::interval, $4)",
+            ["\(config.historyPartition) seconds", "\(config.completedRetention) seconds", "\(config.failedRetention) seconds",
+             // Partitions ahead: enough to last until the next round, and two more.
+             min(1000, Int((config.pruneInterval / max(1, config.historyPartition)).rounded(.up)) + 2)]
+        ).first?.decode(Int.self, 0) ?? 0
+        if changed > 0 { logger.info("job history: \(changed) partitions made or dropped") }
     }
 }

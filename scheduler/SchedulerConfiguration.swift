@@ -10,8 +10,12 @@ public struct SchedulerConfiguration: Sendable {
     public var completedRetention: Double = 24 * 3600
     /// How long discarded and cancelled jobs are kept (their errors are evidence).
     public var failedRetention: Double = 7 * 24 * 3600
-    /// Seconds between pruning rounds.
+    /// Seconds between pruning rounds (which also make the history's next partitions).
     public var pruneInterval: Double = 60
+    /// Seconds of `finalized_at` each history partition holds: retention drops
+    /// whole partitions, so a finished job is kept between its retention and
+    /// its retention plus this.
+    public var historyPartition: Double = 3600
     /// Identifies this scheduler in `reel_leaders`.
     public var id: String
 

@@ -91,7 +91,7 @@ public struct JobQueue: Sendable {
             return columns.map { $0.value(r) } + [seq]
         }
         let names = (columns.map(\.name) + ["fair_seq"]).joined(separator: ", ")
-        return try conn.copyFrom("COPY reel_jobs (\(names)) FROM STDIN", rows: rows)
+        return try conn.copyFrom("COPY reel_jobs_live (\(names)) FROM STDIN", rows: rows)
     }
 
     private struct FairKey: Hashable {

@@ -228,12 +228,8 @@ public final class Worker: Service, Sendable {
             if held.isEmpty { continue }
             do {
                 let rows = try await pool.queryPrepared(
-                    """
-                    UPDATE reel_jobs j SET lease_expires_at = now() + $3::interval
-                    FROM unnest($1::bigint[], $2::int[]) AS h (id, attempt)
-                    WHERE j.id = h.id AND j.attempt = h.attempt AND j.state = 'running'
-                    RETURNING j.id, j.cancel_requested_at IS NOT NULL
-                    """, [held.map(\.id), held.map(\.attempt), "\(config.lease) seconds"])
+                    "SELECT id, cancel_requested FROM reel_heartbeat($1::bigint[], $2::int[], $3::interval)",
+                    [held.map(\.id), held.map(\.attempt), "\(config.lease) seconds"])
                 var kept = Set<Int64>()
                 for row in rows {
                     let id = try row.decode(Int64.self, 0)
@@ -265,16 +261,7 @@ public final class Worker: Service, Sendable {
         logger.warning("shutdown timeout reached; releasing \(leftover.count) running jobs")
         for job in leftover { running.stop(job.id, reason: .shutdown) }
         do {
-            _ = try await pool.query(
-                """
-                WITH r AS (
-                    UPDATE reel_jobs j SET state = 'available', attempt = j.attempt - 1, lease_expires_at = NULL,
-                                           attempted_by = NULL
-                    FROM unnest($1::bigint[], $2::int[]) AS h (id, attempt)
-                    WHERE j.id = h.id AND j.attempt = h.attempt AND j.state = 'running'
-                    RETURNING j.queue
-                ) SELECT reel_notify_queues(array_agg(DISTINCT queue)) FROM r
-                """, [leftover.map(\.id), leftover.map(\.attempt)])
+            _ = try await pool.query("SELECT reel_release($1::bigint[], $2::int[])", [leftover.map(\.id), leftover.map(\.attempt)])
         } catch {
             logger.error("could not release leases; they expire in \(config.lease) s", metadata: ["error": "\(error)"])
         }

@@ -18,8 +18,9 @@ struct Bench: AsyncParsableCommand {
     static let queue = "bench"
 
     static func reset(_ pool: PostgresPool) async throws {
-        try await pool.query("DELETE FROM reel_jobs WHERE queue = $1", [queue])
-        try await pool.query("VACUUM ANALYZE reel_jobs")
+        try await pool.query("DELETE FROM reel_jobs_live WHERE queue = $1", [queue])
+        try await pool.query("DELETE FROM reel_jobs_history WHERE queue = $1", [queue])
+        try await pool.query("VACUUM ANALYZE reel_jobs_live")
     }
 
     static func requests(_ n: Int) -> [JobRequest] {
@@ -69,7 +70,7 @@ struct Bench: AsyncParsableCommand {
                     try await JobQueue(pool: pool).enqueueMany(Array(all[i..<min(all.count, i + 20_000)]))
                     i += 20_000
                 }
-                try await pool.query("ANALYZE reel_jobs")
+                try await pool.query("ANALYZE reel_jobs_live")
                 let handled = Atomic<Int>(0)
                 var handlers = JobHandlers()
                 handlers.register("noop") { _ in
@@ -90,8 +91,8 @@ struct Bench: AsyncParsableCommand {
                     if handled.load(ordering: .relaxed) >= jobs,
                         try await pool.query(
                             """
-                            SELECT NOT EXISTS (SELECT 1 FROM reel_jobs WHERE queue = $1 AND state = 'available')
-                               AND NOT EXISTS (SELECT 1 FROM reel_jobs WHERE queue = $1 AND state = 'running')
+                            SELECT NOT EXISTS (SELECT 1 FROM reel_jobs_live WHERE queue = $1 AND state = 'available')
+                               AND NOT EXISTS (SELECT 1 FROM reel_jobs_live WHERE queue = $1 AND state = 'running')
                             """, [queue]
                         ).first?.decode(Bool.self, 0) == true
                     {

@@ -94,6 +94,10 @@ struct SchedulerCommand: AsyncParsableCommand {
     var retainCompletedHours = 24.0
     @Option(help: "Hours to keep discarded and cancelled jobs.")
     var retainFailedHours = 168.0
+    @Option(help: "Seconds of finished jobs per history partition (retention drops whole partitions).")
+    var historyPartitionSeconds = 3600.0
+    @Option(help: "Seconds between pruning rounds.")
+    var pruneInterval = 60.0
 
     func run() async throws {
         let logger = CLI.logger("reel.scheduler")
@@ -102,6 +106,8 @@ struct SchedulerCommand: AsyncParsableCommand {
         config.leaderTTL = leaderTTL
         config.completedRetention = retainCompletedHours * 3600
         config.failedRetention = retainFailedHours * 3600
+        config.historyPartition = max(1, historyPartitionSeconds)
+        config.pruneInterval = max(1, pruneInterval)
         let pool = database.pool(size: 2)
         let scheduler = Scheduler(pool: pool, configuration: config, logger: logger)
         let group = ServiceGroup(

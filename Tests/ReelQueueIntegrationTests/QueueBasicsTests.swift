@@ -58,7 +58,7 @@ import ReelTesting
             let claimed = try await db.pool.query("SELECT id FROM reel_fetch('default', 'w', 3, '30 seconds')").map { try $0.decode(Int64.self, 0) }
             #expect(claimed.sorted() == [low, high, normal].sorted())
             // Order of claiming is by priority: look at a one-at-a-time fetch.
-            try await db.pool.query("UPDATE reel_jobs SET state = 'available', attempt = 0")
+            try await db.pool.query("UPDATE reel_jobs_live SET state = 'available', attempt = 0")
             var order: [Int64] = []
             for _ in 0..<3 {
                 order += try await db.pool.query("SELECT id FROM reel_fetch('default', 'w', 1, '30 seconds')").map { try $0.decode(Int64.self, 0) }

@@ -146,7 +146,9 @@ WHERE o.video_id = 'globexReady11';
 -- The jobs. Most video.* jobs carry tenant '' (enqueued without one) and
 -- initechStuck13's carry 'initech': the queries go by videos.owner, right for
 -- both. edge.warm jobs from the trigger carry the video's owner, replicate none.
-INSERT INTO reel_jobs (id, kind, queue, tenant, args, state, attempt, max_attempts, run_at, attempted_at, attempted_by, lease_expires_at,
+-- Written once, then each job goes where it lives: reel_jobs_live or reel_jobs_history.
+CREATE TEMPORARY TABLE seed_jobs (LIKE reel_jobs_live INCLUDING DEFAULTS);
+INSERT INTO seed_jobs (id, kind, queue, tenant, args, state, attempt, max_attempts, run_at, attempted_at, attempted_by, lease_expires_at,
                        errors, unique_key, parent_ids, pending_parents, cancel_reason, created_at, finalized_at)
 VALUES
     -- acmeFail01: not a video; ingest failed permanently, the rest cancelled.
@@ -355,8 +357,14 @@ VALUES
     (170, 'gc', 'maintenance', '', '{"grace_seconds": 3600}', 'completed', 1, 20,
      now() - interval '3 hours', now() - interval '3 hours', 'media-1:3141:a8k2p', NULL, '[]', NULL, '{}', 0, NULL,
      now() - interval '3 hours', now() - interval '3 hours' + interval '40 seconds');
+INSERT INTO reel_jobs_live SELECT * FROM seed_jobs WHERE state NOT IN ('completed', 'discarded', 'cancelled');
+INSERT INTO reel_jobs_history SELECT * FROM seed_jobs WHERE state IN ('completed', 'discarded', 'cancelled');
+SELECT setval(pg_get_serial_sequence('reel_jobs_live', 'id'), (SELECT max(id) FROM seed_jobs));
 
-INSERT INTO reel_job_deps (parent_id, child_id) VALUES (110, 131), (131, 132), (113, 133), (115, 135), (116, 134);
+-- Dependencies of the jobs still waiting (a finished child's go with it).
+INSERT INTO reel_job_deps (parent_id, child_id)
+SELECT d.parent_id, d.child_id FROM (VALUES (110, 131), (131, 132), (113, 133), (115, 135), (116, 134)) AS d (parent_id, child_id)
+WHERE EXISTS (SELECT 1 FROM reel_jobs_live j WHERE j.id = d.child_id);
 
 -- The last scheduler stopped renewing its leadership five minutes ago.
 INSERT INTO reel_leaders (name, leader_id, elected_at, expires_at)

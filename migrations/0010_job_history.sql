@@ -18,6 +18,9 @@ ALTER TABLE reel_jobs RENAME TO reel_jobs_live;
 ALTER TABLE reel_jobs_live ADD CONSTRAINT reel_jobs_live_unfinished
     CHECK (state NOT IN ('completed', 'discarded', 'cancelled')) NOT VALID;
 DROP INDEX reel_jobs_finalized;
+-- Dependency rows name live children; reel_archive removes a finished child's
+-- rows itself (a cascade would fire a trigger for every finished job).
+ALTER TABLE reel_job_deps DROP CONSTRAINT reel_job_deps_child_id_fkey;
 -- Rescue: expired leases of every queue, oldest first.
 CREATE INDEX reel_jobs_lease ON reel_jobs_live (lease_expires_at) WHERE state = 'running';
 
@@ -51,14 +54,16 @@ CREATE VIEW reel_jobs AS SELECT * FROM reel_jobs_live UNION ALL SELECT * FROM re
 COMMENT ON VIEW reel_jobs IS 'every job: reel_jobs_live (may still run) and reel_jobs_history (finished)';
 
 -- The reports follow the view (they were bound to the renamed table).
+-- (pg_get_viewdef locks the view it reads: only this schema's, never another's.)
 DO $$
-DECLARE r record;
+DECLARE r record; v_def text;
 BEGIN
-    FOR r IN SELECT c.relname, pg_get_viewdef(c.oid) AS def FROM pg_class c
+    FOR r IN SELECT c.oid, c.relname FROM pg_class c
              WHERE c.relkind = 'v' AND c.relnamespace = current_schema()::regnamespace AND c.relname LIKE 'reel_report_%'
-               AND pg_get_viewdef(c.oid) LIKE '%reel_jobs_live%'
     LOOP
-        EXECUTE format('CREATE OR REPLACE VIEW %I AS %s', r.relname, replace(r.def, 'reel_jobs_live', 'reel_jobs'));
+        v_def := pg_get_viewdef(r.oid);
+        CONTINUE WHEN v_def NOT LIKE '%reel_jobs_live%';
+        EXECUTE format('CREATE OR REPLACE VIEW %I AS %s', r.relname, replace(v_def, 'reel_jobs_live', 'reel_jobs'));
     END LOOP;
 END $$;
 
@@ -67,12 +72,13 @@ END $$;
 -- statement. p_reason, when given, becomes the cancel reason. Returns the ids moved.
 CREATE FUNCTION reel_archive(p_ids bigint[], p_attempts int[], p_from reel_job_state[], p_state reel_job_state, p_reason text)
 RETURNS bigint[] LANGUAGE plpgsql AS $$
-DECLARE v_ids bigint[];
+DECLARE v_ids bigint[]; v_children bigint[];
 BEGIN
     WITH gone AS (
         DELETE FROM reel_jobs_live j
         WHERE j.id = ANY (p_ids) AND j.state = ANY (p_from)
-          AND (p_attempts IS NULL OR j.attempt = p_attempts[array_position(p_ids, j.id)])
+          -- A hashed check of (id, attempt) pairs; the rows come by the primary key above.
+          AND (p_attempts IS NULL OR (j.id, j.attempt) IN (SELECT a.id, a.attempt FROM unnest(p_ids, p_attempts) AS a (id, attempt)))
         RETURNING j.*
     ), kept AS (
         INSERT INTO reel_jobs_history (id, kind, queue, tenant, args, state, priority, fair_seq, attempt, max_attempts, run_at,
@@ -82,8 +88,12 @@ BEGIN
                NULL, attempted_by, attempted_at, errors, unique_key, parent_ids, pending_parents,
                cancel_requested_at, coalesce(p_reason, cancel_reason), created_at, now(), meta
         FROM gone
-        RETURNING id
-    ) SELECT array_agg(id) INTO v_ids FROM kept;
+        RETURNING id, cardinality(parent_ids) > 0 AS waited
+    ) SELECT array_agg(id), array_agg(id) FILTER (WHERE waited) INTO v_ids, v_children FROM kept;
+    -- A finished child's dependency rows go with it (only jobs that had parents have any).
+    IF v_children IS NOT NULL THEN
+        DELETE FROM reel_job_deps WHERE child_id = ANY (v_children);
+    END IF;
     RETURN coalesce(v_ids, '{}');
 END $$;
 
@@ -103,6 +113,7 @@ DECLARE
     lo timestamptz;
     hi timestamptz;
     v_name text;
+    v_moving boolean;
     n int := 0;
     r record;
 BEGIN
@@ -120,8 +131,17 @@ BEGIN
             CONTINUE WHEN to_regclass(quote_ident(v_name)) IS NOT NULL;
             BEGIN
                 EXECUTE format('CREATE TABLE %I (LIKE reel_jobs_history)', v_name);
-                EXECUTE format('WITH m AS (DELETE FROM %I WHERE finalized_at >= $1 AND finalized_at < $2 RETURNING *) '
-                               'INSERT INTO %I SELECT * FROM m', parent || '_default', v_name) USING lo, hi;
+                EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE finalized_at >= $1 AND finalized_at < $2)', parent || '_default')
+                    INTO v_moving USING lo, hi;
+                IF v_moving THEN
+                    -- Rows that move from the default into the new partition must not be
+                    -- missed by a query planned before it was attached: nobody reads
+                    -- or writes this outcome's history meanwhile (for at most the lock
+                    -- timeout, then the next round tries again).
+                    EXECUTE format('LOCK TABLE %I IN ACCESS EXCLUSIVE MODE', parent);
+                    EXECUTE format('WITH m AS (DELETE FROM %I WHERE finalized_at >= $1 AND finalized_at < $2 RETURNING *) '
+                                   'INSERT INTO %I SELECT * FROM m', parent || '_default', v_name) USING lo, hi;
+                END IF;
                 EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', parent, v_name, lo, hi);
                 n := n + 1;
             EXCEPTION
@@ -371,7 +391,8 @@ RETURNS TABLE (id bigint, cancel_requested boolean) LANGUAGE plpgsql AS $$
 BEGIN
     RETURN QUERY
     UPDATE reel_jobs_live j SET lease_expires_at = now() + p_lease
-    WHERE j.id = ANY (p_ids) AND j.attempt = p_attempts[array_position(p_ids, j.id)] AND j.state = 'running'
+    WHERE j.id = ANY (p_ids) AND j.state = 'running'
+      AND (j.id, j.attempt) IN (SELECT a.id, a.attempt FROM unnest(p_ids, p_attempts) AS a (id, attempt))
     RETURNING j.id, j.cancel_requested_at IS NOT NULL;
 END $$;
 
@@ -382,7 +403,8 @@ DECLARE v_queues text[]; n int;
 BEGIN
     WITH r AS (
         UPDATE reel_jobs_live j SET state = 'available', attempt = j.attempt - 1, lease_expires_at = NULL, attempted_by = NULL
-        WHERE j.id = ANY (p_ids) AND j.attempt = p_attempts[array_position(p_ids, j.id)] AND j.state = 'running'
+        WHERE j.id = ANY (p_ids) AND j.state = 'running'
+          AND (j.id, j.attempt) IN (SELECT a.id, a.attempt FROM unnest(p_ids, p_attempts) AS a (id, attempt))
         RETURNING j.queue
     ) SELECT array_agg(DISTINCT queue), count(*) INTO v_queues, n FROM r;
     IF v_queues IS NOT NULL THEN PERFORM reel_notify_queues(v_queues); END IF;
@@ -440,7 +462,9 @@ BEGIN
                CASE WHEN l.n > 0 THEN 'pending'::reel_job_state ELSE 'available'::reel_job_state END,
                b.priority, b.fair_seq, b.attempt, greatest(b.max_attempts, b.attempt + 1), now(),
                b.attempted_by, b.attempted_at, b.errors, b.unique_key, b.parent_ids, l.n, b.created_at, b.meta
-        FROM back b, LATERAL (SELECT count(*)::int AS n FROM reel_jobs_live p WHERE p.id = ANY (b.parent_ids)) l
+        -- Parents still live, or coming back in this same retry.
+        FROM back b, LATERAL (SELECT ((SELECT count(*) FROM reel_jobs_live p WHERE p.id = ANY (b.parent_ids))
+                                      + (SELECT count(*) FROM back p WHERE p.id = ANY (b.parent_ids)))::int AS n) l
         RETURNING id
     ) SELECT array_agg(id) INTO v_back FROM restored;
     IF v_back IS NOT NULL THEN

@@ -84,15 +84,36 @@ async def within(awaitable: Awaitable[None], deadline: float, what: str) -> None
         raise BenchError(f"gave up (--timeout reached) during {what}") from exc
 
 
-async def reset_queue(q: Queries) -> None:
+async def reset_queue(q: Queries, keep_log: bool = False) -> None:
     """Start every measurement from empty queue, log and statistics tables.
 
     Leftovers from an earlier (possibly aborted) run would otherwise be
-    drained too, and a large pgqueuer_log skews the completion path's cost.
+    drained too, and a large pgqueuer_log skews the completion path's cost;
+    keep_log leaves the log as it is (the growth mode seeds it on purpose).
     """
     await q.clear_queue()
-    await q.clear_queue_log()
+    if not keep_log:
+        await q.clear_queue_log()
     await q.clear_statistics_log()
+
+
+async def cmd_seed_log(args: argparse.Namespace) -> dict[str, object]:
+    """Fills pgqueuer_log with ROWS finished jobs (already aggregated into
+    the statistics, as a long-running deployment's log holds them): the
+    history that scripts/bench-queue.sh --growth measures pgqueuer with."""
+    async with open_queries(args.dsn) as q:
+        table = q.qbe.settings.qualified.queue_table_log
+        await q.driver.execute(f"TRUNCATE {table}")
+        left = args.rows
+        while left > 0:
+            n = min(left, 1_000_000)
+            await q.driver.execute(
+                f"INSERT INTO {table} (job_id, status, priority, entrypoint, aggregated) "
+                f"SELECT g, 'successful', 0, 'retained', true FROM generate_series(1, {n}) g"
+            )
+            left -= n
+        await q.driver.execute(f"ANALYZE {table}")
+    return {"rows": args.rows}
 
 
 async def queued_rows(q: Queries) -> int:
@@ -272,7 +293,7 @@ async def cmd_drain(args: argparse.Namespace) -> dict[str, object]:
 
     async with contextlib.AsyncExitStack() as stack:
         producer = await stack.enter_async_context(open_queries(args.dsn))
-        await reset_queue(producer)
+        await reset_queue(producer, keep_log=args.keep_log)
         await within(
             enqueue_batches(producer, build_batches(n, PREFILL_CHUNK)), deadline, "pre-fill"
         )
@@ -309,7 +330,7 @@ async def cmd_drain(args: argparse.Namespace) -> dict[str, object]:
             raise BenchError(f"handler ran {counter.handled} times for {n} jobs")
         if (left := await queued_rows(producer)) != 0:
             raise BenchError(f"{left} jobs still in the queue table after drain")
-        await reset_queue(producer)
+        await reset_queue(producer, keep_log=args.keep_log)
     return {"jobs": n, "seconds": round(seconds, 6), "jobs_per_s": round(n / seconds, 1)}
 
 
@@ -439,7 +460,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=1,
         help="number of QueueManagers, one connection each (default 1)",
     )
+    p.add_argument("--keep-log", action="store_true", help="leave pgqueuer_log as it is (seeded by seed-log)")
     p.set_defaults(func=cmd_drain)
+
+    p = sub.add_parser("seed-log", parents=[common], help="fill pgqueuer_log with finished jobs")
+    p.add_argument("--rows", type=int, required=True)
+    p.set_defaults(func=cmd_seed_log)
 
     p = sub.add_parser("latency", parents=[common], help="enqueue -> handler-start latency")
     p.add_argument("--samples", type=positive_int, required=True)

@@ -21,6 +21,11 @@ DROP INDEX reel_jobs_finalized;
 -- Dependency rows name live children; reel_archive removes a finished child's
 -- rows itself (a cascade would fire a trigger for every finished job).
 ALTER TABLE reel_job_deps DROP CONSTRAINT reel_job_deps_child_id_fkey;
+-- A tenant's last waiting job (fair share), led by the tenant: an index that
+-- began with the queue, as reel_jobs_fetch does, let a claim planned on stale
+-- statistics read a whole queue through it and sort it.
+DROP INDEX reel_jobs_tenant;
+CREATE INDEX reel_jobs_tenant ON reel_jobs_live (tenant, queue, fair_seq) WHERE state = 'available';
 -- Rescue: expired leases of every queue, oldest first.
 CREATE INDEX reel_jobs_lease ON reel_jobs_live (lease_expires_at) WHERE state = 'running';
 

@@ -4,6 +4,7 @@ import ReelCatalog
 import ReelPostgres
 import ReelStore
 import ReelTesting
+import Synchronization
 import Testing
 
 /// Raw TCP clients that misbehave: connect, send part of a request, stall.
@@ -107,8 +108,14 @@ extension ExclusiveSuites {
                 let pool = ReelAPI.pool(url: db.url, connections: 1, limits: limits)
                 let api = try await APIHarness.start(db, worker: false, server: limits, pool: pool)
                 // Every connection is busy: the request is refused at once, not queued.
-                let hold = Task { try await pool.withConnection { _ in try await Task.sleep(for: .seconds(3)) } }
-                try await Task.sleep(for: .milliseconds(200))
+                let holding = Atomic<Bool>(false)
+                let hold = Task {
+                    try await pool.withConnection { _ in
+                        holding.store(true, ordering: .relaxed)
+                        try await Task.sleep(for: .seconds(3))
+                    }
+                }
+                try await eventually(timeout: 30, "the pool's only connection to be held") { holding.load(ordering: .relaxed) }
                 let busy = try await api.request("GET", "/v1/videos/BBBBBBBBBBBB")
                 #expect(busy.status == 503 && busy.headers["retry-after"] == "1" && busy.text.contains("busy"), "\(busy.status) \(busy.text)")
                 _ = try? await hold.value

@@ -68,11 +68,11 @@ import ReelTesting
         let sound = Array(try Data(contentsOf: root.appendingPathComponent("audio/init.mp4")))
         let segment = Array(try Data(contentsOf: root.appendingPathComponent("360p/0.m4s")))
         let audioSegment = Array(try Data(contentsOf: root.appendingPathComponent("audio/0.m4s")))
-        for cut in stride(from: 1, to: video.count, by: 5) {
+        for cut in stride(from: 1, to: video.count, by: 7) {
             _ = try? MuxedVariant.initSegment(video: Array(video.prefix(cut)), audio: sound)
             _ = try? MuxedVariant.initSegment(video: video, audio: Array(sound.prefix(cut)))
         }
-        for cut in stride(from: 1, to: audioSegment.count, by: 97) {
+        for cut in stride(from: 1, to: audioSegment.count, by: max(1, audioSegment.count / 24)) {
             _ = try? MuxedVariant.segment(number: 0, video: Array(segment.prefix(cut)), audio: audioSegment)
             _ = try? MuxedVariant.segment(number: 0, video: segment, audio: Array(audioSegment.prefix(cut)))
         }

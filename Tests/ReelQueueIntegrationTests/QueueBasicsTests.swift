@@ -70,7 +70,7 @@ import ReelTesting
     @Test func scheduledJobsWaitForTheirTime() async throws {
         try await TestDatabase.withFresh { db in
             // Far enough ahead that a busy machine cannot reach it before the insert.
-            let result = try await db.queue.enqueue(JobRequest(kind: "noop", runAt: Date().addingTimeInterval(5)))
+            let result = try await db.queue.enqueue(JobRequest(kind: "noop", runAt: Date().addingTimeInterval(15)))
             #expect(result.state == .scheduled)
             let (worker, _) = startWorker(db)
             let scheduler = startScheduler(db)

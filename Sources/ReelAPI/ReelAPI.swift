@@ -101,7 +101,7 @@ public struct ReelAPI: Sendable {
             // timer per connection (Hummingbird's idle timeout reschedules one per request part).
             server: .http1(configuration: .init(additionalChannelHandlers: limits.defences ? [RequestTimeouts(limits: limits)] : [])),
             configuration: .init(
-                address: .hostname(host, port: port), serverName: "reel",
+                address: .hostname(host, port: port), serverName: "reel", backlog: limits.listenBacklog,
                 availableConnectionsDelegate: limits.defences ? .maximum(limits.maxConnections, logger: logger) : nil),
             services: [plays, spoolSweeper],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)

@@ -13,6 +13,8 @@ struct ServerLimitOptions: ParsableArguments {
     var idleTimeout: Double?
     @Option(help: "Open connections at most; more wait in the listen backlog (default: $REEL_MAX_CONNECTIONS, else 4096).")
     var maxConnections: Int?
+    @Option(help: "Connections the kernel queues before the server accepts them, capped by net.core.somaxconn (default: $REEL_LISTEN_BACKLOG, else 4096).")
+    var listenBacklog: Int?
     @Option(help: "Seconds a request waits for a database connection before 503 + Retry-After (default: $REEL_DATABASE_WAIT, else 2).")
     var databaseWait: Double?
     @Option(help: "Milliseconds one SQL statement of the API may run (default: $REEL_STATEMENT_TIMEOUT_MS, else 5000).")
@@ -31,6 +33,7 @@ struct ServerLimitOptions: ParsableArguments {
         if let v = try pick(bodyStallTimeout, "REEL_BODY_STALL_TIMEOUT", 0.1) { limits.bodyStallTimeout = v }
         if let v = try pick(idleTimeout, "REEL_IDLE_TIMEOUT", 0.1) { limits.idleTimeout = v }
         if let v = try pick(maxConnections, "REEL_MAX_CONNECTIONS", 1) { limits.maxConnections = v }
+        if let v = try pick(listenBacklog, "REEL_LISTEN_BACKLOG", 1) { limits.listenBacklog = v }
         if let v = try pick(databaseWait, "REEL_DATABASE_WAIT", 0.01) { limits.databaseWait = v }
         if let v = try pick(statementTimeoutMs, "REEL_STATEMENT_TIMEOUT_MS", 1) { limits.statementTimeoutMs = v }
         // Only to measure what the defences cost (scripts/bench-serve.sh).

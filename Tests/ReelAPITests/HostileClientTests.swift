@@ -73,9 +73,16 @@ extension ExclusiveSuites {
                 #expect(served.status == 200)
                 let missing = try await api.request("GET", "/v1/videos/AAAAAAAAAAAA")
                 #expect(missing.status == 404)
-                try await eventually(timeout: 60, "the server to close every slow connection") {
-                    trickling.trickle()
-                    return halfOpen.closedCount() + stalled.closedCount() + trickling.closedCount() >= 2100
+                var counts = (0, 0, 0)
+                do {
+                    try await eventually(timeout: 120, "the server to close every slow connection") {
+                        trickling.trickle()
+                        counts = (halfOpen.closedCount(), stalled.closedCount(), trickling.closedCount())
+                        return counts.0 + counts.1 + counts.2 >= 2100
+                    }
+                } catch {
+                    Issue.record("closed: \(counts.0)/2000 unfinished heads, \(counts.1)/50 stalled bodies, \(counts.2)/50 trickled heads")
+                    throw error
                 }
                 #expect(try await api.request("GET", "/healthz").status == 200)
                 try await api.stop()

@@ -16,6 +16,12 @@ public struct ServerLimits: Sendable, Hashable {
     public var idleTimeout: Double = 75
     /// Open connections at most; further ones wait in the listen backlog.
     public var maxConnections = 4096
+    /// Connections the kernel holds for the server before it accepts them (the
+    /// kernel caps this at `net.core.somaxconn`). A burst of connections beyond
+    /// it has its handshakes dropped and retried by the clients, so a stranger
+    /// opening thousands at once delays everyone's connect by seconds; 4096
+    /// holds such a burst while the server accepts and times it out.
+    public var listenBacklog = 4096
     /// Seconds a request may wait for a database connection before it gets
     /// 503 with Retry-After (the pool is busy: shed load, don't queue it).
     public var databaseWait: Double = 2

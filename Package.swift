@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ReelQueue", targets: ["ReelQueue"]),
         .library(name: "ReelRedis", targets: ["ReelRedis"]),
         .library(name: "ReelStore", targets: ["ReelStore"]),
+        .library(name: "ReelS3", targets: ["ReelS3"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -48,12 +49,14 @@ let package = Package(
         // MARK: Libraries
         // A serial executor on a thread of its own, for actors that make blocking C calls.
         .target(name: "ReelThreads", swiftSettings: strict),
+        // The connection-pool state machine and its runtime, shared by the PostgreSQL and Redis pools.
+        .target(name: "ReelPool", swiftSettings: strict),
         .target(
             name: "ReelPostgres",
-            dependencies: ["CLibPQ", "ReelThreads", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibPQ", "ReelThreads", "ReelPool", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .target(name: "ReelRedis", dependencies: ["CHiredis", "ReelThreads"], swiftSettings: strict),
+        .target(name: "ReelRedis", dependencies: ["CHiredis", "ReelThreads", "ReelPool"], swiftSettings: strict),
         .target(
             name: "ReelQueue",
             dependencies: [
@@ -63,13 +66,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "ReelMedia", dependencies: ["CFFmpeg"], swiftSettings: strict),
+        // Ladder planning and HLS/DASH writing: what the API needs of media, without FFmpeg.
+        .target(name: "ReelManifests", swiftSettings: strict),
+        .target(name: "ReelMedia", dependencies: ["CFFmpeg", "ReelManifests"], swiftSettings: strict),
         .target(
             name: "ReelStore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The S3 store and the regions configuration that names it: only processes that talk to S3 link an HTTP client.
+        .target(
+            name: "ReelS3",
+            dependencies: [
+                "ReelStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -79,7 +94,7 @@ let package = Package(
         .target(
             name: "ReelEdge",
             dependencies: [
-                "ReelPostgres", "ReelCatalog", "ReelMedia",
+                "ReelPostgres", "ReelCatalog", "ReelManifests",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -89,7 +104,8 @@ let package = Package(
         .target(
             name: "ReelWorkers",
             dependencies: [
-                "ReelQueue", "ReelMedia", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge", .product(name: "Logging", package: "swift-log"),
+                "ReelQueue", "ReelMedia", "ReelManifests", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "workers",
             swiftSettings: strict
@@ -97,7 +113,7 @@ let package = Package(
         .target(
             name: "ReelAPI",
             dependencies: [
-                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelWorkers", "ReelMedia", "ReelEdge",
+                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelWorkers", "ReelManifests", "ReelEdge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -123,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelStore", "ReelCatalog", "ReelAPI", "ReelRedis",
+                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog", "ReelAPI", "ReelRedis",
                 "ReelEdge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -140,7 +156,7 @@ let package = Package(
         .target(
             name: "ReelTesting",
             dependencies: [
-                "ReelPostgres", "ReelQueue", "ReelScheduler", "ReelStore",
+                "ReelPostgres", "ReelQueue", "ReelScheduler", "ReelStore", "ReelS3",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -149,6 +165,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "ReelPoolTests", dependencies: ["ReelPool"], swiftSettings: strict),
         .testTarget(name: "ReelPostgresTests", dependencies: ["ReelPostgres", "ReelTesting"], swiftSettings: strict),
         .testTarget(
             name: "ReelCatalogTests", dependencies: ["ReelCatalog", "ReelRedis", "ReelPostgres", "ReelStore", "ReelTesting"],
@@ -159,14 +176,14 @@ let package = Package(
         .testTarget(
             name: "ReelQueueIntegrationTests",
             dependencies: [
-                "ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia", "ReelStore", "ReelCatalog",
+                "ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog",
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ReelStoreTests",
             dependencies: [
-                "ReelStore", "ReelTesting",
+                "ReelStore", "ReelS3", "ReelTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -176,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "ReelAPITests",
             dependencies: [
-                "ReelAPI", "ReelCatalog", "ReelStore", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis", "ReelEdge",
+                "ReelAPI", "ReelCatalog", "ReelStore", "ReelS3", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis", "ReelEdge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -187,7 +204,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ReelMediaTests", dependencies: ["ReelMedia", "ReelTesting"], swiftSettings: strict),
+        .testTarget(name: "ReelMediaTests", dependencies: ["ReelMedia", "ReelManifests", "ReelTesting"], swiftSettings: strict),
         .testTarget(
             name: "ReelCLITests", dependencies: ["ReelTesting", "ReelPostgres", "ReelQueue"], exclude: ["Fixtures"], swiftSettings: strict
         ),

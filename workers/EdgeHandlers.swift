@@ -86,7 +86,7 @@ public struct EdgeHandlers: Sendable {
             logger.info("edge gone or disabled: nothing to warm", metadata: ["edge": "\(args.edge)"])
             return
         }
-        guard let playback = try await catalog.playback(args.video), playback.video.status != .deleted else {
+        guard let playback = try await catalog.playback(args.video, cached: false), playback.video.status != .deleted else {
             logger.info("video gone: nothing to warm", metadata: ["video": "\(args.video)"])
             return
         }

@@ -4,6 +4,7 @@ import ReelEdge
 public import ReelQueue
 public import ReelStore
 public import ReelMedia
+import ReelManifests
 
 /// Every handler Reel ships, by kind: what `reel worker` runs and what
 /// `reel submit` accepts.

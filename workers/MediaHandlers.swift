@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 public import ReelMedia
+import ReelManifests
 public import ReelPostgres
 public import ReelQueue
 

@@ -2,6 +2,7 @@ public import Foundation
 import Logging
 public import ReelCatalog
 public import ReelMedia
+import ReelManifests
 public import ReelPostgres
 public import ReelQueue
 public import ReelStore

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReelCatalog
 import ReelMedia
+import ReelManifests
 import ReelStore
 
 /// Stores each segment the transcode writes, in the order written, and

@@ -1,6 +1,6 @@
 import Foundation
 import ReelCatalog
-import ReelMedia
+import ReelManifests
 
 /// HLS and DASH for a video, written from the catalog on each request, so
 /// they grow while the video is being published: the master lists the

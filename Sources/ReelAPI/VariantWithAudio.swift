@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ReelCatalog
-import ReelMedia
+import ReelManifests
 import ReelStore
 
 extension ReelAPI {

@@ -4,7 +4,7 @@ import Hummingbird
 import ReelCatalog
 import ReelStore
 import ReelEdge
-import ReelMedia
+import ReelManifests
 
 extension ReelAPI {
     func addVideoRoutes(to router: Router<BasicRequestContext>) {

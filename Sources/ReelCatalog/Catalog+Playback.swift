@@ -44,10 +44,14 @@ public struct Playback: Sendable, Codable, Hashable {
 
 extension Catalog {
     /// The video with its renditions and their segments, in one query; nil
-    /// when there is no such video (or it is deleted).
-    public func playback(_ id: String) async throws -> Playback? {
+    /// when there is no such video (or it is deleted). A job that acts on
+    /// what a transition just committed reads with `cached: false`: the job
+    /// can start (on the commit's notification) before the committer has
+    /// dropped the cached entry, and a warming that read the entry from just
+    /// before `ready` left the poster off the edge.
+    public func playback(_ id: String, cached: Bool = true) async throws -> Playback? {
         guard VideoID.isValid(id) else { return nil }
-        guard let cache else { return try await playbackFromDatabase(id) }
+        guard cached, let cache else { return try await playbackFromDatabase(id) }
         switch await cache.lookup(id) {
         case .hit(let playback): return playback
         case .unavailable: return try await playbackFromDatabase(id)

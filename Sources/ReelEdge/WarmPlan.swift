@@ -1,5 +1,5 @@
 public import ReelCatalog
-import ReelMedia
+import ReelManifests
 
 /// Which URLs of a video an edge is warmed with: what a first viewer asks
 /// for before the player has had time to choose (the media playlists, every

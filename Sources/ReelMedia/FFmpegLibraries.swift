@@ -1,4 +1,5 @@
 import CFFmpeg
+import ReelManifests
 
 /// The FFmpeg libraries Reel is linked against, for `reel version` and bug
 /// reports: media behaviour differs between FFmpeg releases.

@@ -1,4 +1,5 @@
 import CFFmpeg
+import ReelManifests
 
 /// FFmpeg prints to stderr by default (banners, per-encoder statistics).
 /// Reel reports problems as MediaError values instead, so only FFmpeg's

@@ -1,4 +1,4 @@
-import Synchronization
+public import ReelPool
 
 /// A bounded set of ``PostgresConnection``s shared by many tasks.
 ///
@@ -14,18 +14,7 @@ public final class PostgresPool: Sendable {
     /// The libpq URL or connection string every connection uses.
     public let url: String
     public let maxConnections: Int
-    private let name: String
-    private let setup: String?
-
-    private struct State {
-        var idle: [PostgresConnection] = []
-        var opened = 0
-        var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
-        var nextWaiter: UInt64 = 0
-        var closed = false
-    }
-
-    private let state = Mutex(State())
+    private let pool: ConnectionPool<PostgresConnection, any Error>
 
     /// Seconds a task waits for a free connection before it gets
     /// `PostgresError.Code.poolBusy` (nil: as long as it takes). A server
@@ -35,25 +24,29 @@ public final class PostgresPool: Sendable {
 
     /// `setup` runs on every new connection (e.g. `SET synchronous_commit = off`).
     public init(url: String, maxConnections: Int = 8, name: String = "reel-pg", setup: String? = nil, maxWait: Double? = nil) {
-        precondition(maxConnections > 0, "a pool needs at least one connection")
         self.url = url
         self.maxConnections = maxConnections
-        self.name = name
-        self.setup = setup
         self.maxWait = maxWait
+        pool = ConnectionPool(
+            capacity: maxConnections, onConnectFailure: .wakeNext,
+            maxWait: maxWait.map { .milliseconds(Int64($0 * 1000)) },
+            connect: { slot in
+                let connection = try await PostgresConnection.connect(url, name: "\(name)-\(slot)")
+                do {
+                    if let setup { try await connection.execute(setup) }
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                return connection
+            },
+            closedError: { PostgresError(code: .clientMisuse, message: "the connection pool is closed") },
+            busyError: { PostgresError(code: .poolBusy, message: "every database connection stayed busy for \(maxWait ?? 0) s") })
     }
 
     /// Lends a connection to `body` and takes it back afterwards.
     public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await acquire()
-        do {
-            let value = try await body(connection)
-            release(connection)
-            return value
-        } catch {
-            release(connection)
-            throw error
-        }
+        try await pool.withConnection(body)
     }
 
     /// Runs `body` in a transaction on a pooled connection.
@@ -76,96 +69,10 @@ public final class PostgresPool: Sendable {
 
     /// Closes the idle connections now and the lent ones as they come back.
     public func close() async {
-        let (toClose, waiters) = state.withLock { s in
-            s.closed = true
-            defer {
-                s.opened -= s.idle.count
-                s.idle.removeAll()
-                s.waiters.removeAll()
-            }
-            return (s.idle, s.waiters)
-        }
-        for waiter in waiters { waiter.continuation.resume(returning: true) }
-        for connection in toClose { await connection.close() }
+        await pool.close()
     }
+}
 
-    private enum Next { case use(PostgresConnection), open(Int), wait, closed }
-
-    func acquire() async throws -> PostgresConnection {
-        while true {
-            let next = state.withLock { s -> Next in
-                if s.closed { return .closed }
-                if let connection = s.idle.popLast() { return .use(connection) }
-                if s.opened < maxConnections {
-                    s.opened += 1
-                    return .open(s.opened)
-                }
-                return .wait
-            }
-            switch next {
-            case .use(let connection):
-                // A connection the server closed while it sat idle (a restart) is replaced, not lent.
-                guard connection.peerClosed else { return connection }
-                state.withLock { $0.opened -= 1 }
-                Task { await connection.close() }
-            case .closed: throw PostgresError(code: .clientMisuse, message: "the connection pool is closed")
-            case .open(let n):
-                do {
-                    let connection = try await PostgresConnection.connect(url, name: "\(name)-\(n)")
-                    if let setup { try await connection.execute(setup) }
-                    return connection
-                } catch {
-                    state.withLock { $0.opened -= 1 }
-                    wakeOne()
-                    throw error
-                }
-            case .wait:
-                let woken = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-                    // Re-check under the lock: a connection may have come back meanwhile.
-                    let id = state.withLock { s -> UInt64? in
-                        if s.closed || !s.idle.isEmpty || s.opened < maxConnections { return nil }
-                        s.nextWaiter += 1
-                        s.waiters.append((s.nextWaiter, c))
-                        return s.nextWaiter
-                    }
-                    guard let id else { return c.resume(returning: true) }
-                    if let maxWait { giveUp(id, after: maxWait) }
-                }
-                if !woken {
-                    throw PostgresError(code: .poolBusy, message: "every database connection stayed busy for \(maxWait ?? 0) s")
-                }
-            }
-        }
-    }
-
-    func release(_ connection: PostgresConnection) {
-        let keep = connection.isReusable
-        let discard = state.withLock { s -> Bool in
-            if s.closed || !keep {
-                s.opened -= 1
-                return true
-            }
-            s.idle.append(connection)
-            return false
-        }
-        if discard { Task { await connection.close() } }
-        wakeOne()
-    }
-
-    private func wakeOne() {
-        let waiter = state.withLock { s in s.waiters.isEmpty ? nil : s.waiters.removeFirst() }
-        waiter?.continuation.resume(returning: true)
-    }
-
-    /// Resumes waiter `id` with false after `seconds`, unless it was woken first.
-    private func giveUp(_ id: UInt64, after seconds: Double) {
-        Task { [self] in
-            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-            let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
-                guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return s.waiters.remove(at: index).continuation
-            }
-            waiter?.resume(returning: false)
-        }
-    }
+extension PostgresConnection: PooledConnection {
+    public nonisolated var isStale: Bool { peerClosed }
 }

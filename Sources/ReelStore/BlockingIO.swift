@@ -2,7 +2,7 @@ import NIOPosix
 
 /// Runs blocking file work (open, read, write, fsync, hashing) on NIO's
 /// shared blocking-I/O thread pool, never on the cooperative pool.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async throws(StoreError) -> T {
+package func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async throws(StoreError) -> T {
     let result: Result<T, StoreError>
     do {
         result = try await NIOThreadPool.singleton.runIfActive { () -> Result<T, StoreError> in

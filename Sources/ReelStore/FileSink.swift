@@ -1,5 +1,5 @@
-import Foundation
-import NIOCore
+package import Foundation
+package import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +7,7 @@ import Glibc
 /// A file being downloaded: written to a temporary name beside the
 /// destination and renamed into place only when complete, so a reader never
 /// sees half a file. Writes run off the cooperative pool.
-final class FileSink: Sendable {
+package final class FileSink: Sendable {
     private let destination: URL
     private let temporary: String
     private let fd: Int32
@@ -20,7 +20,7 @@ final class FileSink: Sendable {
 
     deinit { close(fd) }
 
-    static func create(_ destination: URL) async throws(StoreError) -> FileSink {
+    package static func create(_ destination: URL) async throws(StoreError) -> FileSink {
         let temporary = destination.path + ".part-\(UUID().uuidString)"
         let fd = try await blocking { () throws(StoreError) in
             let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -30,7 +30,7 @@ final class FileSink: Sendable {
         return FileSink(destination: destination, temporary: temporary, fd: fd)
     }
 
-    func write(_ chunk: ByteBuffer) async throws(StoreError) {
+    package func write(_ chunk: ByteBuffer) async throws(StoreError) {
         let (fd, temporary) = (self.fd, self.temporary)
         try await blocking { () throws(StoreError) in
             let failure: Int32? = chunk.withUnsafeReadableBytes { bytes in
@@ -50,7 +50,7 @@ final class FileSink: Sendable {
     }
 
     /// Flushes the file and renames it into place.
-    func commit() async throws(StoreError) {
+    package func commit() async throws(StoreError) {
         let (fd, temporary, destination) = (self.fd, self.temporary, self.destination.path)
         try await blocking { () throws(StoreError) in
             guard fsync(fd) == 0 else { throw PosixFile.error("fsync", temporary, errno) }
@@ -59,7 +59,7 @@ final class FileSink: Sendable {
     }
 
     /// Removes the partial file.
-    func discard() async {
+    package func discard() async {
         let temporary = self.temporary
         _ = try? await blocking { () throws(StoreError) in try PosixPath.remove(temporary) }
     }

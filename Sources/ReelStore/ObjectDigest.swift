@@ -62,21 +62,23 @@ public struct ObjectDigest: Hashable, Comparable, Sendable, Codable, CustomStrin
 }
 
 /// Hashes bytes as they stream past, for objects too large to hold at once.
-struct StreamingDigest {
+package struct StreamingDigest {
     private var hasher = SHA256()
-    private(set) var count: Int64 = 0
+    package private(set) var count: Int64 = 0
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package init() {}
+
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         hasher.update(bufferPointer: bytes)
         count += Int64(bytes.count)
     }
 
-    mutating func update(_ data: some DataProtocol) {
+    package mutating func update(_ data: some DataProtocol) {
         hasher.update(data: data)
         count += Int64(data.count)
     }
 
-    func finalize() -> ObjectDigest { ObjectDigest(hasher.finalize()) }
+    package func finalize() -> ObjectDigest { ObjectDigest(hasher.finalize()) }
 }
 
 extension ObjectDigest {

@@ -18,6 +18,12 @@ public struct PutResult: Sendable, Hashable {
     public let digest: ObjectDigest
     public let size: Int64
     public let created: Bool
+
+    package init(digest: ObjectDigest, size: Int64, created: Bool) {
+        self.digest = digest
+        self.size = size
+        self.created = created
+    }
 }
 
 /// Bytes of one object, or of a range of it.

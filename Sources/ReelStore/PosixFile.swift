@@ -1,5 +1,5 @@
-import Foundation
-import NIOCore
+package import Foundation
+package import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,12 +7,12 @@ import Glibc
 /// An open file descriptor with the few calls the file store needs, each
 /// failing with a `StoreError` that names the path. Blocking: use it inside
 /// `blocking { }` only.
-struct PosixFile: ~Copyable {
-    let fd: Int32
-    let path: String
+package struct PosixFile: ~Copyable {
+    package let fd: Int32
+    package let path: String
 
     /// Opens for reading; `.notFound` when the file does not exist.
-    static func read(_ path: String) throws(StoreError) -> PosixFile {
+    package static func read(_ path: String) throws(StoreError) -> PosixFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
@@ -23,7 +23,7 @@ struct PosixFile: ~Copyable {
     }
 
     /// Creates a new file that must not exist yet.
-    static func create(_ path: String) throws(StoreError) -> PosixFile {
+    package static func create(_ path: String) throws(StoreError) -> PosixFile {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PosixFile.error("create", path, errno) }
         return PosixFile(fd: fd, path: path)
@@ -31,7 +31,7 @@ struct PosixFile: ~Copyable {
 
     deinit { close(fd) }
 
-    var size: Int64 {
+    package var size: Int64 {
         get throws(StoreError) {
             var info = stat()
             guard fstat(fd, &info) == 0 else { throw PosixFile.error("stat", path, errno) }
@@ -39,7 +39,7 @@ struct PosixFile: ~Copyable {
         }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
         var offset = 0
         while offset < bytes.count {
             guard let base = bytes.baseAddress else { return }
@@ -52,7 +52,7 @@ struct PosixFile: ~Copyable {
         }
     }
 
-    func write(_ data: Data) throws(StoreError) {
+    package func write(_ data: Data) throws(StoreError) {
         let result: Result<Void, StoreError> = data.withUnsafeBytes { bytes in
             do throws(StoreError) { try write(bytes); return .success(()) } catch { return .failure(error) }
         }
@@ -61,7 +61,7 @@ struct PosixFile: ~Copyable {
 
     /// `count` bytes from `offset`, straight into a buffer a response can
     /// send; fewer only at the end of the file.
-    func read(count: Int, at offset: Int64) throws(StoreError) -> ByteBuffer {
+    package func read(count: Int, at offset: Int64) throws(StoreError) -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: count)
         var failure: StoreError?
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
@@ -77,7 +77,7 @@ struct PosixFile: ~Copyable {
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(StoreError) -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(StoreError) -> Int {
         var done = 0
         while done < buffer.count {
             guard let base = buffer.baseAddress else { return 0 }
@@ -93,7 +93,7 @@ struct PosixFile: ~Copyable {
     }
 
     /// Calls `body` with consecutive chunks of the file from the start.
-    func chunks(size chunk: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) {
+    package func chunks(size chunk: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
@@ -105,11 +105,11 @@ struct PosixFile: ~Copyable {
         }
     }
 
-    func sync() throws(StoreError) {
+    package func sync() throws(StoreError) {
         guard fsync(fd) == 0 else { throw PosixFile.error("fsync", path, errno) }
     }
 
-    static func error(_ operation: String, _ path: String, _ code: Int32) -> StoreError {
+    package static func error(_ operation: String, _ path: String, _ code: Int32) -> StoreError {
         StoreError(.io, "cannot \(operation) \(path): \(String(cString: strerror(code)))")
     }
 }

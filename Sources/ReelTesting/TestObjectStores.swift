@@ -1,5 +1,6 @@
 public import Foundation
 public import ReelStore
+public import ReelS3
 
 /// Object stores for tests: file stores in fresh folders, and S3 stores on
 /// the SeaweedFS that `scripts/test.sh` starts (`REEL_TEST_S3_*`), each under

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelMedia
+import ReelManifests
 
 /// The bounds on what an upload may be and cost, from `REEL_MEDIA_*`
 /// (docs/configuration.md); every process that opens uploads reads the same.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelMedia
+import ReelManifests
 
 struct Probe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

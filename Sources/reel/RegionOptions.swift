@@ -4,6 +4,7 @@ import ReelCatalog
 import ReelPostgres
 import ReelRedis
 import ReelStore
+import ReelS3
 
 /// Where objects are stored; every command that reads or writes them takes these.
 struct RegionOptions: ParsableArguments {

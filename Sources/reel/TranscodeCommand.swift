@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelMedia
+import ReelManifests
 import Synchronization
 
 struct Transcode: AsyncParsableCommand {

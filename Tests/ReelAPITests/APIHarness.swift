@@ -8,6 +8,7 @@ import ServiceLifecycle
 import ReelAPI
 import ReelCatalog
 import ReelMedia
+import ReelManifests
 import ReelPostgres
 import ReelQueue
 import ReelRedis

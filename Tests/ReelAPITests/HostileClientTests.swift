@@ -2,6 +2,7 @@ import Foundation
 import ReelAPI
 import ReelCatalog
 import ReelPostgres
+import ReelS3
 import ReelStore
 import ReelTesting
 import Synchronization

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReelMedia
+import ReelManifests
 import ReelTesting
 
 /// The packaged video plays in headless Chromium with a standard player

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReelMedia
+import ReelManifests
 import ReelTesting
 
 /// Unusual but valid inputs each become a ladder that libavformat reads

@@ -1,5 +1,6 @@
 import Testing
 import ReelMedia
+import ReelManifests
 
 @Suite struct LadderPlannerTests {
     func sizes(_ rungs: [Rung]) -> [String] { rungs.map { "\($0.width)x\($0.height)" } }

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 import ReelMedia
+import ReelManifests
 import ReelTesting
 
 /// Every duration a manifest states is what its segments hold, measured by

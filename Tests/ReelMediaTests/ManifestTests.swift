@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 import ReelMedia
+import ReelManifests
 
 /// An attribute's value (FoundationXML on Linux finds none by name in a namespaced document).
 func attr(_ element: XMLElement, _ name: String) -> String? {

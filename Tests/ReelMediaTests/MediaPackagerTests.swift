@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReelMedia
+import ReelManifests
 import ReelTesting
 
 @Suite struct MediaPackagerTests {

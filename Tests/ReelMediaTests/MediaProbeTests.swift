@@ -1,5 +1,6 @@
 import Testing
 import ReelMedia
+import ReelManifests
 import ReelTesting
 
 @Suite struct MediaProbeTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReelMedia
+import ReelManifests
 import ReelTesting
 
 /// Runs a command-line tool (off the cooperative pool) and returns what it printed (stdout and stderr).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReelMedia
+import ReelManifests
 import ReelPostgres
 import ReelQueue
 import ReelTesting

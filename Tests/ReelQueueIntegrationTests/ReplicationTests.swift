@@ -2,6 +2,7 @@ import Foundation
 import ReelCatalog
 import ReelPostgres
 import ReelQueue
+import ReelS3
 import ReelStore
 import ReelTesting
 import ReelWorkers

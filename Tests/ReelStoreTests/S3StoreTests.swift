@@ -2,7 +2,8 @@ import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
-@testable import ReelStore
+@testable import ReelS3
+import ReelStore
 import Testing
 
 @Suite struct S3StoreTests {

@@ -1,4 +1,5 @@
 import Foundation
+import ReelS3
 import ReelStore
 import ReelTesting
 import Testing

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import ReelManifests
 
 /// An upload opened for demuxing and for nothing else.
 ///

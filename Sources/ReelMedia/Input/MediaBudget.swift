@@ -1,4 +1,5 @@
 import Foundation
+public import ReelManifests
 
 /// How far one piece of media work may go: a wall-clock deadline and the
 /// latest presentation time it may decode to. Checked by the decoders for

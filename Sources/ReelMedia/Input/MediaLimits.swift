@@ -1,3 +1,4 @@
+import ReelManifests
 /// What Reel agrees to open and how much work one upload may cost.
 ///
 /// An upload is hostile until proven otherwise: these bounds are checked

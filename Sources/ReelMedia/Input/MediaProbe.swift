@@ -1,38 +1,6 @@
 import CFFmpeg
 import Foundation
-
-/// What a source file holds, as far as Reel cares.
-public struct MediaInfo: Sendable, Hashable, Codable {
-    public struct Video: Sendable, Hashable, Codable {
-        public let codec: String
-        public let geometry: DisplayGeometry
-        /// Counter-clockwise rotation in degrees as ffprobe reports it (display matrix).
-        public let matrixRotation: Double
-        public let pixelFormat: String
-        /// Average frame rate; for variable-frame-rate sources, the mean.
-        public let frameRate: Double
-        /// True when the stream's timestamps do not follow one constant rate.
-        public let variableFrameRate: Bool
-        /// Frames the container declares (0 when it does not say).
-        public let declaredFrames: Int
-        public let bitsPerSample: Int
-    }
-
-    public struct Audio: Sendable, Hashable, Codable {
-        public let codec: String
-        public let sampleRate: Int
-        public let channels: Int
-    }
-
-    /// Container format names, e.g. "mov,mp4,m4a,3gp,3g2,mj2".
-    public let container: String
-    public let duration: Double
-    public let bitRate: Int
-    public let streamCount: Int
-    /// The first (default) video stream.
-    public let video: Video
-    public let audio: Audio?
-}
+public import ReelManifests
 
 /// Reads a file's container and streams with libavformat.
 ///

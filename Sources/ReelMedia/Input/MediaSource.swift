@@ -1,3 +1,4 @@
+import ReelManifests
 /// A probed source and the bounds of the work on it: what every decoder of a
 /// transcode opens, so each opens the container the probe accepted, through
 /// ``ContainedInput``, and stops where the budget says.

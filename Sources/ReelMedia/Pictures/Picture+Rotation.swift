@@ -1,4 +1,5 @@
 import CFFmpeg
+import ReelManifests
 
 extension Picture {
     /// This picture turned clockwise by `degrees` (90, 180 or 270), in a new picture.

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import ReelManifests
 
 /// An owned YUV 4:2:0 picture: full range for JPEG (the default), limited
 /// range (`AV_PIX_FMT_YUV420P`) for H.264.

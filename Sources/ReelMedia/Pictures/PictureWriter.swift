@@ -1,5 +1,6 @@
 import CFFmpeg
 public import Foundation
+public import ReelManifests
 
 /// Where each thumbnail sits in the sprite, for a player's seek preview.
 public struct SpriteSheet: Sendable, Hashable, Codable {

@@ -1,4 +1,5 @@
 import CFFmpeg
+import ReelManifests
 
 /// Decodes the best video stream of a file, one frame at a time.
 ///

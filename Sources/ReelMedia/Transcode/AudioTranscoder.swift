@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import ReelManifests
 
 /// Decodes a source's audio once, resamples it (libswresample) to 48 kHz
 /// float planar, and encodes AAC-LC into one CMAF audio rendition shared by

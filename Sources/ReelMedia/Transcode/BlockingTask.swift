@@ -1,4 +1,5 @@
 import Foundation
+import ReelManifests
 
 /// Runs blocking work on a thread of its own and hands back its result to
 /// whoever waits for it: how the transcode runs the audio beside the video

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import ReelManifests
 
 /// Writes one track as CMAF: `init.mp4` (ftyp + moov) and numbered media
 /// segments (`0.m4s`, `1.m4s`, … each moof + mdat) into a folder, each file

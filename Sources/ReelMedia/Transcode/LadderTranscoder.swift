@@ -1,5 +1,6 @@
 import CFFmpeg
 public import Foundation
+public import ReelManifests
 
 /// What transcoding one rung produced.
 public struct RungOutput: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import ReelManifests
 
 extension LadderTranscoder {
     /// Lets the lowest rung run alone until its first segment is written,

@@ -1,4 +1,5 @@
 public import Foundation
+public import ReelManifests
 
 /// A packaged video: its renditions on disk and their manifests.
 public struct PackagedVideo: Sendable, Hashable, Codable {

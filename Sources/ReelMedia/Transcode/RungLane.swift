@@ -1,4 +1,5 @@
 import CFFmpeg
+import ReelManifests
 
 extension LadderTranscoder {
     /// One rung's encoder, muxer, scaler and frame buffer.

@@ -1,4 +1,5 @@
 import CFFmpeg
+import ReelManifests
 
 /// H.264 through libx264 for one rung: closed GOPs, and an IDR frame exactly
 /// at every segment boundary (forced on the frame, scene cuts off), so every

@@ -1,3 +1,4 @@
+public import ReelStore
 public import Foundation
 public import AsyncHTTPClient
 import NIOCore

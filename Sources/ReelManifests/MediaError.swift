@@ -1,5 +1,3 @@
-import CFFmpeg
-
 /// Why a media file cannot be used, said so that the uploader understands it.
 ///
 /// Every code here is permanent for that input: a job that hits one fails at
@@ -34,12 +32,4 @@ public struct MediaError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
-
-    /// FFmpeg's text for an error code (`av_strerror`).
-    static func text(_ rc: Int32) -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        return buffer.withUnsafeMutableBufferPointer { b in
-            String(cString: cff_err2str(rc, b.baseAddress, b.count))
-        }
-    }
 }

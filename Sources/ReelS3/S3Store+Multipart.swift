@@ -1,3 +1,4 @@
+import ReelStore
 import AsyncHTTPClient
 import Foundation
 import NIOCore

@@ -1,3 +1,4 @@
+import ReelStore
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

@@ -1,3 +1,4 @@
+import ReelStore
 import Crypto
 import Foundation
 

@@ -90,7 +90,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis"], swiftSettings: strict),
+        .target(
+            name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // Reel's job kinds, declared once, and the enqueueing of each pipeline step.
+        .target(name: "ReelPipeline", dependencies: ["ReelQueue", "ReelPostgres"], swiftSettings: strict),
         .target(
             name: "ReelEdge",
             dependencies: [
@@ -104,7 +108,7 @@ let package = Package(
         .target(
             name: "ReelWorkers",
             dependencies: [
-                "ReelQueue", "ReelMedia", "ReelManifests", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge",
+                "ReelQueue", "ReelPipeline", "ReelMedia", "ReelManifests", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "workers",
@@ -113,7 +117,7 @@ let package = Package(
         .target(
             name: "ReelAPI",
             dependencies: [
-                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelWorkers", "ReelManifests", "ReelEdge",
+                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelPipeline", "ReelManifests", "ReelEdge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -139,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "ReelPostgres", "ReelQueue", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog", "ReelAPI", "ReelRedis",
+                "ReelPostgres", "ReelQueue", "ReelPipeline", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog", "ReelAPI", "ReelRedis",
                 "ReelEdge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -176,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "ReelQueueIntegrationTests",
             dependencies: [
-                "ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog",
+                "ReelQueue", "ReelPipeline", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog",
             ],
             swiftSettings: strict
         ),
@@ -193,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "ReelAPITests",
             dependencies: [
-                "ReelAPI", "ReelCatalog", "ReelStore", "ReelS3", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis", "ReelEdge",
+                "ReelAPI", "ReelCatalog", "ReelStore", "ReelS3", "ReelPipeline", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis", "ReelEdge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

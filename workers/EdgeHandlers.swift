@@ -4,6 +4,7 @@ public import ReelCatalog
 public import ReelEdge
 import ReelPostgres
 public import ReelQueue
+public import ReelPipeline
 
 /// The jobs that drive the edges, on the `edges` queue:
 ///
@@ -25,24 +26,8 @@ public import ReelQueue
 /// - `edge.stats`: check every edge and read its cache counters into
 ///   `edge_stats` (the `edge_report` view, `reel edges`). Periodic.
 public struct EdgeHandlers: Sendable {
-    public struct Args: Codable, Sendable {
-        public var video: String
-        public var edge: String
-        public var reason: String?
-
-        public init(video: String, edge: String, reason: String? = nil) {
-            self.video = video
-            self.edge = edge
-            self.reason = reason
-        }
-    }
-
-    public struct PopularArgs: Codable, Sendable {
-        public var top: Int?
-        public var minutes: Int?
-    }
-
-    public static let queue = "edges"
+    public typealias Args = EdgeVideoJob
+    public typealias PopularArgs = PopularJob
 
     public let catalog: Catalog
     public let client: EdgeClient
@@ -63,19 +48,19 @@ public struct EdgeHandlers: Sendable {
 
     public func register(into handlers: inout JobHandlers) {
         let edges = self
-        handlers.register("edge.warm") { context in
-            try await edges.warm(try context.args(), logger: context.logger)
+        handlers.register(ReelJobs.warm) { args, context in
+            try await edges.warm(args, logger: context.logger)
             return .completed
         }
-        handlers.register("edge.purge") { context in
-            try await edges.purge(try context.args(), logger: context.logger)
+        handlers.register(ReelJobs.purge) { args, context in
+            try await edges.purge(args, logger: context.logger)
             return .completed
         }
-        handlers.register("edge.popular") { context in
-            try await edges.popular(try context.args(), logger: context.logger)
+        handlers.register(ReelJobs.popular) { args, context in
+            try await edges.popular(args, logger: context.logger)
             return .completed
         }
-        handlers.register("edge.stats") { context in
+        handlers.register(ReelJobs.edgeStats) { _, context in
             try await edges.stats(logger: context.logger)
             return .completed
         }
@@ -156,11 +141,7 @@ public struct EdgeHandlers: Sendable {
                     """,
                     [edge.name, kept.map(\.video), kept.indices.map { $0 + 1 }, kept.map(\.bytes)])
                 for (video, _) in kept {
-                    let args = String(decoding: try JSONEncoder().encode(Args(video: video, edge: edge.name, reason: "popular")), as: UTF8.self)
-                    _ = try JobQueue.enqueue(
-                        JobRequest(kind: "edge.warm", args: args, queue: Self.queue, maxAttempts: 3,
-                                   uniqueKey: "edge.warm:popular:\(video):\(edge.name)"),
-                        on: conn)
+                    try ReelJobs.warm.enqueue(EdgeVideoJob(video: video, edge: edge.name, reason: "popular"), on: conn)
                 }
             }
         }

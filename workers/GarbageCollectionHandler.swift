@@ -2,6 +2,7 @@ import Foundation
 import Logging
 public import ReelCatalog
 public import ReelQueue
+public import ReelPipeline
 public import ReelStore
 
 /// `gc` jobs: walk every region's store and remove objects no live video
@@ -10,15 +11,8 @@ public import ReelStore
 /// unreferenced after the grace period. A deleted video's objects go this
 /// way; so do objects left by an upload whose transaction never committed.
 public struct GarbageCollectionHandler: Sendable {
-    public struct Args: Codable, Sendable {
-        public var graceSeconds: Double?
+    public typealias Args = GarbageJob
 
-        public init(graceSeconds: Double? = nil) { self.graceSeconds = graceSeconds }
-
-        enum CodingKeys: String, CodingKey { case graceSeconds = "grace_seconds" }
-    }
-
-    /// What one run did, summed over the regions.
     public struct Outcome: Sendable, Hashable {
         public var listed = 0
         public var unreferenced = 0
@@ -33,12 +27,9 @@ public struct GarbageCollectionHandler: Sendable {
         self.regions = regions
     }
 
-    public static let queue = "maintenance"
-
     public func register(into handlers: inout JobHandlers) {
         let collector = self
-        handlers.register("gc") { context in
-            let args: Args = try context.args()
+        handlers.register(ReelJobs.collectGarbage) { args, context in
             let outcome = try await collector.collect(grace: .seconds(args.graceSeconds ?? 3600))
             context.logger.info("garbage collected", metadata: [
                 "listed": "\(outcome.listed)", "unreferenced": "\(outcome.unreferenced)", "removed": "\(outcome.removed)",

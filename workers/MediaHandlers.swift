@@ -4,6 +4,7 @@ public import ReelMedia
 import ReelManifests
 public import ReelPostgres
 public import ReelQueue
+public import ReelPipeline
 
 /// The media pipeline as three jobs, chained by dependencies:
 /// `ingest` (probe, plan the ladder) → `transcode` (audio and every rung from
@@ -16,49 +17,18 @@ public import ReelQueue
 /// corrupt upload is not retried, and its later jobs are cancelled with the reason.
 public enum MediaHandlers {
     /// What every media job names: the source file and the video's folder.
-    public struct Args: Codable, Sendable {
-        public var source: String
-        public var output: String
-        public var segmentSeconds: Double?
-
-        public init(source: String, output: String, segmentSeconds: Double? = nil) {
-            self.source = source
-            self.output = output
-            self.segmentSeconds = segmentSeconds
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case source, output
-            case segmentSeconds = "segment_seconds"
-        }
-    }
-
-    /// The three jobs for one upload, chained; enqueue them in one transaction.
-    public static func chain(_ args: Args, video: String, queue: String = "media", tenant: String = "") throws -> [JobRequest] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let text = String(decoding: try encoder.encode(args), as: UTF8.self)
-        return ["ingest", "transcode", "package"].map { kind in
-            JobRequest(kind: kind, args: text, queue: queue, tenant: tenant, maxAttempts: 5, uniqueKey: "\(kind):\(video)")
-        }
-    }
+    public typealias Args = FileMediaJob
 
     /// Enqueues the chain inside the caller's transaction (with the upload's
     /// own row, say); returns the ingest, transcode and package job ids.
-    public static func enqueue(_ args: Args, video: String, tenant: String = "", on conn: isolated PostgresConnection) throws -> [Int64] {
-        var ids: [Int64] = []
-        for var request in try chain(args, video: video, tenant: tenant) {
-            request.parents = ids.suffix(1)
-            ids.append(try JobQueue.enqueue(request, on: conn).id)
-        }
-        return ids
+    public static func enqueue(_ args: Args, tenant: String = "", on conn: isolated PostgresConnection) throws -> [Int64] {
+        try JobKind.chain(ReelJobs.fileChain, args, tenant: tenant, on: conn)
     }
 
     static let info = "probe.json", ladder = "ladder.json", renditions = "renditions.json", sheet = "sprite.json"
 
     public static func register(into handlers: inout JobHandlers, limits: MediaLimits = .standard) {
-        handlers.register("ingest") { context in
-            let args: Args = try context.args()
+        handlers.register(ReelJobs.fileIngest) { args, context in
             let folder = URL(fileURLWithPath: args.output)
             let info = try await media { try await MediaProbe.probe(path: args.source, limits: limits) }
             let rungs = try media { try LadderPlanner.plan(info.video.geometry) }
@@ -69,8 +39,7 @@ public enum MediaHandlers {
             return .completed
         }
 
-        handlers.register("transcode") { context in
-            let args: Args = try context.args()
+        handlers.register(ReelJobs.fileTranscode) { args, context in
             let folder = URL(fileURLWithPath: args.output)
             let info = try load(MediaInfo.self, folder.appendingPathComponent(Self.info))
             let rungs = try load([Rung].self, folder.appendingPathComponent(ladder))
@@ -83,8 +52,7 @@ public enum MediaHandlers {
             return .completed
         }
 
-        handlers.register("package") { context in
-            let args: Args = try context.args()
+        handlers.register(ReelJobs.filePackage) { args, context in
             let folder = URL(fileURLWithPath: args.output)
             let packaged = try load(PackagedVideo.self, folder.appendingPathComponent(renditions))
             try media { try MediaPackager.writeManifests(packaged) }

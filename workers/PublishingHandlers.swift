@@ -3,8 +3,9 @@ import Logging
 public import ReelCatalog
 public import ReelMedia
 import ReelManifests
-public import ReelPostgres
+import ReelPostgres
 public import ReelQueue
+public import ReelPipeline
 public import ReelStore
 
 /// The media pipeline for uploaded videos, from the object store to the
@@ -18,20 +19,7 @@ public import ReelStore
 /// plan lives in the catalog, and a job fetches the source itself when its
 /// scratch folder does not have it.
 public struct PublishingHandlers: Sendable {
-    public struct Args: Codable, Sendable {
-        public var video: String
-        public var segmentSeconds: Double?
-
-        public init(video: String, segmentSeconds: Double? = nil) {
-            self.video = video
-            self.segmentSeconds = segmentSeconds
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case video
-            case segmentSeconds = "segment_seconds"
-        }
-    }
+    public typealias Args = VideoJob
 
     public let catalog: Catalog
     public let regions: Regions
@@ -46,37 +34,18 @@ public struct PublishingHandlers: Sendable {
         self.limits = limits
     }
 
-    public static let queue = "media"
-    static let kinds = ["video.ingest", "video.transcode", "video.package"]
-
-    /// The three jobs for one upload, chained, inside the caller's
-    /// transaction (the upload's, with the videos row); returns their ids.
-    @discardableResult
-    public static func enqueue(
-        video: String, segmentSeconds: Double? = nil, tenant: String = "", on conn: isolated PostgresConnection
-    ) throws -> [Int64] {
-        let args = String(decoding: try JSONEncoder().encode(Args(video: video, segmentSeconds: segmentSeconds)), as: UTF8.self)
-        var ids: [Int64] = []
-        for kind in kinds {
-            var request = JobRequest(kind: kind, args: args, queue: queue, tenant: tenant, maxAttempts: 5, uniqueKey: "\(kind):\(video)")
-            request.parents = ids.suffix(1)
-            ids.append(try JobQueue.enqueue(request, on: conn).id)
-        }
-        return ids
-    }
-
     public func register(into handlers: inout JobHandlers) {
         let publishing = self
-        handlers.register("video.ingest") { context in
-            try await publishing.ingest(try context.args(), logger: context.logger)
+        handlers.register(ReelJobs.ingest) { args, context in
+            try await publishing.ingest(args, logger: context.logger)
             return .completed
         }
-        handlers.register("video.transcode") { context in
-            try await publishing.transcode(try context.args(), logger: context.logger)
+        handlers.register(ReelJobs.transcode) { args, context in
+            try await publishing.transcode(args, logger: context.logger)
             return .completed
         }
-        handlers.register("video.package") { context in
-            try await publishing.package(try context.args(), logger: context.logger)
+        handlers.register(ReelJobs.package) { args, context in
+            try await publishing.package(args, logger: context.logger)
             return .completed
         }
     }
@@ -145,7 +114,7 @@ public struct PublishingHandlers: Sendable {
         try await catalog.pool.withTransaction { conn in
             try Catalog.ready(video.id, poster: ObjectInfo(digest: poster.digest, size: poster.size),
                               sprite: ObjectInfo(digest: sprite.digest, size: sprite.size), sheet: sheet, region: region, on: conn)
-            try ReplicationHandlers.enqueue(video: video.id, regions: regions, on: conn)
+            try ReelJobs.replicate(video: video.id, to: regions.replicas.map(\.name), on: conn)
         }
         await catalog.invalidate(video.id)
         try? FileManager.default.removeItem(at: folder(video.id))

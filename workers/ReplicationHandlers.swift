@@ -1,8 +1,9 @@
 public import Foundation
 import Logging
 public import ReelCatalog
-public import ReelPostgres
+import ReelPostgres
 public import ReelQueue
+public import ReelPipeline
 public import ReelStore
 
 /// `replicate` jobs: one per video and destination region. Each copies every
@@ -13,15 +14,7 @@ public import ReelStore
 /// reached fails the job, which retries with backoff; the rows say which
 /// objects failed and why.
 public struct ReplicationHandlers: Sendable {
-    public struct Args: Codable, Sendable {
-        public var video: String
-        public var region: String
-
-        public init(video: String, region: String) {
-            self.video = video
-            self.region = region
-        }
-    }
+    public typealias Args = ReplicateJob
 
     public let catalog: Catalog
     public let regions: Regions
@@ -34,23 +27,9 @@ public struct ReplicationHandlers: Sendable {
         self.scratch = scratch
     }
 
-    public static let queue = "replication"
-
-    /// One job per other region, inside the caller's transaction.
-    @discardableResult
-    public static func enqueue(video: String, regions: Regions, parents: [Int64] = [], on conn: isolated PostgresConnection) throws -> [Int64] {
-        try regions.replicas.map { region in
-            let args = String(decoding: try JSONEncoder().encode(Args(video: video, region: region.name)), as: UTF8.self)
-            var request = JobRequest(kind: "replicate", args: args, queue: queue, maxAttempts: 25)
-            request.parents = parents
-            return try JobQueue.enqueue(request, on: conn).id
-        }
-    }
-
     public func register(into handlers: inout JobHandlers) {
         let replication = self
-        handlers.register("replicate") { context in
-            let args: Args = try context.args()
+        handlers.register(ReelJobs.replicate) { args, context in
             try await replication.replicate(args, logger: context.logger)
             return .completed
         }

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import ReelCatalog
 import ReelStore
-import ReelWorkers
 import Synchronization
 
 /// Repairs, in the background, copies the API found damaged while filling an

@@ -4,7 +4,6 @@ public import Logging
 public import ReelCatalog
 public import ReelPostgres
 public import ReelStore
-import ReelWorkers
 import ServiceLifecycle
 
 /// The HTTP API: uploads, video metadata, playlists and segments, health.

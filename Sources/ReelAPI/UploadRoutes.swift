@@ -4,7 +4,7 @@ import Hummingbird
 import ReelCatalog
 import ReelPostgres
 import ReelStore
-import ReelWorkers
+import ReelPipeline
 
 /// What `POST /v1/uploads` answers (201).
 struct UploadCreated: Encodable, Sendable {
@@ -104,7 +104,7 @@ extension ReelAPI {
                            sourceSize: source.size, contentType: contentType)
         let video = try await catalog.pool.withTransaction { conn in
             let video = try Catalog.insert(new, on: conn)
-            try PublishingHandlers.enqueue(video: video.id, tenant: owner, on: conn)
+            try ReelJobs.publish(video: video.id, tenant: owner, on: conn)
             try within(conn, video)
             return video
         }

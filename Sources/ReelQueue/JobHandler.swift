@@ -27,18 +27,70 @@ public enum JobResult: Sendable, Hashable {
 /// a shutdown past its timeout all arrive as Task cancellation.
 public typealias JobHandler = @Sendable (JobContext) async throws -> JobResult
 
-/// The handlers a worker can run, by kind.
+/// The handlers a worker can run, by kind, with each kind's backoff and time limit.
 public struct JobHandlers: Sendable {
-    private var handlers: [String: JobHandler] = [:]
+    struct Entry: Sendable {
+        let handler: JobHandler
+        let retry: RetryPolicy?
+        let timeout: Duration?
+    }
+
+    private var entries: [String: Entry] = [:]
 
     public init() {}
 
-    public mutating func register(_ kind: String, _ handler: @escaping JobHandler) {
-        handlers[kind] = handler
+    /// Registers the handler of a declared kind: it receives the decoded
+    /// arguments (arguments that do not decode fail the job permanently), and
+    /// the worker applies the kind's backoff and time limit.
+    public mutating func register<Arguments>(
+        _ kind: JobKind<Arguments>, _ handler: @escaping @Sendable (Arguments, JobContext) async throws -> JobResult
+    ) {
+        entries[kind.name] = Entry(
+            handler: { context in try await handler(try context.args(Arguments.self), context) }, retry: kind.retry, timeout: kind.timeout)
     }
 
-    public func handler(for kind: String) -> JobHandler? { handlers[kind] }
+    /// Registers a handler for a kind known only by name: for a benchmark's or
+    /// a test's own kinds. Reel's kinds are declared as ``JobKind``s.
+    public mutating func register(_ kind: String, _ handler: @escaping JobHandler) {
+        entries[kind] = Entry(handler: handler, retry: nil, timeout: nil)
+    }
+
+    public func handler(for kind: String) -> JobHandler? { entries[kind]?.handler }
+
+    /// The kind's own backoff, if it declared one.
+    public func retry(for kind: String) -> RetryPolicy? { entries[kind]?.retry }
+
+    /// How long one attempt of the kind may run, if it is limited.
+    public func timeout(for kind: String) -> Duration? { entries[kind]?.timeout }
 
     /// Every registered kind, sorted (for error messages and `reel submit`).
-    public var kinds: [String] { handlers.keys.sorted() }
+    public var kinds: [String] { entries.keys.sorted() }
+}
+
+/// An attempt ran past its kind's time limit (``JobKind/timeout``): it was
+/// cancelled and fails; it is retried while attempts remain.
+public struct JobTimedOut: Error, CustomStringConvertible {
+    public let kind: String
+    public let limit: Duration
+
+    public var description: String {
+        "the \(kind) job ran past its time limit of \(limit.components.seconds) s and was stopped; it is retried while attempts remain"
+    }
+}
+
+extension JobHandlers {
+    /// Runs `kind`'s handler, cancelled when its time limit passes first.
+    func run(_ handler: @escaping JobHandler, kind: String, _ context: JobContext) async throws -> JobResult {
+        guard let limit = timeout(for: kind) else { return try await handler(context) }
+        return try await withThrowingTaskGroup(of: JobResult?.self) { group in
+            group.addTask { try await handler(context) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw JobTimedOut(kind: kind, limit: limit) }
+            return result
+        }
+    }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import ReelPostgres
 
 /// One kind of job, declared once: its name, queue, argument type, unique
 /// key, attempts, backoff and time limit. Producers enqueue a value of
@@ -58,4 +59,37 @@ public struct JobKind<Arguments: Codable & Sendable>: Sendable {
 /// Arguments of a kind that takes none.
 public struct NoArguments: Codable, Sendable, Hashable {
     public init() {}
+}
+
+extension JobKind {
+    /// Enqueues one job of this kind inside the caller's transaction (with
+    /// the rows it is about, so both commit or neither).
+    @discardableResult
+    public func enqueue(
+        _ arguments: Arguments, tenant: String = "", runAt: Date? = nil, parents: [Int64] = [], on conn: isolated PostgresConnection
+    ) throws -> EnqueueResult {
+        try JobQueue.enqueue(try request(arguments, tenant: tenant, runAt: runAt, parents: parents), on: conn)
+    }
+
+    /// Enqueues a chain of kinds that take the same arguments, each waiting
+    /// for the one before; returns their ids in order.
+    public static func chain(
+        _ kinds: [JobKind], _ arguments: Arguments, tenant: String = "", on conn: isolated PostgresConnection
+    ) throws -> [Int64] {
+        var ids: [Int64] = []
+        for kind in kinds {
+            ids.append(try kind.enqueue(arguments, tenant: tenant, parents: ids.suffix(1), on: conn).id)
+        }
+        return ids
+    }
+}
+
+extension JobQueue {
+    /// Enqueues one job of `kind` on a pooled connection.
+    @discardableResult
+    public func enqueue<Arguments>(_ kind: JobKind<Arguments>, _ arguments: Arguments, tenant: String = "", runAt: Date? = nil) async throws
+        -> EnqueueResult
+    {
+        try await enqueue(try kind.request(arguments, tenant: tenant, runAt: runAt))
+    }
 }

@@ -147,7 +147,7 @@ public final class Worker: Service, Sendable {
         if let handler = handlers.handler(for: job.kind) {
             let context = JobContext(job: job, workerID: config.id, logger: logger)
             do {
-                switch try await handler(context) {
+                switch try await handlers.run(handler, kind: job.kind, context) {
                 case .completed: outcome = .completed(id: job.id, attempt: job.attempt)
                 case .snooze(let seconds):
                     outcome = .snoozed(id: job.id, attempt: job.attempt, until: Date().addingTimeInterval(seconds))
@@ -186,7 +186,7 @@ public final class Worker: Service, Sendable {
             return .failed(id: job.id, attempt: job.attempt, message: failure.description, retryAt: Date(), permanent: true)
         }
         let message = error is CancellationError ? "the handler was cancelled" : "\(error)"
-        let delay = config.retry.delay(afterAttempt: job.attempt)
+        let delay = (handlers.retry(for: job.kind) ?? config.retry).delay(afterAttempt: job.attempt)
         return .failed(id: job.id, attempt: job.attempt, message: message, retryAt: Date().addingTimeInterval(delay), permanent: false)
     }
 

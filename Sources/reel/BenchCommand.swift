@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReelPostgres
+import ReelPipeline
 import ReelQueue
 import ServiceLifecycle
 import Synchronization
@@ -25,7 +26,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     static func requests(_ n: Int) -> [JobRequest] {
-        (0..<n).map { i in JobRequest(kind: "noop", args: #"{"n":\#(i)}"#, queue: queue) }
+        (0..<n).map { i in JobRequest(kind: ReelJobs.noop.name, args: #"{"n":\#(i)}"#, queue: queue) }
     }
 
     struct Enqueue: AsyncParsableCommand {
@@ -74,7 +75,7 @@ struct Bench: AsyncParsableCommand {
                 try await pool.query("ANALYZE reel_jobs_live")
                 let handled = Atomic<Int>(0)
                 var handlers = JobHandlers()
-                handlers.register("noop") { _ in
+                handlers.register(ReelJobs.noop.name) { _ in
                     handled.add(1, ordering: .relaxed)
                     return .completed
                 }
@@ -128,7 +129,7 @@ struct Bench: AsyncParsableCommand {
                 let started = Mutex<[Int64: ContinuousClock.Instant]>([:])
                 let wake = AsyncStream<Void>.makeStream()
                 var handlers = JobHandlers()
-                handlers.register("noop") { context in
+                handlers.register(ReelJobs.noop.name) { context in
                     let now = ContinuousClock.now
                     started.withLock { $0[context.job.id] = now }
                     wake.continuation.yield()
@@ -146,7 +147,7 @@ struct Bench: AsyncParsableCommand {
                 var latencies: [Double] = []
                 for i in 0..<(samples + 5) {
                     let sent = ContinuousClock.now
-                    let id = try await queue.enqueue(JobRequest(kind: "noop", queue: Bench.queue)).id
+                    let id = try await queue.enqueue(JobRequest(kind: ReelJobs.noop.name, queue: Bench.queue)).id
                     let enqueued = ContinuousClock.now
                     while started.withLock({ $0[id] }) == nil { _ = await iterator.next() }
                     if ProcessInfo.processInfo.environment["REEL_BENCH_DEBUG"] != nil, let at = started.withLock({ $0[id] }) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReelPostgres
+import ReelPipeline
 import ReelQueue
 import ReelScheduler
 import ServiceLifecycle
@@ -52,7 +53,7 @@ extension Bench {
                 let queue = JobQueue(pool: pool)
                 var times: [Double] = []
                 for i in 0..<(samples + 5) {
-                    _ = try await queue.enqueue(JobRequest(kind: "noop", queue: Bench.queue))
+                    _ = try await queue.enqueue(JobRequest(kind: ReelJobs.noop.name, queue: Bench.queue))
                     guard let row = try await pool.query("SELECT id, attempt FROM reel_fetch($1, 'bench', 1, '30 seconds')", [Bench.queue]).first
                     else { throw CLIError("the job just enqueued could not be claimed") }
                     let id = try row.decode(Int64.self, 0), attempt = try row.decode(Int.self, 1)
@@ -99,7 +100,7 @@ extension Bench {
                 try await reset(pool)
                 let handled = Atomic<Int>(0)
                 var handlers = JobHandlers()
-                handlers.register("noop") { _ in
+                handlers.register(ReelJobs.noop.name) { _ in
                     handled.add(1, ordering: .relaxed)
                     return .completed
                 }
@@ -124,7 +125,7 @@ extension Bench {
                     while ContinuousClock.now - start < .seconds(seconds) {
                         let due = Int(Double(rate) * (ContinuousClock.now - start).seconds)
                         if due > sent {
-                            sent += try await queue.enqueueMany(Array(repeating: JobRequest(kind: "noop", queue: Bench.queue), count: due - sent))
+                            sent += try await queue.enqueueMany(Array(repeating: JobRequest(kind: ReelJobs.noop.name, queue: Bench.queue), count: due - sent))
                         }
                         try await Task.sleep(for: .milliseconds(100))
                     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReelPipeline
 import ReelPostgres
 import ReelWorkers
 
@@ -26,9 +27,9 @@ struct Ingest: AsyncParsableCommand {
         let id = video ?? UUID().uuidString.lowercased()
         let root = ProcessInfo.processInfo.environment["REEL_MEDIA_DIR"] ?? ".reel-data/media"
         let folder = URL(fileURLWithPath: outputDir ?? "\(root)/\(id)").standardizedFileURL.path
-        let args = MediaHandlers.Args(source: source, output: folder, segmentSeconds: segmentSeconds)
+        let args = MediaHandlers.Args(source: source, output: folder, video: id, segmentSeconds: segmentSeconds)
         let ids = try await database.withPool(size: 1) { [tenant] pool in
-            try await pool.withTransaction { conn in try MediaHandlers.enqueue(args, video: id, tenant: tenant, on: conn) }
+            try await pool.withTransaction { conn in try MediaHandlers.enqueue(args, tenant: tenant, on: conn) }
         }
         if output.json { return try CLI.printJSON(Result(video: id, output: folder, jobs: ids)) }
         print("video \(id): jobs \(ids.map(String.init).joined(separator: " → ")) (ingest → transcode → package)")

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelQueue
-import ReelWorkers
+import ReelPipeline
 
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Enqueue one job.")
@@ -12,7 +12,8 @@ struct Submit: AsyncParsableCommand {
     var kind: String
     @Option(help: "Arguments as a JSON object.")
     var args = "{}"
-    @Option var queue = "default"
+    @Option(help: "The queue (default: the kind's own, e.g. media for video.ingest; default for unknown kinds).")
+    var queue: String?
     @Option(help: "Lower runs first.")
     var priority = 0
     @Option(help: "Tenant the job is for (fair share within a queue).")
@@ -23,19 +24,22 @@ struct Submit: AsyncParsableCommand {
     var uniqueKey: String?
     @Option(name: .customLong("after"), parsing: .upToNextOption, help: "Parent job ids that must complete first.")
     var after: [Int64] = []
-    @Option var maxAttempts = 20
+    @Option(help: "Attempts before the job is discarded (default: the kind's own; 20 for unknown kinds).")
+    var maxAttempts: Int?
     @Flag(help: "Accept a kind no handler of this build knows.")
     var anyKind = false
     @Option(help: "Enqueue this many copies at once with COPY (bulk).")
     var count = 1
 
     func run() async throws {
-        let known = ReelHandlers.all(demo: true).kinds
-        if !anyKind, !known.contains(kind) {
+        let declared = ReelJobs.all.first { $0.name == kind }
+        if !anyKind, declared == nil {
+            let known = ReelJobs.all.map(\.name).sorted()
             throw CLIError("unknown job kind '\(kind)'; known kinds: \(known.joined(separator: ", ")) (pass --any-kind to submit it anyway)")
         }
+        let queue = queue ?? declared?.queue ?? ReelJobs.Queue.standard
         let request = JobRequest(
-            kind: kind, args: args, queue: queue, tenant: tenant, priority: priority, maxAttempts: maxAttempts,
+            kind: kind, args: args, queue: queue, tenant: tenant, priority: priority, maxAttempts: maxAttempts ?? declared?.maxAttempts ?? 20,
             runAt: try runAt.map(CLI.parseDate), uniqueKey: uniqueKey, parents: after)
         do { try request.validate() } catch { throw CLIError(error.description) }
         guard count >= 1 else { throw CLIError("--count must be at least 1") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReelPipeline
 import ReelScheduler
 import Logging
 import ReelPostgres
@@ -57,7 +58,7 @@ struct Worker: AsyncParsableCommand {
         config.synchronousCommit = synchronousCommit
         // Media jobs fill the scratch disk: while it is nearly full they wait (REEL_MIN_FREE_MIB).
         let scratchGuard = DiskGuard(folder: storage.scratch, minimumFree: try UploadPolicyEnvironment.minimumFree())
-        config.hold = { queue in queue == PublishingHandlers.queue ? scratchGuard.shortage().map { "the scratch disk has \($0)" } : nil }
+        config.hold = { queue in queue == ReelJobs.Queue.media ? scratchGuard.shortage().map { "the scratch disk has \($0)" } : nil }
         let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
         // With signed playback, warm fetches are signed like a viewer's (for an hour).
         var playbackSignature: (@Sendable (String) -> String)?

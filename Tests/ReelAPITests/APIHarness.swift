@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import ReelPipeline
 import ReelAPI
 import ReelCatalog
 import ReelMedia
@@ -61,7 +62,7 @@ struct APIHarness {
             warmSignature = { video in signer.query(video: video, expires: Date().addingTimeInterval(3600)) }
         }
         if worker {
-            var configuration = WorkerConfiguration(queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2, EdgeHandlers.queue: 2])
+            var configuration = WorkerConfiguration(queues: [ReelJobs.Queue.media: 2, ReelJobs.Queue.replication: 2, ReelJobs.Queue.edges: 2])
             configuration.pollInterval = 0.2
             services.append(ReelQueue.Worker(
                 pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch, edgeToken: edgeToken,

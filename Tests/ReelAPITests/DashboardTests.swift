@@ -1,4 +1,5 @@
 import Foundation
+import ReelPipeline
 import ReelAPI
 import ReelQueue
 import ReelTesting
@@ -16,7 +17,7 @@ import Testing
             let video = try await api.upload(try await TestClips.path("rotated.mp4"), title: "dashboard clip")
             try await eventually(timeout: 180, "the video to be ready") { try await api.status(video) == "ready" }
             // A job that fails its one attempt (so it is discarded) and completes when run again.
-            var request = JobRequest(kind: "fail", args: #"{"times": 1}"#, queue: PublishingHandlers.queue, maxAttempts: 1)
+            var request = JobRequest(kind: "fail", args: #"{"times": 1}"#, queue: ReelJobs.Queue.media, maxAttempts: 1)
             request.tenant = "acme"
             let job = try await JobQueue(pool: db.pool).enqueue(request).id
             try await eventually(timeout: 30, "the job to be discarded") {

@@ -1,4 +1,5 @@
 import Foundation
+import ReelPipeline
 import ReelCatalog
 import ReelEdge
 import ReelPostgres
@@ -95,7 +96,7 @@ import Testing
                 try await db.pool.query("SELECT 1 FROM video_plays WHERE video_id = $1", [id]).count == 1
             }
             _ = try await JobQueue(pool: db.pool).enqueue(
-                JobRequest(kind: "edge.popular", args: #"{"top": 5, "minutes": 60}"#, queue: EdgeHandlers.queue))
+                JobRequest(kind: "edge.popular", args: #"{"top": 5, "minutes": 60}"#, queue: ReelJobs.Queue.edges))
             try await eventually(timeout: 60, "the popular warming") {
                 try await warmings(db, video: id, reason: "popular").first?.state == "done"
             }
@@ -126,7 +127,7 @@ import Testing
             #expect(forged.status == 403)
 
             // Counters reach the catalog and `reel edges`.
-            _ = try await JobQueue(pool: db.pool).enqueue(JobRequest(kind: "edge.stats", args: "{}", queue: EdgeHandlers.queue))
+            _ = try await JobQueue(pool: db.pool).enqueue(JobRequest(kind: "edge.stats", args: "{}", queue: ReelJobs.Queue.edges))
             try await eventually(timeout: 30, "edge counters to be recorded") {
                 try await db.pool.query("SELECT hit_ratio FROM edge_report WHERE edge = 'eu-1' AND hits > 0").count == 1
             }

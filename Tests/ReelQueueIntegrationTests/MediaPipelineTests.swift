@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ReelPipeline
 import ReelMedia
 import ReelManifests
 import ReelPostgres
@@ -14,8 +15,8 @@ import ReelWorkers
     }
 
     func enqueueChain(_ db: TestDatabase, source: String, output: URL, video: String) async throws -> [Int64] {
-        let args = MediaHandlers.Args(source: source, output: output.path, segmentSeconds: 1)
-        return try await db.pool.withTransaction { conn in try MediaHandlers.enqueue(args, video: video, on: conn) }
+        let args = MediaHandlers.Args(source: source, output: output.path, video: video, segmentSeconds: 1)
+        return try await db.pool.withTransaction { conn in try MediaHandlers.enqueue(args, on: conn) }
     }
 
     @Test func anUploadBecomesAPlayableFolder() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ReelPipeline
 import ReelCatalog
 import ReelPostgres
 import ReelQueue
@@ -16,13 +17,13 @@ import Testing
         return try await db.pool.withTransaction { conn in
             let video = try Catalog.insert(
                 NewVideo(homeRegion: home, sourceDigest: stored.digest.hex, sourceSize: stored.size, contentType: "video/mp4"), on: conn)
-            return (video.id, try PublishingHandlers.enqueue(video: video.id, segmentSeconds: 1, on: conn))
+            return (video.id, try ReelJobs.publish(video: video.id, segmentSeconds: 1, on: conn))
         }
     }
 
     func start(_ db: TestDatabase, _ regions: Regions) -> ServiceHarness {
         let handlers = ReelHandlers.all(catalog: Catalog(pool: db.pool), regions: regions, scratch: TestObjectStores.freshFolder("scratch"))
-        return startWorker(db, queues: [PublishingHandlers.queue: 2, ReplicationHandlers.queue: 2], handlers: handlers).0
+        return startWorker(db, queues: [ReelJobs.Queue.media: 2, ReelJobs.Queue.replication: 2], handlers: handlers).0
     }
 
     @Test func anUploadIsPublishedProgressivelyAndReplicated() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ReelPipeline
 import ReelCatalog
 import ReelPostgres
 import ReelQueue
@@ -34,7 +35,7 @@ import Testing
     }
 
     func replicate(_ db: TestDatabase, _ regions: Regions, video: String) async throws -> [Int64] {
-        let ids = try await db.pool.withTransaction { conn in try ReplicationHandlers.enqueue(video: video, regions: regions, on: conn) }
+        let ids = try await db.pool.withTransaction { conn in try ReelJobs.replicate(video: video, to: regions.replicas.map(\.name), on: conn) }
         return ids
     }
 
@@ -51,7 +52,7 @@ import Testing
             ])
             let (video, digests) = try await storeVideo(db, in: regions.home)
             #expect(try await Catalog(pool: db.pool).objects(ofVideo: video) == digests)
-            let (worker, _) = startWorker(db, queues: [ReplicationHandlers.queue: 2], handlers: handlers(db, regions))
+            let (worker, _) = startWorker(db, queues: [ReelJobs.Queue.replication: 2], handlers: handlers(db, regions))
             let ids = try await replicate(db, regions, video: video)
             #expect(ids.count == 2)
             for id in ids { try await db.waitForState(id, .completed) }
@@ -80,7 +81,7 @@ import Testing
                 Region(name: "down", store: S3Store(unreachable)),
             ])
             let (video, _) = try await storeVideo(db, in: regions.home)
-            let (worker, _) = startWorker(db, queues: [ReplicationHandlers.queue: 1], handlers: handlers(db, regions))
+            let (worker, _) = startWorker(db, queues: [ReelJobs.Queue.replication: 1], handlers: handlers(db, regions))
             let id = try #require(try await replicate(db, regions, video: video).first)
             try await eventually(timeout: 60, "the job to fail once") { try await db.queue.job(id)?.errors.isEmpty == false }
             try await worker.stop()
@@ -104,7 +105,7 @@ import Testing
             let (video, digests) = try await storeVideo(db, in: regions.home)
             for digest in digests { _ = try await second.put(try await home.get(digest)) }
             try await home.delete(digests[0])
-            let (worker, _) = startWorker(db, queues: [ReplicationHandlers.queue: 2], handlers: handlers(db, regions))
+            let (worker, _) = startWorker(db, queues: [ReelJobs.Queue.replication: 2], handlers: handlers(db, regions))
             for id in try await replicate(db, regions, video: video) { try await db.waitForState(id, .completed) }
             try await worker.stop()
             for digest in digests { #expect(try await regions["third"]?.store.verify(digest) == true) }

@@ -1,7 +1,5 @@
 public import Foundation
 public import Logging
-public import ReelCatalog
-public import ReelQueue
 public import ReelStore
 
 /// Finds copies whose bytes went bad or missing, and repairs them.
@@ -33,8 +31,6 @@ public struct ObjectScrubber: Sendable {
         /// The store could not be read now (not a finding: tried again later).
         case unreadable(String)
     }
-
-    public static let queue = ReplicationHandlers.queue
 
     /// Reads the copy back and hashes it.
     public func check(_ copy: Catalog.Copy) async -> Health {
@@ -118,19 +114,5 @@ public struct ObjectScrubber: Sendable {
             try await catalog.scrubbed(copy)
         }
         return summary
-    }
-
-    struct Args: Codable, Sendable { var seconds: Double? }
-
-    /// `objects.scrub` (periodic, every minute: `{"seconds": 50}`), at `rate` copies a second.
-    public func register(into handlers: inout JobHandlers, rate: Double) {
-        let scrubber = self
-        handlers.register("objects.scrub") { context in
-            let args: Args = try context.args()
-            let summary = try await scrubber.scrub(rate: rate, seconds: max(1, args.seconds ?? 50), logger: context.logger)
-            context.logger.info("scrubbed", metadata: ["checked": "\(summary.checked)", "corrupt": "\(summary.corrupt)",
-                                                       "missing": "\(summary.missing)", "repaired": "\(summary.repaired)"])
-            return .completed
-        }
     }
 }

@@ -1,0 +1,70 @@
+public import ReelQueue
+
+/// Every kind of job Reel runs, declared once: name, queue, arguments, unique
+/// key, attempts and time limit. Producers (the API's upload transaction, a
+/// handler's own transaction, the CLI) enqueue through these values and the
+/// workers register their handlers by them, so a kind's name and key are
+/// spelled here and nowhere else in Swift (docs/architecture.md).
+public enum ReelJobs {
+    /// The queues Reel's workers serve.
+    public enum Queue {
+        /// Decoding and encoding: a worker's scratch disk and cores.
+        public static let media = "media"
+        /// Copies between regions, and the scrubbing of stored copies.
+        public static let replication = "replication"
+        /// Warming, purging and reading the edges.
+        public static let edges = "edges"
+        /// Garbage collection of unreferenced objects.
+        public static let maintenance = "maintenance"
+        /// Everything without a queue of its own (the demonstration jobs).
+        public static let standard = "default"
+    }
+
+    // MARK: Publishing an upload (media queue): ingest → transcode → package, one chain per video.
+
+    /// Fetch the source, probe it, plan the ladder.
+    public static let ingest = JobKind<VideoJob>("video.ingest", queue: Queue.media, maxAttempts: 5, uniqueKey: \.video)
+    /// Every rung and the audio from one decode; segments are published as they are written.
+    public static let transcode = JobKind<VideoJob>("video.transcode", queue: Queue.media, maxAttempts: 5, uniqueKey: \.video)
+    /// Poster and sprite; the video turns `ready` and replication starts.
+    public static let package = JobKind<VideoJob>("video.package", queue: Queue.media, maxAttempts: 5, uniqueKey: \.video)
+    /// The publishing chain in order: each waits for the one before.
+    public static let publishing = [ingest, transcode, package]
+
+    // MARK: The file-to-file media chain of `reel ingest` (no catalog, no store).
+
+    public static let fileIngest = JobKind<FileMediaJob>("ingest", queue: Queue.media, maxAttempts: 5, uniqueKey: \.key)
+    public static let fileTranscode = JobKind<FileMediaJob>("transcode", queue: Queue.media, maxAttempts: 5, uniqueKey: \.key)
+    public static let filePackage = JobKind<FileMediaJob>("package", queue: Queue.media, maxAttempts: 5, uniqueKey: \.key)
+    public static let fileChain = [fileIngest, fileTranscode, filePackage]
+
+    // MARK: Regions and stored copies.
+
+    /// Copy every object of a video to one other region and verify it.
+    public static let replicate = JobKind<ReplicateJob>("replicate", queue: Queue.replication, maxAttempts: 25, timeout: .seconds(3600))
+    /// Re-hash the copies scrubbed longest ago and repair what went bad (periodic).
+    public static let scrub = JobKind<ScrubJob>("objects.scrub", queue: Queue.replication, maxAttempts: 20, timeout: .seconds(600))
+    /// Remove objects no video references any more.
+    public static let collectGarbage = JobKind<GarbageJob>("gc", queue: Queue.maintenance, maxAttempts: 20, timeout: .seconds(3600))
+
+    // MARK: Edges.
+
+    /// Fetch a video's warm set through one edge.
+    public static let warm = JobKind<EdgeVideoJob>(
+        "edge.warm", queue: Queue.edges, maxAttempts: 5, timeout: .seconds(600), uniqueKey: { "\($0.reason ?? "ready"):\($0.video):\($0.edge)" })
+    /// BAN every URL of a deleted video from one edge.
+    public static let purge = JobKind<EdgeVideoJob>(
+        "edge.purge", queue: Queue.edges, maxAttempts: 25, timeout: .seconds(120), uniqueKey: { "deleted:\($0.video):\($0.edge)" })
+    /// Rank videos by plays and warm the most played on every edge (periodic).
+    public static let popular = JobKind<PopularJob>("edge.popular", queue: Queue.edges, maxAttempts: 20, timeout: .seconds(1800))
+    /// Check every edge and read its cache counters (periodic).
+    public static let edgeStats = JobKind<NoArguments>("edge.stats", queue: Queue.edges, maxAttempts: 20, timeout: .seconds(120))
+
+    // MARK: Demonstration kinds (`reel worker --demo-handlers`, the tests and the benchmarks).
+
+    public static let noop = JobKind<NoArguments>("noop")
+    public static let sleep = JobKind<SleepJob>("sleep")
+    public static let fail = JobKind<FailJob>("fail")
+    public static let crash = JobKind<CrashJob>("crash")
+    public static let snooze = JobKind<SnoozeJob>("snooze")
+}

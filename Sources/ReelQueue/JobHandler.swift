@@ -74,7 +74,9 @@ public struct JobTimedOut: Error, CustomStringConvertible {
     public let limit: Duration
 
     public var description: String {
-        "the \(kind) job ran past its time limit of \(limit.components.seconds) s and was stopped; it is retried while attempts remain"
+        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        return "the \(kind) job ran past its time limit of \(seconds.formatted(.number.precision(.fractionLength(0...3)))) s and was stopped; "
+            + "it is retried while attempts remain"
     }
 }
 

@@ -94,7 +94,7 @@ let package = Package(
             name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         // Reel's job kinds, declared once, and the enqueueing of each pipeline step.
-        .target(name: "ReelPipeline", dependencies: ["ReelQueue", "ReelPostgres"], swiftSettings: strict),
+        .target(name: "ReelPipeline", dependencies: ["ReelQueue", "ReelPostgres", "ReelCatalog", "ReelEdge"], swiftSettings: strict),
         .target(
             name: "ReelEdge",
             dependencies: [
@@ -170,6 +170,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ReelPoolTests", dependencies: ["ReelPool"], swiftSettings: strict),
+        .testTarget(name: "ReelPipelineTests", dependencies: ["ReelPipeline", "ReelCatalog", "ReelQueue"], swiftSettings: strict),
         .testTarget(name: "ReelPostgresTests", dependencies: ["ReelPostgres", "ReelTesting"], swiftSettings: strict),
         .testTarget(
             name: "ReelCatalogTests", dependencies: ["ReelCatalog", "ReelRedis", "ReelPostgres", "ReelStore", "ReelTesting"],

@@ -47,6 +47,22 @@ public struct PeriodicJobs: Sendable {
              schedule.next(after: Date())])
     }
 
+    /// Adds the definitions that do not exist yet; one an operator changed
+    /// or removed-and-re-added stays as it is.
+    public func install(_ definitions: [Definition]) async throws {
+        for definition in definitions {
+            let schedule = try CronSchedule(definition.cron)
+            try JobRequest(kind: definition.kind, args: definition.args, queue: definition.queue).validate()
+            try await pool.query(
+                """
+                INSERT INTO reel_periodic_jobs (name, cron, kind, queue, args, enabled, next_run_at)
+                VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz) ON CONFLICT (name) DO NOTHING
+                """,
+                [definition.name, definition.cron, definition.kind, definition.queue, definition.args, definition.enabled,
+                 schedule.next(after: Date())])
+        }
+    }
+
     public func remove(_ name: String) async throws -> Bool {
         try await pool.query("DELETE FROM reel_periodic_jobs WHERE name = $1", [name]).affectedRows > 0
     }

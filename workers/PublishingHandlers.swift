@@ -64,9 +64,14 @@ public struct PublishingHandlers: Sendable {
             return (info, try LadderPlanner.plan(info.video.geometry))
         }
         let encoder = JSONEncoder()
-        try await catalog.planned(
-            video.id, durationSeconds: info.duration, width: info.video.geometry.width, height: info.video.geometry.height,
-            probe: try encoder.encode(info), ladder: try encoder.encode(rungs))
+        let (probe, ladder) = (try encoder.encode(info), try encoder.encode(rungs))
+        try await catalog.pool.withTransaction { conn in
+            try Catalog.planned(
+                video.id, durationSeconds: info.duration, width: info.video.geometry.width, height: info.video.geometry.height,
+                probe: probe, ladder: ladder, on: conn)
+            try VideoTransitions.apply(.planned, video: video.id, on: conn)
+        }
+        await catalog.invalidate(video.id)
         logger.info("planned", metadata: ["video": "\(video.id)", "rungs": "\(rungs.map(\.name))"])
     }
 
@@ -112,9 +117,9 @@ public struct PublishingHandlers: Sendable {
         let regions = self.regions
         let region = video.homeRegion
         try await catalog.pool.withTransaction { conn in
-            try Catalog.ready(video.id, poster: ObjectInfo(digest: poster.digest, size: poster.size),
-                              sprite: ObjectInfo(digest: sprite.digest, size: sprite.size), sheet: sheet, region: region, on: conn)
-            try ReelJobs.replicate(video: video.id, to: regions.replicas.map(\.name), on: conn)
+            try Catalog.pictures(video.id, poster: ObjectInfo(digest: poster.digest, size: poster.size),
+                                 sprite: ObjectInfo(digest: sprite.digest, size: sprite.size), sheet: sheet, region: region, on: conn)
+            try VideoTransitions.apply(.packaged, video: video.id, .init(replicaRegions: regions.replicas.map(\.name)), on: conn)
         }
         await catalog.invalidate(video.id)
         try? FileManager.default.removeItem(at: folder(video.id))
@@ -170,7 +175,10 @@ public struct PublishingHandlers: Sendable {
         do {
             return try await body()
         } catch let error as MediaError {
-            try await catalog.failed(video.id, message: error.message)
+            try await catalog.pool.withTransaction { conn in
+                try VideoTransitions.apply(.failed, video: video.id, .init(error: error.message), on: conn)
+            }
+            await catalog.invalidate(video.id)
             throw JobFailure.permanent(error.message)
         }
     }

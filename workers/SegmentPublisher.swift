@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import ReelCatalog
 import ReelMedia
+import ReelPipeline
+import ReelPostgres
 import ReelManifests
 import ReelStore
 
@@ -29,9 +31,14 @@ struct SegmentPublisher: Sendable {
                 described.insert(name)
             }
             let stored = try await store.put(contentsOf: renditionFolder.appendingPathComponent("\(record.number).m4s"))
-            let playable = try await catalog.segment(
-                video.id, rendition: name, number: record.number, startTime: record.startTime, duration: record.duration,
-                digest: stored.digest, bytes: stored.size, region: video.homeRegion, lowestRung: lowest, hasAudio: hasAudio)
+            let (id, region, hasAudio) = (video.id, video.homeRegion, hasAudio)
+            let playable = try await catalog.pool.withTransaction { conn in
+                let playsNow = try Catalog.segment(
+                    id, rendition: name, number: record.number, startTime: record.startTime, duration: record.duration,
+                    digest: stored.digest, bytes: stored.size, region: region, lowestRung: lowest, hasAudio: hasAudio, on: conn)
+                return try playsNow && VideoTransitions.apply(.firstSegments, video: id, on: conn)
+            }
+            await catalog.invalidate(video.id)
             if playable { logger.info("playable", metadata: ["video": "\(video.id)", "segment": "\(name)/\(record.number)"]) }
         }
     }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import ReelCatalog
+import ReelPipeline
 import ReelPostgres
 import ReelQueue
 
@@ -73,7 +74,13 @@ extension ReelAPI {
             _ = try await access.require(.admin, request)
             let id = context.parameters.get("id") ?? ""
             guard VideoID.isValid(id) else { throw APIError.badRequest("'\(id)' is not a video id") }
-            guard try await catalog.delete(id) else { throw APIError.notFound("no video \(id) (or it is already deleted)") }
+            let deleted = try await catalog.pool.withTransaction { conn in
+                guard try VideoTransitions.apply(.deleted, video: id, on: conn) else { return false }
+                try Catalog.dropRenditions(id, on: conn)
+                return true
+            }
+            await catalog.invalidate(id)
+            guard deleted else { throw APIError.notFound("no video \(id) (or it is already deleted)") }
             memo.forget(id)
             return try JSONBody(["deleted": id]).response()
         }

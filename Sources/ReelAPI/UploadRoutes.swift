@@ -104,7 +104,7 @@ extension ReelAPI {
                            sourceSize: source.size, contentType: contentType)
         let video = try await catalog.pool.withTransaction { conn in
             let video = try Catalog.insert(new, on: conn)
-            try ReelJobs.publish(video: video.id, tenant: owner, on: conn)
+            try VideoTransitions.apply(.uploaded, video: video.id, .init(tenant: owner), on: conn)
             try within(conn, video)
             return video
         }

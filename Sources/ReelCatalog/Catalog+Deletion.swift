@@ -1,29 +1,13 @@
 import Foundation
-import ReelPostgres
+public import ReelPostgres
 public import ReelStore
 
 extension Catalog {
-    /// Deletes a video from the catalog at once: its renditions and segments
-    /// go, its row stays as `deleted` (for the record), and its unfinished
-    /// media jobs are cancelled. The objects go later, by garbage collection.
-    /// False when there was no such live video.
-    public func delete(_ id: String) async throws -> Bool {
-        let deleted = try await pool.withTransaction { conn -> Bool in
-            let changed = try conn.query(
-                "UPDATE videos SET status = 'deleted', deleted_at = now(), updated_at = now() WHERE id = $1 AND status <> 'deleted'", [id]
-            ).affectedRows
-            guard changed == 1 else { return false }
-            try conn.query("DELETE FROM renditions WHERE video_id = $1", [id])
-            try conn.query(
-                """
-                SELECT reel_cancel(ARRAY(SELECT id FROM reel_jobs WHERE unique_key = ANY($1::text[])
-                                         AND state NOT IN ('completed', 'discarded', 'cancelled')), 'the video was deleted')
-                """,
-                [["video.ingest:\(id)", "video.transcode:\(id)", "video.package:\(id)"]])
-            return true
-        }
-        await invalidate(id)
-        return deleted
+    /// A deleted video's renditions and segments, in the caller's
+    /// transaction (which moves it to `deleted`: `VideoLifecycle.Event.deleted`;
+    /// its row stays, for the record). The objects go later, by garbage collection.
+    public static func dropRenditions(_ id: String, on conn: isolated PostgresConnection) throws {
+        try conn.query("DELETE FROM renditions WHERE video_id = $1", [id])
     }
 
     /// Of `digests`, those no live video references.

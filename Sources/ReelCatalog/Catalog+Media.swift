@@ -5,16 +5,17 @@ public import ReelStore
 /// What the media jobs write as a video is published: its plan, its
 /// renditions and segments as they are stored, and its status.
 extension Catalog {
-    /// Ingest's findings; the video is now `processing`.
-    public func planned(_ id: String, durationSeconds: Double, width: Int, height: Int, probe: Data, ladder: Data) async throws {
-        try await pool.query(
+    /// Ingest's findings, in the caller's transaction (which also moves the
+    /// video on: `VideoLifecycle.Event.planned`).
+    public static func planned(
+        _ id: String, durationSeconds: Double, width: Int, height: Int, probe: Data, ladder: Data, on conn: isolated PostgresConnection
+    ) throws {
+        try conn.query(
             """
-            UPDATE videos SET status = CASE WHEN status = 'uploaded' THEN 'processing'::video_status ELSE status END,
-                duration_s = $2, width = $3, height = $4, probe = $5::jsonb, ladder = $6::jsonb, updated_at = now()
+            UPDATE videos SET duration_s = $2, width = $3, height = $4, probe = $5::jsonb, ladder = $6::jsonb, updated_at = now()
             WHERE id = $1
             """,
             [id, durationSeconds, width, height, String(decoding: probe, as: UTF8.self), String(decoding: ladder, as: UTF8.self)])
-        await invalidate(id)
     }
 
     /// The probe and ladder JSON ingest stored, for the jobs after it (which may run on other machines).
@@ -46,33 +47,28 @@ extension Catalog {
         }
     }
 
-    /// A stored media segment. Returns true when this segment made the video
-    /// playable: the lowest rung and the audio (if any) each have one.
+    /// A stored media segment, in the caller's transaction. Returns true when
+    /// the video now has what it needs to play (a segment of the lowest rung
+    /// and, if it has audio, of the audio): `VideoLifecycle.Event.firstSegments`.
     @discardableResult
-    public func segment(
+    public static func segment(
         _ id: String, rendition: String, number: Int, startTime: Int64, duration: Int64, digest: ObjectDigest, bytes: Int64,
-        region: String, lowestRung: String, hasAudio: Bool
-    ) async throws -> Bool {
-        let playable = try await pool.withTransaction { conn in
-            try conn.query(
-                """
-                INSERT INTO segments (video_id, rendition, number, start_time, duration, bytes, digest) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                ON CONFLICT (video_id, rendition, number) DO UPDATE SET start_time = $4, duration = $5, bytes = $6, digest = $7
-                """,
-                [id, rendition, number, startTime, duration, bytes, digest.hex])
-            try Catalog.recordCopy(digest, in: region, bytes: bytes, on: conn)
-            return try conn.query(
-                """
-                UPDATE videos SET status = 'playable', playable_at = now(), updated_at = now()
-                WHERE id = $1 AND status IN ('uploaded', 'processing')
-                  AND EXISTS (SELECT 1 FROM segments WHERE video_id = $1 AND rendition = $2)
-                  AND (NOT $3 OR EXISTS (SELECT 1 FROM segments WHERE video_id = $1 AND rendition = 'audio'))
-                """,
-                [id, lowestRung, hasAudio]
-            ).affectedRows == 1
-        }
-        await invalidate(id)
-        return playable
+        region: String, lowestRung: String, hasAudio: Bool, on conn: isolated PostgresConnection
+    ) throws -> Bool {
+        try conn.query(
+            """
+            INSERT INTO segments (video_id, rendition, number, start_time, duration, bytes, digest) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (video_id, rendition, number) DO UPDATE SET start_time = $4, duration = $5, bytes = $6, digest = $7
+            """,
+            [id, rendition, number, startTime, duration, bytes, digest.hex])
+        try Catalog.recordCopy(digest, in: region, bytes: bytes, on: conn)
+        return try conn.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM segments WHERE video_id = $1 AND rendition = $2)
+               AND (NOT $3 OR EXISTS (SELECT 1 FROM segments WHERE video_id = $1 AND rendition = 'audio'))
+            """,
+            [id, lowestRung, hasAudio]
+        ).first?.decode(Bool.self, 0) ?? false
     }
 
     /// Every rendition has all its segments.
@@ -81,15 +77,14 @@ extension Catalog {
         await invalidate(id)
     }
 
-    /// Poster and sprite are stored; the video is `ready`. Runs in the
-    /// caller's transaction, with the replication jobs it enqueues.
-    public static func ready(
+    /// Poster and sprite are stored, in the caller's transaction (which also
+    /// moves the video on: `VideoLifecycle.Event.packaged`).
+    public static func pictures(
         _ id: String, poster: ObjectInfo, sprite: ObjectInfo, sheet: Data, region: String, on conn: isolated PostgresConnection
     ) throws {
         try conn.query(
             """
-            UPDATE videos SET poster_digest = $2, sprite_digest = $3, sprite = $4::jsonb, status = 'ready',
-                playable_at = coalesce(playable_at, now()), ready_at = now(), updated_at = now()
+            UPDATE videos SET poster_digest = $2, sprite_digest = $3, sprite = $4::jsonb, updated_at = now()
             WHERE id = $1 AND status <> 'deleted'
             """,
             [id, poster.digest.hex, sprite.digest.hex, String(decoding: sheet, as: UTF8.self)])
@@ -97,12 +92,26 @@ extension Catalog {
         try recordCopy(sprite.digest, in: region, bytes: sprite.size, on: conn)
     }
 
-    /// The video cannot be published: `message` says why, for the uploader.
-    public func failed(_ id: String, message: String) async throws {
-        try await pool.query(
-            "UPDATE videos SET status = 'failed', error = $2, failed_at = now(), updated_at = now() WHERE id = $1 AND status <> 'deleted'",
-            [id, message])
-        await invalidate(id)
+    /// Moves the video to `status` if it is in one of `from`, stamping the
+    /// status's time (and, for `failed`, the reason), in the caller's
+    /// transaction. Returns the owner when it moved, nil when the video was
+    /// elsewhere. The moves themselves are `VideoLifecycle`'s.
+    public static func move(
+        _ id: String, to status: VideoStatus, from: Set<VideoStatus>, error: String? = nil, on conn: isolated PostgresConnection
+    ) throws -> String? {
+        try conn.query(
+            """
+            UPDATE videos SET status = $2::video_status, updated_at = now(),
+                playable_at = CASE WHEN $2 IN ('playable', 'ready') THEN coalesce(playable_at, now()) ELSE playable_at END,
+                ready_at = CASE WHEN $2 = 'ready' THEN now() ELSE ready_at END,
+                failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
+                error = CASE WHEN $2 = 'failed' THEN $4 ELSE error END,
+                deleted_at = CASE WHEN $2 = 'deleted' THEN now() ELSE deleted_at END
+            WHERE id = $1 AND status = ANY($3::video_status[])
+            RETURNING owner
+            """,
+            [id, status.rawValue, from.map(\.rawValue).sorted(), error]
+        ).first?.decode(String.self, 0)
     }
 
     /// A copy just written (and hashed on the way) in `region`.

@@ -50,27 +50,15 @@ public struct EdgeDirectory: Sendable {
 
     static let columns = "name, region, url, capacity_bytes, stats_workdir, enabled, healthy"
 
-    /// Adds an edge, or changes the one of that name. With the first edge
-    /// come the periodic jobs every edge needs (kept if an operator changed
-    /// them; edit them with `reel periodic`): `edge-stats` every minute
-    /// (health and counters) and `edge-popular` every five (popularity).
+    /// Adds an edge, or changes the one of that name. (The periodic jobs
+    /// every edge needs are `ReelJobs.edgePeriodics`, installed by `reel edges add`.)
     public func save(_ edge: Edge) async throws {
-        let columns = Self.columns
-        try await pool.withTransaction { conn in
-            try conn.query(
-                """
-                INSERT INTO edges (\(columns)) VALUES ($1, $2, $3, $4, $5, $6, true)
-                ON CONFLICT (name) DO UPDATE SET region = $2, url = $3, capacity_bytes = $4, stats_workdir = $5, enabled = $6
-                """,
-                [edge.name, edge.region, edge.url, edge.capacityBytes, edge.statsWorkdir, edge.enabled])
-            try conn.query(
-                """
-                INSERT INTO reel_periodic_jobs (name, cron, kind, queue, args) VALUES
-                    ('edge-stats', '* * * * *', 'edge.stats', 'edges', '{}'),
-                    ('edge-popular', '*/5 * * * *', 'edge.popular', 'edges', '{"top": 100, "minutes": 60}')
-                ON CONFLICT (name) DO NOTHING
-                """)
-        }
+        try await pool.query(
+            """
+            INSERT INTO edges (\(Self.columns)) VALUES ($1, $2, $3, $4, $5, $6, true)
+            ON CONFLICT (name) DO UPDATE SET region = $2, url = $3, capacity_bytes = $4, stats_workdir = $5, enabled = $6
+            """,
+            [edge.name, edge.region, edge.url, edge.capacityBytes, edge.statsWorkdir, edge.enabled])
     }
 
     /// Removes an edge and its warmings and counters; false when there was none.
@@ -81,6 +69,12 @@ public struct EdgeDirectory: Sendable {
 
     public func all() async throws -> [Edge] {
         try await pool.query("SELECT \(Self.columns) FROM edges ORDER BY name").map(Self.edge)
+    }
+
+    /// The enabled edges' names, in the caller's transaction: the edges a
+    /// video is warmed on or purged from when its status moves.
+    public static func enabledNames(on conn: isolated PostgresConnection) throws -> [String] {
+        try conn.query("SELECT name FROM edges WHERE enabled ORDER BY name").map { try $0.decode(String.self, 0) }
     }
 
     public func named(_ name: String) async throws -> Edge? {

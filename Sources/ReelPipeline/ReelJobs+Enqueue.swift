@@ -31,3 +31,31 @@ extension ReelJobs {
         ]
     }()
 }
+
+extension ReelJobs {
+    /// A job enqueued by the leading scheduler on a cron schedule (`reel_periodic_jobs`).
+    public struct Periodic: Sendable, Hashable {
+        public let name: String
+        public let cron: String
+        public let kind: String
+        public let queue: String
+        public let args: String
+
+        init<A>(_ name: String, cron: String, _ kind: JobKind<A>, _ arguments: A) {
+            self.name = name
+            self.cron = cron
+            self.kind = kind.name
+            self.queue = kind.queue
+            // Arguments of Reel's own kinds always encode.
+            self.args = (try? JobKind<A>.encode(arguments)) ?? "{}"
+        }
+    }
+
+    /// What every edge needs, installed with the first edge (`reel edges add`;
+    /// an operator's changes are kept): its health and counters every minute,
+    /// the popularity ranking and warming every five.
+    public static let edgePeriodics = [
+        Periodic("edge-stats", cron: "* * * * *", edgeStats, NoArguments()),
+        Periodic("edge-popular", cron: "*/5 * * * *", popular, PopularJob(top: 100, minutes: 60)),
+    ]
+}

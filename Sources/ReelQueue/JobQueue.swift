@@ -113,6 +113,15 @@ public struct JobQueue: Sendable {
         return try Job.all(in: rows)
     }
 
+    /// Cancels the unfinished jobs with these unique keys inside the caller's
+    /// transaction (a deleted video's publishing chain); returns how many.
+    @discardableResult
+    public static func cancel(uniqueKeys: [String], reason: String, on conn: isolated PostgresConnection) throws -> Int {
+        let row = try conn.query(
+            "SELECT reel_cancel(ARRAY(SELECT id FROM reel_jobs_live WHERE unique_key = ANY($1::text[])), $2)", [uniqueKeys, reason]).first
+        return try row?.decode(Int.self, 0) ?? 0
+    }
+
     /// Cancels jobs: waiting ones at once; running ones are asked to stop
     /// (their handler sees Task cancellation). Returns how many were affected.
     @discardableResult

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ReelEdge
+import ReelScheduler
+import ReelPipeline
 import ReelPostgres
 
 /// `reel edge-config`: the VCL of one Varnish edge in front of an origin.
@@ -80,7 +82,12 @@ struct Edges: AsyncParsableCommand {
                 throw CLIError("--url '\(url)' must be an http:// or https:// URL")
             }
             let edge = Edge(name: name, region: region, url: url, capacityBytes: capacity, statsWorkdir: workdir, enabled: !disabled)
-            try await database.withPool(size: 1) { try await EdgeDirectory(pool: $0).save(edge) }
+            try await database.withPool(size: 1) { pool in
+                try await EdgeDirectory(pool: pool).save(edge)
+                try await PeriodicJobs(pool: pool).install(ReelJobs.edgePeriodics.map {
+                    PeriodicJobs.Definition(name: $0.name, cron: $0.cron, kind: $0.kind, queue: $0.queue, args: $0.args)
+                })
+            }
             print("edge \(name): \(edge.url), region \(region)\(disabled ? ", disabled" : "")")
         }
     }

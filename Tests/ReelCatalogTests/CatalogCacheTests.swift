@@ -22,6 +22,14 @@ import Testing
         }
     }
 
+    /// A change through the catalog: the row moves, then the cached entry is dropped.
+    static func fail(_ id: String, _ catalog: Catalog) async throws {
+        try await catalog.pool.withTransaction { conn in
+            _ = try Catalog.move(id, to: .failed, from: [.uploaded], error: "not a video", on: conn)
+        }
+        await catalog.invalidate(id)
+    }
+
     @Test func aReadThatRacedAWriteDoesNotPutTheOldStateBack() async throws {
         try await TestDatabase.withFresh { db in
             let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)))
@@ -30,7 +38,7 @@ import Testing
             // A reader misses and reads the old row; meanwhile a writer commits and invalidates.
             guard case .miss(let generation) = await cache.lookup(id) else { Issue.record("expected a miss"); return }
             let old = try #require(try await Catalog(pool: db.pool).playback(id))
-            try await catalog.failed(id, message: "not a video")
+            try await Self.fail(id, catalog)
             // The reader's late store is refused: the next read sees the new state, not the old one.
             await cache.store(id, old, generation: generation)
             #expect(try await catalog.playback(id)?.video.status == .failed)
@@ -51,7 +59,7 @@ import Testing
             #expect(try await catalog.playback(id)?.video.status == .uploaded)
             #expect(cache.snapshot.misses == 1 && cache.snapshot.hits == 1)
             // A change through the catalog drops the entry: the next read sees it.
-            try await catalog.failed(id, message: "not a video")
+            try await Self.fail(id, catalog)
             let after = try await catalog.playback(id)
             #expect(after?.video.status == .failed && after?.video.error == "not a video")
             #expect(cache.snapshot.misses == 2)

@@ -13,18 +13,10 @@ extension ReelAPI {
     func addAdminRoutes(to router: Router<BasicRequestContext>) {
         let admin = router.group("v1/admin").add(middleware: ScopeMiddleware(access: access, scope: .readAdmin))
         admin.get("queues") { _, _ -> Response in
-            let rows = try await catalog.pool.query(
-                """
-                SELECT coalesce(r.queue, q.name) AS queue, coalesce(available, 0) AS available, coalesce(running, 0) AS running,
-                       coalesce(retryable, 0) AS retryable, coalesce(completed, 0) AS completed, coalesce(discarded, 0) AS discarded,
-                       coalesce(cancelled, 0) AS cancelled, coalesce(pending, 0) AS pending, coalesce(scheduled, 0) AS scheduled,
-                       q.global_limit, coalesce(q.paused, false) AS paused
-                FROM reel_report_queues r FULL JOIN reel_queues q ON q.name = r.queue ORDER BY 1
-                """)
-            let queues = rows.map { row in
-                AdminQueue(name: row.string(0) ?? "", available: row.int(1) ?? 0, running: row.int(2) ?? 0, retryable: row.int(3) ?? 0,
-                           completed: row.int(4) ?? 0, discarded: row.int(5) ?? 0, cancelled: row.int(6) ?? 0, pending: row.int(7) ?? 0,
-                           scheduled: row.int(8) ?? 0, globalLimit: row.int(9), paused: row.bool(10) ?? false)
+            let queues = try await JobQueue(pool: catalog.pool).summaries().map { q in
+                AdminQueue(name: q.name, available: q.available, running: q.running, retryable: q.retryable, completed: q.completed,
+                           discarded: q.discarded, cancelled: q.cancelled, pending: q.pending, scheduled: q.scheduled,
+                           globalLimit: q.globalLimit, paused: q.paused)
             }
             return try JSONBody(queues).response()
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Hummingbird
 import ReelCatalog
+import ReelEdge
 import ReelPostgres
 
 extension ReelAPI {
@@ -11,16 +12,9 @@ extension ReelAPI {
         router.get("metrics") { _, _ in
             // The edges' counters come from the catalog (edge.stats jobs read them from each edge);
             // without the catalog, the API's own metrics still answer.
-            let edgeLines = (try? await catalog.pool.query(
-                """
-                SELECT r.edge, r.region, e.healthy, coalesce(r.hits, 0), coalesce(r.misses, 0), coalesce(r.client_bytes, 0),
-                       coalesce(r.origin_bytes, 0), coalesce(r.objects, 0)
-                FROM edge_report r JOIN edges e ON e.name = r.edge ORDER BY r.edge
-                """
-            ).map { row in
-                EdgeMetricRow(edge: row.string(0) ?? "", region: row.string(1) ?? "", up: row.bool(2) ?? false, hits: row.int64(3) ?? 0,
-                              misses: row.int64(4) ?? 0, clientBytes: row.int64(5) ?? 0, originBytes: row.int64(6) ?? 0,
-                              objects: row.int64(7) ?? 0)
+            let edgeLines = (try? await EdgeRecords(pool: catalog.pool).summaries().map { e in
+                EdgeMetricRow(edge: e.name, region: e.region, up: e.healthy, hits: e.hits ?? 0, misses: e.misses ?? 0,
+                              clientBytes: e.bytesServed ?? 0, originBytes: e.originBytes ?? 0, objects: e.objects ?? 0)
             }) ?? []
             let text = metrics.exposition(cache: catalog.cache, memoHits: memo.hits) + APIMetrics.edgeExposition(edgeLines)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -7,7 +7,7 @@ public import ReelPostgres
 /// decoded value, so a kind's name and key are spelled in one place (River's
 /// `JobArgs` with `Kind()` and `InsertOpts()`, swift-jobs' `JobName<Parameters>`).
 public struct JobKind<Arguments: Codable & Sendable>: Sendable {
-    /// The `kind` column, e.g. "video.ingest".
+    /// The `kind` column, e.g. `video.ingest`.
     public let name: String
     public let queue: String
     public let maxAttempts: Int

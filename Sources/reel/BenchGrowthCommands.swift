@@ -31,8 +31,8 @@ extension Bench {
                     try await pool.query(
                         """
                         INSERT INTO reel_jobs_history (kind, queue, state, attempt, attempted_at, finalized_at)
-                        SELECT 'noop', 'retained', 'completed', 1, now(), now() FROM generate_series(1, $1::int)
-                        """, [n])
+                        SELECT $2, 'retained', 'completed', 1, now(), now() FROM generate_series(1, $1::int)
+                        """, [n, ReelJobs.noop.name])
                     left -= n
                 }
                 try await pool.query("ANALYZE reel_jobs_history")

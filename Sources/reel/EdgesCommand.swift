@@ -50,16 +50,11 @@ struct Edges: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let result = try await database.withPool(size: 1) { pool in
-                try await pool.query(
-                    """
-                    SELECT r.edge, r.region, r.url, e.healthy, r.hit_ratio, r.hits, r.misses, r.client_bytes AS bytes_served,
-                           r.origin_bytes, r.origin_offload, r.objects, r.measured_at,
-                           (SELECT count(*) FROM edge_warmings w WHERE w.edge = r.edge AND w.state = 'done') AS warmings
-                    FROM edge_report r JOIN edges e ON e.name = r.edge ORDER BY r.edge
-                    """)
-            }
-            try ReportPrinter.print(result, json: output.json)
+            let edges = try await database.withPool(size: 1) { pool in try await EdgeRecords(pool: pool).summaries() }
+            try ReportPrinter.print(edges, columns: [
+                "edge", "region", "url", "healthy", "hit_ratio", "hits", "misses", "bytes_served", "origin_bytes", "origin_offload",
+                "objects", "measured_at", "warmings",
+            ], json: output.json)
         }
     }
 

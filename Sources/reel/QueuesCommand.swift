@@ -14,18 +14,11 @@ struct Queues: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let result = try await database.withPool(size: 1) { pool in
-                try await pool.query(
-                    """
-                    SELECT coalesce(r.queue, q.name) AS queue, coalesce(pending, 0) AS pending, coalesce(available, 0) AS available,
-                           coalesce(scheduled, 0) AS scheduled, coalesce(running, 0) AS running, coalesce(retryable, 0) AS retryable,
-                           coalesce(completed, 0) AS completed, coalesce(discarded, 0) AS discarded, coalesce(cancelled, 0) AS cancelled,
-                           coalesce(completed_last_minute, 0) AS completed_last_minute, oldest_available_s,
-                           q.global_limit, q.rate_per_second, coalesce(q.paused, false) AS paused
-                    FROM reel_report_queues r FULL JOIN reel_queues q ON q.name = r.queue ORDER BY 1
-                    """)
-            }
-            try ReportPrinter.print(result, json: output.json)
+            let queues = try await database.withPool(size: 1) { pool in try await JobQueue(pool: pool).summaries() }
+            try ReportPrinter.print(queues, columns: [
+                "queue", "pending", "available", "scheduled", "running", "retryable", "completed", "discarded", "cancelled",
+                "completed_last_minute", "oldest_available_s", "global_limit", "rate_per_second", "paused",
+            ], json: output.json)
         }
     }
 
@@ -80,6 +73,32 @@ struct Report: AsyncParsableCommand {
 
 /// Prints any result as a table or as JSON objects keyed by column.
 enum ReportPrinter {
+    /// Typed report rows as a table with `columns` (their JSON keys), or as
+    /// JSON (every column, null when absent).
+    static func print<Row: Encodable>(_ rows: [Row], columns: [String], json: Bool) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let cells: [[String: String]] = try rows.map { row in
+            let object = try JSONSerialization.jsonObject(with: try encoder.encode(row)) as? [String: Any] ?? [:]
+            return object.compactMapValues { value in
+                switch value {
+                // JSONSerialization gives booleans as NSNumbers of this class (1 and true are otherwise alike).
+                case let number as NSNumber where String(describing: type(of: number)) == "__NSCFBoolean": number.boolValue ? "t" : "f"
+                case let number as NSNumber: number.stringValue
+                case let text as String: text
+                default: nil
+                }
+            }
+        }
+        if json {
+            try CLI.printJSON(cells.map { row in Dictionary(uniqueKeysWithValues: columns.map { ($0, JSONCell(text: row[$0])) }) })
+        } else {
+            CLI.printTable(columns.map { $0.uppercased() }, cells.map { row in
+                columns.map { row[$0].map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } ?? "-" }
+            })
+        }
+    }
+
     static func print(_ result: PostgresResult, json: Bool) throws {
         let columns = result.columns
         if json {

@@ -1,5 +1,6 @@
 import Foundation
 import ReelPostgres
+import ReelEdge
 import ReelQueue
 
 /// What the dashboard's pages show, read from Postgres with the same views
@@ -17,19 +18,12 @@ struct DashboardData: Sendable {
     }
 
     func queues() async throws -> [QueueRow] {
-        let rows = try await pool.query(
-            """
-            SELECT coalesce(r.queue, q.name), coalesce(available, 0), coalesce(running, 0), coalesce(retryable, 0), coalesce(scheduled, 0),
-                   coalesce(pending, 0), coalesce(completed, 0), coalesce(discarded, 0), coalesce(cancelled, 0),
-                   oldest_available_s, q.global_limit, coalesce(q.paused, false)
-            FROM reel_report_queues r FULL JOIN reel_queues q ON q.name = r.queue ORDER BY 1
-            """)
-        return rows.map { row in
+        try await JobQueue(pool: pool).summaries().map { q in
             QueueRow(
-                name: row.string(0) ?? "", available: row.int(1) ?? 0, running: row.int(2) ?? 0, retryable: row.int(3) ?? 0,
-                scheduled: row.int(4) ?? 0, pending: row.int(5) ?? 0, completed: row.int(6) ?? 0, discarded: row.int(7) ?? 0,
-                cancelled: row.int(8) ?? 0, oldest: row.string(9).flatMap(Double.init).map { String(format: "%.1f s", $0) } ?? "-",
-                limit: row.int(10).map(String.init) ?? "-", paused: row.bool(11) ?? false)
+                name: q.name, available: q.available, running: q.running, retryable: q.retryable, scheduled: q.scheduled,
+                pending: q.pending, completed: q.completed, discarded: q.discarded, cancelled: q.cancelled,
+                oldest: q.oldestAvailableSeconds.map { String(format: "%.1f s", $0) } ?? "-",
+                limit: q.globalLimit.map(String.init) ?? "-", paused: q.paused)
         }
     }
 
@@ -199,17 +193,13 @@ struct DashboardData: Sendable {
     }
 
     func edges() async throws -> [EdgeRow] {
-        let rows = try await pool.query(
-            """
-            SELECT r.edge, r.region, r.url, e.healthy, r.hit_ratio, r.hits, r.misses, r.client_bytes, r.origin_offload, r.objects, r.measured_at,
-                   (SELECT count(*) FROM edge_warmings w WHERE w.edge = r.edge AND w.state = 'done')
-            FROM edge_report r JOIN edges e ON e.name = r.edge ORDER BY r.edge
-            """)
-        return rows.map { row in
+        func text<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "-" }
+        return try await EdgeRecords(pool: pool).summaries().map { e in
             EdgeRow(
-                name: row.string(0) ?? "", region: row.string(1) ?? "", url: row.string(2) ?? "", healthy: (row.bool(3) ?? false) ? "yes" : "no",
-                hitRatio: row.string(4) ?? "-", hits: row.string(5) ?? "-", misses: row.string(6) ?? "-", bytesServed: row.string(7) ?? "-",
-                offload: row.string(8) ?? "-", objects: row.string(9) ?? "-", measuredAt: row.date(10).map(Self.time) ?? "-", warmings: row.int(11) ?? 0)
+                name: e.name, region: e.region, url: e.url, healthy: e.healthy ? "yes" : "no",
+                hitRatio: e.hitRatio.map { String(format: "%.4f", $0) } ?? "-", hits: text(e.hits), misses: text(e.misses),
+                bytesServed: text(e.bytesServed), offload: e.originOffload.map { String(format: "%.4f", $0) } ?? "-",
+                objects: text(e.objects), measuredAt: e.measuredAt.map(Self.time) ?? "-", warmings: e.warmings)
         }
     }
 

@@ -66,9 +66,9 @@ public final class Scheduler: Service, Sendable {
 
     /// One round of the leader's duties; public so tests and `reel` can run one.
     public func round() async throws {
-        let rescued = try await pool.query("SELECT reel_rescue(1000)").first?.decode(Int.self, 0) ?? 0
+        let rescued = try await pool.query("SELECT reel_rescue(1000)").single(Int.self)
         if rescued > 0 { logger.warning("rescued \(rescued) jobs whose worker stopped renewing its lease") }
-        while try await pool.query("SELECT reel_promote(5000)").first?.decode(Int.self, 0) ?? 0 >= 5000 {}
+        while try await pool.query("SELECT reel_promote(5000)").single(Int.self) >= 5000 {}
         let enqueued = try await periodic.enqueueDue()
         if enqueued > 0 { logger.info("enqueued \(enqueued) periodic jobs") }
     }
@@ -76,14 +76,14 @@ public final class Scheduler: Service, Sendable {
     /// Keeps the job history's partitions: makes the next ones and drops those
     /// past retention whole (`reel_history_maintain`), never row by row.
     public func prune() async throws {
-        let repaired = try await pool.query("SELECT reel_repair_pending()").first?.decode(Int.self, 0) ?? 0
+        let repaired = try await pool.query("SELECT reel_repair_pending()").single(Int.self)
         if repaired > 0 { logger.warning("released \(repaired) pending jobs whose parents had all finished") }
         let changed = try await pool.query(
             "SELECT reel_history_maintain($1::interval, $2::interval, $3::interval, $4)",
             ["\(config.historyPartition) seconds", "\(config.completedRetention) seconds", "\(config.failedRetention) seconds",
              // Partitions ahead: enough to last until the next round, and two more.
              min(1000, Int((config.pruneInterval / max(1, config.historyPartition)).rounded(.up)) + 2)]
-        ).first?.decode(Int.self, 0) ?? 0
+        ).single(Int.self)
         if changed > 0 { logger.info("job history: \(changed) partitions made or dropped") }
     }
 }

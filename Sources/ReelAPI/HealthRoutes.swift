@@ -4,6 +4,7 @@ import Hummingbird
 import ReelCatalog
 import ReelEdge
 import ReelPostgres
+import ReelQueue
 
 extension ReelAPI {
     func addHealthRoutes(to router: Router<BasicRequestContext>) {
@@ -23,7 +24,7 @@ extension ReelAPI {
         // Ready: the catalog answers (the store is checked per request, with fallback).
         router.get("readyz") { _, _ -> Response in
             do {
-                _ = try await catalog.pool.query("SELECT 1")
+                try await JobQueue(pool: catalog.pool).reachable()
                 return try JSONBody(["status": "ready"]).response()
             } catch {
                 logger.warning("readiness: the catalog database does not answer", metadata: ["error": "\(error)"])

@@ -56,7 +56,7 @@ extension ReelAPI {
             do {
                 try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
             } catch {
-                _ = try? await catalog.pool.query("DELETE FROM uploads WHERE id = $1", [id])
+                try? await Uploads.discard(id, pool: catalog.pool)
                 throw error
             }
             var response = try JSONBody(describe(id, offset: 0, length: length, video: nil, expires: expires), status: .created).response()
@@ -121,30 +121,14 @@ extension ReelAPI {
         return try await complete(upload, file: file.url, claim: claim)
     }
 
-    struct UploadRow: Sendable {
-        let id: String
-        let length: Int64
-        let received: Int64
-        let title: String
-        let owner: String
-        let contentType: String
-        let video: String?
-        let expires: Date
-    }
+    typealias UploadRow = Uploads.Resumable
 
     func find(_ context: BasicRequestContext) async throws -> UploadRow {
         let id = context.parameters.get("upload") ?? ""
-        guard VideoID.isValid(id),
-            let row = try await catalog.pool.query(
-                """
-                SELECT id, length, received, title, owner, content_type, video_id, extract(epoch FROM expires_at)::float8
-                FROM uploads WHERE id = $1 AND NOT one_shot AND (video_id IS NOT NULL OR expires_at > now())
-                """, [id]
-            ).first
-        else { throw APIError.notFound("no resumable upload \(id) (unfinished uploads expire): start one with POST /v1/uploads/resumable") }
-        return UploadRow(id: id, length: try row.decode(Int64.self, 1), received: try row.decode(Int64.self, 2), title: row.string(3) ?? "",
-                         owner: row.string(4) ?? "", contentType: row.string(5) ?? "", video: row.string(6),
-                         expires: Date(timeIntervalSince1970: try row.decode(Double.self, 7)))
+        guard VideoID.isValid(id), let upload = try await Uploads.resumable(id, pool: catalog.pool) else {
+            throw APIError.notFound("no resumable upload \(id) (unfinished uploads expire): start one with POST /v1/uploads/resumable")
+        }
+        return upload
     }
 
     /// The last byte is in: store, catalog and queue it like a one-shot

@@ -23,18 +23,12 @@ struct UploadClaim: Sendable {
     /// acts on (with the stored offset in `Upload-Offset`).
     static func take(_ upload: String, offset: Int64, pool: PostgresPool) async throws -> UploadClaim {
         let token = UUID().uuidString
-        let taken = try await pool.query(
-            """
-            UPDATE uploads SET writer = $2, writer_until = now() + make_interval(secs => $3), updated_at = now()
-            WHERE id = $1 AND received = $4 AND video_id IS NULL AND (writer IS NULL OR writer_until < now())
-            RETURNING received
-            """, [upload, token, lease, offset])
-        if taken.count == 1 { return UploadClaim(upload: upload, offset: offset, token: token) }
-        guard let row = try await pool.query(
-            "SELECT received, video_id, writer IS NOT NULL AND writer_until >= now() FROM uploads WHERE id = $1", [upload]).first
-        else { throw APIError.notFound("no resumable upload \(upload)") }
-        let received = try row.decode(Int64.self, 0)
-        if let video = row.string(1) {
+        guard let refusal = try await Uploads.claim(upload, offset: offset, token: token, lease: lease, pool: pool) else {
+            return UploadClaim(upload: upload, offset: offset, token: token)
+        }
+        guard let refusal else { throw APIError.notFound("no resumable upload \(upload)") }
+        let received = refusal.received
+        if let video = refusal.video {
             throw APIError(.conflict, "complete", "upload \(upload) is complete: it is video \(video)")
         }
         if received != offset {
@@ -51,9 +45,7 @@ struct UploadClaim: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(Self.lease / 3))
                 if Task.isCancelled { return }
-                _ = try? await pool.query(
-                    "UPDATE uploads SET writer_until = now() + make_interval(secs => $3) WHERE id = $1 AND writer = $2",
-                    [upload, token, Self.lease])
+                try? await Uploads.renewClaim(upload, token: token, lease: Self.lease, pool: pool)
             }
         }
         defer { renewal.cancel() }
@@ -62,20 +54,13 @@ struct UploadClaim: Sendable {
 
     /// Records the bytes on disk and lets the claim go.
     func release(received: Int64, pool: PostgresPool) async throws {
-        try await pool.query(
-            "UPDATE uploads SET received = $3, writer = NULL, writer_until = NULL, updated_at = now() WHERE id = $1 AND writer = $2",
-            [upload, token, received])
+        try await Uploads.releaseClaim(upload, token: token, received: received, pool: pool)
     }
 
     /// Names the upload's video, in the publishing transaction; fails (and so
     /// rolls the video back) if the claim lapsed and another request took it.
     func finish(video: Video, length: Int64, on conn: isolated PostgresConnection) throws {
-        let done = try conn.query(
-            """
-            UPDATE uploads SET received = $3, video_id = $4, writer = NULL, writer_until = NULL, updated_at = now()
-            WHERE id = $1 AND writer = $2 AND video_id IS NULL RETURNING id
-            """, [upload, token, length, video.id])
-        guard done.count == 1 else {
+        guard try Uploads.finishClaim(upload, token: token, length: length, video: video.id, on: conn) else {
             throw APIError(.conflict, "busy", "upload \(upload) was taken over by another request while this one published it; HEAD it to see its state")
         }
     }

@@ -15,7 +15,7 @@ extension Catalog {
         try await pool.query(
             "SELECT d FROM unnest($1::text[]) AS d WHERE NOT EXISTS (SELECT 1 FROM video_objects WHERE digest = d) ORDER BY d",
             [digests.map(\.hex)]
-        ).compactMap { $0.string(0).flatMap(ObjectDigest.init(hex:)) }
+        ).map { try $0.decode(ObjectDigest.self, 0) }
     }
 
     /// Notes unreferenced objects of a region (first sighting kept) and
@@ -31,7 +31,7 @@ extension Catalog {
                   AND first_seen_at <= now() - make_interval(secs => $3) ORDER BY digest
                 """,
                 [digests.map(\.hex), region, Double(grace.components.seconds)]
-            ).compactMap { $0.string(0).flatMap(ObjectDigest.init(hex:)) }
+            ).map { try $0.decode(ObjectDigest.self, 0) }
         }
     }
 

@@ -14,6 +14,10 @@ extension Catalog {
             self.digest = digest
             self.region = region
         }
+
+        init(row: PostgresRow) throws {
+            self.init(digest: try row.decode(ObjectDigest.self, "digest"), region: try row.decode(String.self, "region"))
+        }
     }
 
     /// Who found a copy missing or damaged.
@@ -22,9 +26,7 @@ extension Catalog {
     /// Every copy that should exist: each object in its video's home region
     /// and in every region where a replica was verified.
     public func copies() async throws -> [Copy] {
-        try await pool.query("SELECT digest, region FROM object_copies ORDER BY digest, region").compactMap { row in
-            ObjectDigest(hex: row.string(0) ?? "").map { Copy(digest: $0, region: row.string(1) ?? "") }
-        }
+        try await pool.query("SELECT digest, region FROM object_copies ORDER BY digest, region").map(Copy.init(row:))
     }
 
     /// Claims up to `limit` copies for scrubbing, those read back longest ago
@@ -48,7 +50,7 @@ extension Catalog {
                     ORDER BY scrubbed_at LIMIT $1 FOR UPDATE SKIP LOCKED)
                 RETURNING digest, region, scrubbed_at
                 """, [limit, seconds]
-            ).compactMap { row in ObjectDigest(hex: row.string(0) ?? "").map { Copy(digest: $0, region: row.string(1) ?? "") } }
+            ).map(Copy.init(row:))
         }
     }
 
@@ -75,7 +77,7 @@ extension Catalog {
             INSERT INTO object_findings (digest, region, problem, detail, found_by, quarantined)
             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
             """, [copy.digest.hex, copy.region, corrupt ? "corrupt" : "missing", detail, finder.rawValue, quarantined]
-        ).first?.decode(Int64.self, 0) ?? 0
+        ).single(Int64.self)
     }
 
     /// The finding's copy holds the right bytes again, copied from `source`.

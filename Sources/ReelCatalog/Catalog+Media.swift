@@ -20,8 +20,8 @@ extension Catalog {
 
     /// The probe and ladder JSON ingest stored, for the jobs after it (which may run on other machines).
     public func plan(_ id: String) async throws -> (probe: Data, ladder: Data)? {
-        guard let row = try await pool.query("SELECT probe::text, ladder::text FROM videos WHERE id = $1", [id]).first,
-            let probe = row.string(0), let ladder = row.string(1)
+        guard let row = try await pool.query("SELECT probe::text AS probe, ladder::text AS ladder FROM videos WHERE id = $1", [id]).first,
+            let probe = try row.decode(String?.self, "probe"), let ladder = try row.decode(String?.self, "ladder")
         else { return nil }
         return (Data(probe.utf8), Data(ladder.utf8))
     }
@@ -68,7 +68,7 @@ extension Catalog {
                AND (NOT $3 OR EXISTS (SELECT 1 FROM segments WHERE video_id = $1 AND rendition = 'audio'))
             """,
             [id, lowestRung, hasAudio]
-        ).first?.decode(Bool.self, 0) ?? false
+        ).single(Bool.self)
     }
 
     /// Every rendition has all its segments.

@@ -65,7 +65,7 @@ extension Catalog {
     func playbackFromDatabase(_ id: String) async throws -> Playback? {
         let result = try await pool.query(
             """
-            SELECT \(Video.columns), probe::text,
+            SELECT \(Video.columns), probe::text AS probe,
                    (SELECT coalesce(json_agg(json_build_object(
                         'name', r.name, 'kind', r.kind, 'codecs', r.codecs, 'width', r.width, 'height', r.height,
                         'frame_rate', r.frame_rate, 'timescale', r.timescale, 'init_digest', r.init_digest, 'complete', r.complete,
@@ -74,12 +74,12 @@ extension Catalog {
                                          'bytes', s.bytes, 'digest', s.digest) ORDER BY s.number), '[]')
                                      FROM segments s WHERE s.video_id = r.video_id AND s.rendition = r.name))
                         ORDER BY r.name), '[]')
-                    FROM renditions r WHERE r.video_id = videos.id)::text
+                    FROM renditions r WHERE r.video_id = videos.id)::text AS renditions
             FROM videos WHERE id = $1 AND status <> 'deleted'
             """, [id])
         guard let row = result.first else { return nil }
         let video = try Video(row: row)
-        let renditions = try JSONDecoder().decode([PlaybackRendition].self, from: Data((row.string(20) ?? "[]").utf8))
-        return Playback(video: video, renditions: renditions, probe: row.string(19))
+        let renditions = try JSONDecoder().decode([PlaybackRendition].self, from: Data(try row.decode(String.self, "renditions").utf8))
+        return Playback(video: video, renditions: renditions, probe: try row.decode(String?.self, "probe"))
     }
 }

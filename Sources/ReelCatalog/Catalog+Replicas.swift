@@ -33,7 +33,7 @@ extension Catalog {
             return try conn.query(
                 "SELECT digest FROM object_replicas WHERE region = $2 AND digest = ANY($1::text[]) AND state <> 'verified' ORDER BY digest",
                 [hex, region]
-            ).compactMap { $0.string(0).flatMap(ObjectDigest.init(hex:)) }
+            ).map { try $0.decode(ObjectDigest.self, 0) }
         }
     }
 

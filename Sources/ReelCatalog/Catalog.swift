@@ -54,6 +54,6 @@ public struct Catalog: Sendable {
     /// media segments), once each.
     public func objects(ofVideo id: String) async throws -> [ObjectDigest] {
         try await pool.query("SELECT DISTINCT digest FROM video_objects WHERE video_id = $1 ORDER BY digest", [id])
-            .compactMap { $0.string(0).flatMap(ObjectDigest.init(hex:)) }
+            .map { try $0.decode(ObjectDigest.self, 0) }
     }
 }

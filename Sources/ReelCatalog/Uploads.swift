@@ -71,7 +71,7 @@ public enum Uploads {
                 RETURNING extract(epoch FROM expires_at)::float8
                 """, [upload.id, upload.length, upload.title, upload.owner, upload.contentType, upload.tokenID, upload.oneShot,
                       upload.expiresIn])
-            return Date(timeIntervalSince1970: try row.first?.decode(Double.self, 0) ?? 0)
+            return Date(timeIntervalSince1970: try row.single(Double.self))
         }
     }
 
@@ -80,12 +80,13 @@ public enum Uploads {
     ) throws {
         let row = try conn.query(
             """
-            SELECT count(*)::int8, coalesce(sum(length), 0)::int8, extract(epoch FROM min(expires_at))::float8
+            SELECT count(*)::int8 AS open, coalesce(sum(length), 0)::int8 AS bytes, extract(epoch FROM min(expires_at))::float8 AS soonest
             FROM uploads WHERE \(filter) AND video_id IS NULL AND expires_at > now()
-            """, [key]).first
-        let open = try row?.decode(Int64.self, 0) ?? 0
-        let bytes = try row?.decode(Int64.self, 1) ?? 0
-        let soonest = (try? row?.decode(Double.self, 2)).flatMap { $0 }.map { Date(timeIntervalSince1970: $0) }
+            """, [key])
+        guard let row = row.first else { throw CatalogError("counting a quota's uploads returned no row") }
+        let open = try row.decode(Int64.self, "open")
+        let bytes = try row.decode(Int64.self, "bytes")
+        let soonest = try row.decode(Double?.self, "soonest").map { Date(timeIntervalSince1970: $0) }
         let when = soonest.map { " (the first expires at \(ISO8601DateFormatter().string(from: $0)))" } ?? ""
         if open + 1 > quota.openUploads {
             throw OverQuota(description: "\(who) has \(open) unfinished uploads, the most it may have at once (\(quota.openUploads)); "
@@ -126,6 +127,6 @@ public enum Uploads {
         let rows = try await pool.query(
             "SELECT id FROM uploads WHERE id = ANY($1::text[]) AND NOT one_shot AND video_id IS NULL AND expires_at > now()",
             ["{" + ids.joined(separator: ",") + "}"])
-        return Set(rows.map { $0.string(0) ?? "" })
+        return Set(try rows.map { try $0.decode(String.self, "id") })
     }
 }

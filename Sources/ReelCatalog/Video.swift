@@ -42,27 +42,27 @@ public struct Video: Sendable, Codable, Hashable {
         """
 
     init(row: PostgresRow) throws {
-        id = try row.decode(String.self, 0)
-        owner = try row.decode(String.self, 1)
-        title = try row.decode(String.self, 2)
-        let status = try row.decode(String.self, 3)
-        guard let known = VideoStatus(rawValue: status) else { throw CatalogError("unknown video status \(status)") }
+        id = try row.decode(String.self, "id")
+        owner = try row.decode(String.self, "owner")
+        title = try row.decode(String.self, "title")
+        let status = try row.decode(String.self, "status")
+        guard let known = VideoStatus(rawValue: status) else { throw CatalogError("column 'status' holds '\(status)', not a video status") }
         self.status = known
-        homeRegion = try row.decode(String.self, 4)
-        sourceDigest = try row.decode(String.self, 5)
-        sourceSize = try row.decode(Int64.self, 6)
-        contentType = try row.decode(String.self, 7)
-        durationSeconds = try row.decode(Double?.self, 8)
-        width = try row.decode(Int?.self, 9)
-        height = try row.decode(Int?.self, 10)
-        posterDigest = try row.decode(String?.self, 11)
-        spriteDigest = try row.decode(String?.self, 12)
-        error = try row.decode(String?.self, 13)
-        createdAt = try row.decode(Date.self, 14)
-        playableAt = try row.decode(Date?.self, 15)
-        readyAt = try row.decode(Date?.self, 16)
-        failedAt = try row.decode(Date?.self, 17)
-        deletedAt = try row.decode(Date?.self, 18)
+        homeRegion = try row.decode(String.self, "home_region")
+        sourceDigest = try row.decode(String.self, "source_digest")
+        sourceSize = try row.decode(Int64.self, "source_size")
+        contentType = try row.decode(String.self, "content_type")
+        durationSeconds = try row.decode(Double?.self, "duration_s")
+        width = try row.decode(Int?.self, "width")
+        height = try row.decode(Int?.self, "height")
+        posterDigest = try row.decode(String?.self, "poster_digest")
+        spriteDigest = try row.decode(String?.self, "sprite_digest")
+        error = try row.decode(String?.self, "error")
+        createdAt = try row.decode(Date.self, "created_at")
+        playableAt = try row.decode(Date?.self, "playable_at")
+        readyAt = try row.decode(Date?.self, "ready_at")
+        failedAt = try row.decode(Date?.self, "failed_at")
+        deletedAt = try row.decode(Date?.self, "deleted_at")
     }
 }
 

@@ -86,8 +86,9 @@ public struct EdgeDirectory: Sendable {
         try await pool.query("UPDATE edges SET healthy = $2, checked_at = now() WHERE name = $1", [name, healthy])
     }
 
-    static func edge(_ row: PostgresRow) -> Edge {
-        Edge(name: row.string(0) ?? "", region: row.string(1) ?? "", url: row.string(2) ?? "", capacityBytes: row.int64(3) ?? 0,
-             statsWorkdir: row.string(4), enabled: row.bool(5) ?? false, healthy: row.bool(6) ?? false)
+    static func edge(_ row: PostgresRow) throws -> Edge {
+        Edge(name: try row.decode(String.self, "name"), region: try row.decode(String.self, "region"), url: try row.decode(String.self, "url"),
+             capacityBytes: try row.decode(Int64.self, "capacity_bytes"), statsWorkdir: try row.decode(String?.self, "stats_workdir"),
+             enabled: try row.decode(Bool.self, "enabled"), healthy: try row.decode(Bool.self, "healthy"))
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import ReelPostgres
 
 /// The rows edge work leaves for people and SQL: `edge_warmings`,
@@ -13,7 +13,7 @@ public struct EdgeRecords: Sendable {
         try await pool.query(
             "INSERT INTO edge_warmings (edge, video_id, reason, state) VALUES ($1, $2, $3, 'running') RETURNING id",
             [edge, video, reason]
-        ).first?.int64(0) ?? 0
+        ).single(Int64.self)
     }
 
     public func warmingFinished(_ id: Int64, _ warmed: EdgeClient.Warmed) async throws {
@@ -56,8 +56,8 @@ public struct EdgeRecords: Sendable {
     public func videoBytes(_ videos: [String]) async throws -> [String: Int64] {
         var sizes: [String: Int64] = [:]
         for row in try await pool.query(
-            "SELECT video_id, sum(bytes)::bigint FROM segments WHERE video_id = ANY($1::text[]) GROUP BY video_id", [videos]) {
-            if let video = row.string(0) { sizes[video] = row.int64(1) ?? 0 }
+            "SELECT video_id, sum(bytes)::bigint AS bytes FROM segments WHERE video_id = ANY($1::text[]) GROUP BY video_id", [videos]) {
+            sizes[try row.decode(String.self, "video_id")] = try row.decode(Int64.self, "bytes")
         }
         return sizes
     }
@@ -71,7 +71,7 @@ public struct EdgeRecords: Sendable {
             GROUP BY p.video_id ORDER BY sum(p.plays) DESC, p.video_id LIMIT $1
             """,
             [limit, minutes]
-        ).compactMap { $0.string(0) }
+        ).map { try $0.decode(String.self, "video_id") }
     }
 }
 
@@ -80,8 +80,34 @@ extension EdgeRecords {
     public func popularSets() async throws -> [String: Set<String>] {
         var sets: [String: Set<String>] = [:]
         for row in try await pool.query("SELECT edge, video_id FROM edge_popular") {
-            if let edge = row.string(0), let video = row.string(1) { sets[edge, default: []].insert(video) }
+            sets[try row.decode(String.self, "edge"), default: []].insert(try row.decode(String.self, "video_id"))
         }
         return sets
+    }
+}
+
+/// One warming of a video through an edge (`edge_warmings`).
+public struct EdgeWarming: Sendable, Hashable {
+    public var edge: String
+    public var state: String
+    public var objects: Int
+    public var startedAt: Date
+    /// Why it ran: `playable`, `ready` or `popular`.
+    public var reason: String
+    public var error: String?
+}
+
+extension EdgeRecords {
+    /// A video's latest warmings, newest first.
+    public func warmings(video: String, limit: Int = 50) async throws -> [EdgeWarming] {
+        try await pool.query(
+            "SELECT edge, state, objects, started_at, reason, error FROM edge_warmings WHERE video_id = $1 ORDER BY started_at DESC LIMIT $2",
+            [video, limit]
+        ).map { row in
+            EdgeWarming(
+                edge: try row.decode(String.self, "edge"), state: try row.decode(String.self, "state"), objects: try row.decode(Int.self, "objects"),
+                startedAt: try row.decode(Date.self, "started_at"), reason: try row.decode(String.self, "reason"),
+                error: try row.decode(String?.self, "error"))
+        }
     }
 }

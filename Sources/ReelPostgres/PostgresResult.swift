@@ -33,6 +33,21 @@ public final class PostgresResult: @unchecked Sendable, RandomAccessCollection {
     /// The number of rows the statement changed (`UPDATE 3` → 3), or 0.
     public var affectedRows: Int { Int(String(cString: PQcmdTuples(handle))) ?? 0 }
 
+    /// The one value of a statement that returns one row of one column (a
+    /// function call, a count): an error, not a default, when it returned none.
+    public func single<T: PostgresDecodable>(_ type: T.Type = T.self) throws(PostgresError) -> T {
+        guard let row = first else {
+            throw PostgresError(code: .decoding, message: "the statement returned no row, expected one \(T.self)", query: query)
+        }
+        return try row.decode(T.self, 0)
+    }
+
+    /// The name of column `column`, for errors.
+    func name(of column: Int) -> String {
+        guard column >= 0, column < Int(PQnfields(handle)), let name = PQfname(handle, Int32(column)) else { return "#\(column)" }
+        return "'\(String(cString: name))'"
+    }
+
     /// Column names in order.
     public var columns: [String] {
         (0..<PQnfields(handle)).map { i in PQfname(handle, i).map { String(cString: $0) } ?? "" }
@@ -65,7 +80,9 @@ public struct PostgresRow: Sendable {
 
     /// Fast, non-generic readers for hot loops (a worker decodes every job it
     /// claims): no existential or generic dispatch, no intermediate strings
-    /// for numbers and timestamps. nil for NULL or unparsable text.
+    /// for numbers and timestamps. nil for NULL *or* unparsable text, so the
+    /// caller must turn nil into an error that names the column (as `Job`
+    /// does); everywhere else use `decode(_:_:)`, which does.
     public func int64(_ column: Int) -> Int64? {
         guard let p = value(column) else { return nil }
         var end: UnsafeMutablePointer<CChar>?
@@ -95,7 +112,7 @@ public struct PostgresRow: Sendable {
     /// Reads a column that must not be NULL.
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: Int) throws(PostgresError) -> T {
         guard let value = try decode(T?.self, column) else {
-            throw PostgresError(code: .decoding, message: "column \(column) is NULL, expected \(T.self)", query: result.query)
+            throw PostgresError(code: .decoding, message: "column \(result.name(of: column)) is NULL, expected \(T.self)", query: result.query)
         }
         return value
     }
@@ -104,7 +121,8 @@ public struct PostgresRow: Sendable {
     public func decode<T: PostgresDecodable>(_ type: T?.Type = T?.self, _ column: Int) throws(PostgresError) -> T? {
         guard let text = self[column] else { return nil }
         guard let value = T(postgresText: text) else {
-            throw PostgresError(code: .decoding, message: "column \(column) holds '\(text.prefix(40))', not a \(T.self)", query: result.query)
+            throw PostgresError(
+                code: .decoding, message: "column \(result.name(of: column)) holds '\(text.prefix(40))', not a \(T.self)", query: result.query)
         }
         return value
     }

@@ -56,8 +56,7 @@ public struct JobQueue: Sendable {
         var next: [String: Int64] = [:]
         let groups = Set(requests.map { FairKey(queue: $0.queue, tenant: $0.tenant) })
         for group in groups {
-            let row = try conn.query("SELECT reel_fair_base($1, $2)", [group.queue, group.tenant]).first
-            next[group.id] = try row?.decode(Int64.self, 0) ?? 0
+            next[group.id] = try conn.query("SELECT reel_fair_base($1, $2)", [group.queue, group.tenant]).single(Int64.self)
         }
         // Send only the columns some request sets away from its default:
         // formatting and parsing fewer fields is most of COPY's cost.
@@ -117,33 +116,29 @@ public struct JobQueue: Sendable {
     /// transaction (a deleted video's publishing chain); returns how many.
     @discardableResult
     public static func cancel(uniqueKeys: [String], reason: String, on conn: isolated PostgresConnection) throws -> Int {
-        let row = try conn.query(
-            "SELECT reel_cancel(ARRAY(SELECT id FROM reel_jobs_live WHERE unique_key = ANY($1::text[])), $2)", [uniqueKeys, reason]).first
-        return try row?.decode(Int.self, 0) ?? 0
+        return try conn.query(
+            "SELECT reel_cancel(ARRAY(SELECT id FROM reel_jobs_live WHERE unique_key = ANY($1::text[])), $2)", [uniqueKeys, reason]).single(Int.self)
     }
 
     /// Cancels jobs: waiting ones at once; running ones are asked to stop
     /// (their handler sees Task cancellation). Returns how many were affected.
     @discardableResult
     public func cancel(_ ids: [Int64], reason: String = "cancelled by an operator") async throws -> Int {
-        let row = try await pool.query("SELECT reel_cancel($1::bigint[], $2)", [ids, reason]).first
-        return try row?.decode(Int.self, 0) ?? 0
+        return try await pool.query("SELECT reel_cancel($1::bigint[], $2)", [ids, reason]).single(Int.self)
     }
 
     /// Runs discarded, cancelled, retryable or scheduled jobs again now, with
     /// fresh attempts. Returns how many were put back.
     @discardableResult
     public func retry(_ ids: [Int64]) async throws -> Int {
-        let row = try await pool.query("SELECT reel_retry($1::bigint[])", [ids]).first
-        return try row?.decode(Int.self, 0) ?? 0
+        return try await pool.query("SELECT reel_retry($1::bigint[])", [ids]).single(Int.self)
     }
 
     /// Retries every job matching `filter` (e.g. all discarded transcodes).
     @discardableResult
     public func retry(matching filter: JobFilter) async throws -> Int {
         let (clause, binds) = filter.sql()
-        let row = try await pool.query("SELECT reel_retry(ARRAY(SELECT id FROM reel_jobs \(clause)))", binds).first
-        return try row?.decode(Int.self, 0) ?? 0
+        return try await pool.query("SELECT reel_retry(ARRAY(SELECT id FROM reel_jobs \(clause)))", binds).single(Int.self)
     }
 
     /// Jobs whose JSON arguments have `key` equal to `value` (every job of
@@ -158,8 +153,7 @@ public struct JobQueue: Sendable {
     @discardableResult
     public func cancel(matching filter: JobFilter, reason: String = "cancelled by an operator") async throws -> Int {
         let (clause, binds) = filter.sql(firstBind: 2)
-        let row = try await pool.query("SELECT reel_cancel(ARRAY(SELECT id FROM reel_jobs \(clause)), $1)", [reason] + binds).first
-        return try row?.decode(Int.self, 0) ?? 0
+        return try await pool.query("SELECT reel_cancel(ARRAY(SELECT id FROM reel_jobs \(clause)), $1)", [reason] + binds).single(Int.self)
     }
 
     /// Sets a queue's limits that hold across all workers. nil clears a limit.

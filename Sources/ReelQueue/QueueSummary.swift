@@ -56,3 +56,30 @@ extension JobQueue {
         try await pool.query(QueueSummary.sql).map(QueueSummary.init(row:))
     }
 }
+
+/// One queue in one minute of the last hour (`reel_report_queue_minutes`):
+/// jobs waiting, jobs completed, and the 95th percentile of their wait.
+public struct QueueMinute: Sendable, Hashable {
+    public var queue: String
+    public var waiting: Int
+    public var completed: Int
+    /// Milliseconds; 0 when nothing started that minute.
+    public var waitP95Milliseconds: Double
+}
+
+extension JobQueue {
+    /// Every queue's last hour, minute by minute, queue by queue.
+    public func lastHour() async throws -> [QueueMinute] {
+        try await pool.query("SELECT queue, waiting, completed, coalesce(wait_p95_ms, 0)::float8 AS wait_p95_ms FROM reel_report_queue_minutes")
+            .map { row in
+                QueueMinute(
+                    queue: try row.decode(String.self, "queue"), waiting: try row.decode(Int.self, "waiting"),
+                    completed: try row.decode(Int.self, "completed"), waitP95Milliseconds: try row.decode(Double.self, "wait_p95_ms"))
+            }
+    }
+
+    /// Whether the database answers (the API's readiness).
+    public func reachable() async throws {
+        try await pool.query("SELECT 1")
+    }
+}

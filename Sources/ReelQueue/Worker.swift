@@ -38,7 +38,7 @@ public final class Worker: Service, Sendable {
 
     public func run() async throws {
         let schema = try await Self.retrying(logger: logger, what: "read the schema") { [pool] in
-            try await pool.query("SELECT current_schema()").first?.decode(String.self, 0) ?? "public"
+            try await pool.query("SELECT current_schema()").single(String.self)
         }
         let listener: PostgresListener? = config.pollOnly ? nil : try await Self.retrying(logger: logger, what: "LISTEN") {
             [pool, config] in

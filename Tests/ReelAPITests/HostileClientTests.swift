@@ -116,15 +116,17 @@ extension ExclusiveSuites {
                 let pool = ReelAPI.pool(url: db.url, connections: 1, limits: limits)
                 let api = try await APIHarness.start(db, worker: false, server: limits, pool: pool)
                 // Every connection is busy: the request is refused at once, not queued.
-                let holding = Atomic<Bool>(false)
+                // Held until the busy answer is in (at most a minute), however slow a loaded machine is.
+                let holding = Atomic<Bool>(false), released = Atomic<Bool>(false)
                 let hold = Task {
                     try await pool.withConnection { _ in
                         holding.store(true, ordering: .relaxed)
-                        try await Task.sleep(for: .seconds(3))
+                        for _ in 0..<3000 where !released.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(20)) }
                     }
                 }
                 try await eventually(timeout: 30, "the pool's only connection to be held") { holding.load(ordering: .relaxed) }
                 let busy = try await api.request("GET", "/v1/videos/BBBBBBBBBBBB")
+                released.store(true, ordering: .relaxed)
                 #expect(busy.status == 503 && busy.headers["retry-after"] == "1" && busy.text.contains("busy"), "\(busy.status) \(busy.text)")
                 _ = try? await hold.value
                 #expect(try await api.request("GET", "/v1/videos/BBBBBBBBBBBB").status == 404)

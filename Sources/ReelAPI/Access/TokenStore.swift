@@ -24,14 +24,15 @@ public struct TokenStore: Sendable {
             VALUES ($1, $2, decode($3, 'hex'), $4::text[], $5, $6) RETURNING \(Self.columns)
             """,
             [name, TokenSecret.prefix(of: token), TokenSecret.sha256Hex(token), Set(scopes).sorted().map(\.rawValue), tenant, uploadsPerMinute])
-        guard let row = rows.first, let record = Self.token(row) else { throw TokenError("the new token was not stored") }
+        guard let row = rows.first else { throw TokenError("the new token was not stored") }
+        let record = try Self.token(row)
         return (token, record)
     }
 
     public func list(includeRevoked: Bool = false) async throws -> [APIToken] {
         let rows = try await pool.query(
             "SELECT \(Self.columns) FROM reel_api_tokens\(includeRevoked ? "" : " WHERE revoked_at IS NULL") ORDER BY id")
-        return rows.compactMap(Self.token)
+        return try rows.map(Self.token)
     }
 
     /// Revokes a token by id; returns false when there is no live token with that id.
@@ -48,7 +49,8 @@ public struct TokenStore: Sendable {
         let digest = TokenSecret.sha256Hex(token)
         let rows = try await pool.query(
             "SELECT \(Self.columns) FROM reel_api_tokens WHERE token_sha256 = decode($1, 'hex') AND revoked_at IS NULL", [digest])
-        guard let row = rows.first, let record = Self.token(row) else { return nil }
+        guard let row = rows.first else { return nil }
+        let record = try Self.token(row)
         if (record.lastUsedAt.map { Date().timeIntervalSince($0) > 60 }) ?? true {
             _ = try? await pool.query("UPDATE reel_api_tokens SET last_used_at = now() WHERE id = $1", [record.id])
         }
@@ -57,11 +59,15 @@ public struct TokenStore: Sendable {
 
     static let columns = "id, name, prefix, scopes, tenant, uploads_per_minute, created_at, last_used_at, revoked_at"
 
-    static func token(_ row: PostgresRow) -> APIToken? {
-        guard let id = row.int64(0), let name = row.string(1), let prefix = row.string(2), let created = row.date(6) else { return nil }
-        let scopes = ((try? row.decode([String].self, 3)) ?? []).compactMap(TokenScope.init(rawValue:))
-        return APIToken(id: id, name: name, prefix: prefix, scopes: scopes, tenant: row.string(4) ?? "", uploadsPerMinute: row.int(5),
-                        createdAt: created, lastUsedAt: row.date(7), revokedAt: row.date(8))
+    /// A token's row, decoded by name. A scope this build does not know
+    /// (written by a newer version) grants nothing here.
+    static func token(_ row: PostgresRow) throws -> APIToken {
+        APIToken(
+            id: try row.decode(Int64.self, "id"), name: try row.decode(String.self, "name"), prefix: try row.decode(String.self, "prefix"),
+            scopes: try row.decode([String].self, "scopes").compactMap(TokenScope.init(rawValue:)),
+            tenant: try row.decode(String.self, "tenant"), uploadsPerMinute: try row.decode(Int?.self, "uploads_per_minute"),
+            createdAt: try row.decode(Date.self, "created_at"), lastUsedAt: try row.decode(Date?.self, "last_used_at"),
+            revokedAt: try row.decode(Date?.self, "revoked_at"))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ReelCatalog
 import ReelPostgres
 import ReelEdge
 import ReelQueue
@@ -36,14 +37,12 @@ struct DashboardData: Sendable {
     /// Depth, throughput and latency of each queue over the last hour
     /// (`reel_report_queue_minutes`), as SVG charts.
     func charts() async throws -> [Charts] {
-        let rows = try await pool.query("SELECT queue, waiting, completed, coalesce(wait_p95_ms, 0) FROM reel_report_queue_minutes")
         var series: [(queue: String, depth: [Double], done: [Double], wait: [Double])] = []
-        for row in rows {
-            let queue = row.string(0) ?? ""
-            if series.last?.queue != queue { series.append((queue, [], [], [])) }
-            series[series.count - 1].depth.append(Double(row.string(1) ?? "") ?? 0)
-            series[series.count - 1].done.append(Double(row.string(2) ?? "") ?? 0)
-            series[series.count - 1].wait.append(Double(row.string(3) ?? "") ?? 0)
+        for minute in try await JobQueue(pool: pool).lastHour() {
+            if series.last?.queue != minute.queue { series.append((minute.queue, [], [], [])) }
+            series[series.count - 1].depth.append(Double(minute.waiting))
+            series[series.count - 1].done.append(Double(minute.completed))
+            series[series.count - 1].wait.append(minute.waitP95Milliseconds)
         }
         return series.filter { $0.depth.contains { $0 > 0 } || $0.done.contains { $0 > 0 } || $0.wait.contains { $0 > 0 } }.map {
             let depth = SVGChart(values: $0.depth), done = SVGChart(values: $0.done), wait = SVGChart(values: $0.wait)
@@ -106,33 +105,22 @@ struct DashboardData: Sendable {
         let warmings: Int
     }
 
-    static let videoColumns = """
-        v.id, v.title, v.owner, v.status::text, v.created_at, extract(epoch FROM v.playable_at - v.created_at),
-        extract(epoch FROM v.ready_at - v.created_at), v.error,
-        (SELECT count(*) FROM renditions r WHERE r.video_id = v.id),
-        (SELECT string_agg(region || ' ' || verified || '/' || objects, ', ' ORDER BY region) FROM video_replication p WHERE p.video_id = v.id),
-        (SELECT count(*) FROM edge_warmings w WHERE w.video_id = v.id AND w.state = 'done')
-        """
-
     func videos(status: String?, owner: String?, limit: Int) async throws -> [VideoRow] {
-        let rows = try await pool.query(
-            """
-            SELECT \(Self.videoColumns) FROM videos v
-            WHERE ($1::text IS NULL OR v.status::text = $1) AND ($2::text IS NULL OR v.owner = $2)
-            ORDER BY v.created_at DESC LIMIT \(max(1, limit))
-            """, [status, owner])
-        return rows.map(Self.video)
+        // An unknown status matches nothing, as the SQL filter did.
+        if let status, VideoStatus(rawValue: status) == nil { return [] }
+        return try await Catalog(pool: pool).overviews(status: status.flatMap(VideoStatus.init(rawValue:)), owner: owner, limit: limit)
+            .map(Self.video)
     }
 
     func video(_ id: String) async throws -> VideoRow? {
-        try await pool.query("SELECT \(Self.videoColumns) FROM videos v WHERE v.id = $1", [id]).first.map(Self.video)
+        try await Catalog(pool: pool).overview(id).map(Self.video)
     }
 
-    static func video(_ row: PostgresRow) -> VideoRow {
+    static func video(_ v: VideoOverview) -> VideoRow {
         VideoRow(
-            id: row.string(0) ?? "", title: row.string(1) ?? "", owner: row.string(2) ?? "", status: row.string(3) ?? "",
-            createdAt: row.date(4).map(time) ?? "-", playableAfter: seconds(row.string(5)), readyAfter: seconds(row.string(6)),
-            error: row.string(7), renditions: row.int(8) ?? 0, replicas: row.string(9) ?? "-", warmings: row.int(10) ?? 0)
+            id: v.id, title: v.title, owner: v.owner, status: v.status.rawValue, createdAt: time(v.createdAt),
+            playableAfter: seconds(v.playableAfter), readyAfter: seconds(v.readyAfter), error: v.error, renditions: v.renditions,
+            replicas: v.replicas ?? "-", warmings: v.warmings)
     }
 
     struct RenditionRow: Sendable {
@@ -142,16 +130,9 @@ struct DashboardData: Sendable {
     }
 
     func renditions(_ id: String) async throws -> [RenditionRow] {
-        let rows = try await pool.query(
-            """
-            SELECT r.name, r.kind, r.codecs, r.width, r.height, (SELECT count(*) FROM segments s WHERE s.video_id = r.video_id AND s.rendition = r.name),
-                   r.complete
-            FROM renditions r WHERE r.video_id = $1 ORDER BY r.kind DESC, r.height DESC NULLS LAST, r.name
-            """, [id])
-        return rows.map { row in
-            let size = row.int(3).flatMap { w in row.int(4).map { "\(w)×\($0)" } } ?? "-"
-            return RenditionRow(name: row.string(0) ?? "", kind: row.string(1) ?? "", codecs: row.string(2) ?? "", size: size,
-                                segments: row.int(5) ?? 0, complete: (row.bool(6) ?? false) ? "yes" : "no")
+        try await Catalog(pool: pool).renditionSummaries(id).map { r in
+            let size = r.width.flatMap { w in r.height.map { "\(w)×\($0)" } } ?? "-"
+            return RenditionRow(name: r.name, kind: r.kind, codecs: r.codecs, size: size, segments: r.segments, complete: r.complete ? "yes" : "no")
         }
     }
 
@@ -161,10 +142,8 @@ struct DashboardData: Sendable {
     }
 
     func replicas(_ id: String) async throws -> [ReplicaRow] {
-        let rows = try await pool.query(
-            "SELECT region, objects, verified, objects - verified - failed, failed FROM video_replication WHERE video_id = $1 ORDER BY region", [id])
-        return rows.map {
-            ReplicaRow(region: $0.string(0) ?? "", objects: $0.int(1) ?? 0, verified: $0.int(2) ?? 0, pending: $0.int(3) ?? 0, failed: $0.int(4) ?? 0)
+        try await Catalog(pool: pool).replicaSummaries(id).map {
+            ReplicaRow(region: $0.region, objects: $0.objects, verified: $0.verified, pending: $0.pending, failed: $0.failed)
         }
     }
 
@@ -174,11 +153,8 @@ struct DashboardData: Sendable {
     }
 
     func warmings(_ id: String) async throws -> [WarmingRow] {
-        let rows = try await pool.query(
-            "SELECT edge, state, objects, started_at, reason, error FROM edge_warmings WHERE video_id = $1 ORDER BY started_at DESC LIMIT 50", [id])
-        return rows.map {
-            WarmingRow(edge: $0.string(0) ?? "", state: $0.string(1) ?? "", startedAt: $0.date(3).map(Self.time) ?? "-",
-                       message: $0.string(5) ?? "on \($0.string(4) ?? "")", objects: $0.int(2) ?? 0)
+        try await EdgeRecords(pool: pool).warmings(video: id).map {
+            WarmingRow(edge: $0.edge, state: $0.state, startedAt: Self.time($0.startedAt), message: $0.error ?? "on \($0.reason)", objects: $0.objects)
         }
     }
 
@@ -207,8 +183,8 @@ struct DashboardData: Sendable {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
     }
 
-    static func seconds(_ text: String?) -> String {
-        text.flatMap(Double.init).map { String(format: "%.2f s", $0) } ?? "-"
+    static func seconds(_ value: Double?) -> String {
+        value.map { String(format: "%.2f s", $0) } ?? "-"
     }
 
     static func pretty(_ json: String) -> String {

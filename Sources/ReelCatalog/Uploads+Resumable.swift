@@ -1,0 +1,88 @@
+public import Foundation
+public import ReelPostgres
+
+/// Resumable uploads (tus): their rows, and the claim a request holds on one
+/// while it appends a chunk. The protocol lives in the API; its SQL lives here.
+extension Uploads {
+    /// A resumable upload as its row says.
+    public struct Resumable: Sendable, Hashable {
+        public let id: String
+        public let length: Int64
+        public let received: Int64
+        public let title: String
+        public let owner: String
+        public let contentType: String
+        /// Its video, once the last byte is in.
+        public let video: String?
+        public let expires: Date
+    }
+
+    /// The resumable upload `id`, unless it expired unfinished.
+    public static func resumable(_ id: String, pool: PostgresPool) async throws -> Resumable? {
+        try await pool.query(
+            """
+            SELECT id, length, received, title, owner, content_type, video_id, extract(epoch FROM expires_at)::float8 AS expires
+            FROM uploads WHERE id = $1 AND NOT one_shot AND (video_id IS NOT NULL OR expires_at > now())
+            """, [id]
+        ).first.map { row in
+            Resumable(
+                id: try row.decode(String.self, "id"), length: try row.decode(Int64.self, "length"),
+                received: try row.decode(Int64.self, "received"), title: try row.decode(String.self, "title"),
+                owner: try row.decode(String.self, "owner"), contentType: try row.decode(String.self, "content_type"),
+                video: try row.decode(String?.self, "video_id"), expires: Date(timeIntervalSince1970: try row.decode(Double.self, "expires")))
+        }
+    }
+
+    /// Forgets an upload whose spool file could not be made.
+    public static func discard(_ id: String, pool: PostgresPool) async throws {
+        try await pool.query("DELETE FROM uploads WHERE id = $1", [id])
+    }
+
+    /// Where an upload stands when a claim on it was refused.
+    public struct ClaimRefusal: Sendable, Hashable {
+        public let received: Int64
+        /// Its video, if the upload is complete.
+        public let video: String?
+    }
+
+    /// Takes the right to append at `offset` for `lease` seconds under
+    /// `token`: one conditional UPDATE, so the offset check and the claim are
+    /// one step for every API instance. nil: taken; otherwise why not (nil
+    /// inside when there is no such upload).
+    public static func claim(
+        _ id: String, offset: Int64, token: String, lease: Double, pool: PostgresPool
+    ) async throws -> ClaimRefusal?? {
+        let taken = try await pool.query(
+            """
+            UPDATE uploads SET writer = $2, writer_until = now() + make_interval(secs => $3), updated_at = now()
+            WHERE id = $1 AND received = $4 AND video_id IS NULL AND (writer IS NULL OR writer_until < now())
+            RETURNING received
+            """, [id, token, lease, offset])
+        if taken.count == 1 { return nil }
+        let row = try await pool.query("SELECT received, video_id FROM uploads WHERE id = $1", [id]).first
+        return .some(try row.map { ClaimRefusal(received: try $0.decode(Int64.self, "received"), video: try $0.decode(String?.self, "video_id")) })
+    }
+
+    /// Extends a held claim by `lease` seconds.
+    public static func renewClaim(_ id: String, token: String, lease: Double, pool: PostgresPool) async throws {
+        try await pool.query("UPDATE uploads SET writer_until = now() + make_interval(secs => $3) WHERE id = $1 AND writer = $2", [id, token, lease])
+    }
+
+    /// Records the bytes on disk and lets the claim go.
+    public static func releaseClaim(_ id: String, token: String, received: Int64, pool: PostgresPool) async throws {
+        try await pool.query(
+            "UPDATE uploads SET received = $3, writer = NULL, writer_until = NULL, updated_at = now() WHERE id = $1 AND writer = $2",
+            [id, token, received])
+    }
+
+    /// Names the upload's video in the publishing transaction; false when the
+    /// claim lapsed and another request took the upload.
+    public static func finishClaim(_ id: String, token: String, length: Int64, video: String, on conn: isolated PostgresConnection) throws -> Bool {
+        try conn.query(
+            """
+            UPDATE uploads SET received = $3, video_id = $4, writer = NULL, writer_until = NULL, updated_at = now()
+            WHERE id = $1 AND writer = $2 AND video_id IS NULL RETURNING id
+            """, [id, token, length, video]
+        ).count == 1
+    }
+}

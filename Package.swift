@@ -160,7 +160,7 @@ let package = Package(
         .target(
             name: "ReelTesting",
             dependencies: [
-                "ReelPostgres", "ReelQueue", "ReelScheduler", "ReelStore", "ReelS3",
+                "ReelPostgres", "ReelQueue", "ReelScheduler", "ReelStore", "ReelS3", "ReelWorkers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -177,12 +177,25 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ReelRedisTests", dependencies: ["ReelRedis", "ReelTesting"], swiftSettings: strict),
-        .testTarget(name: "ReelQueueTests", dependencies: ["ReelQueue", "ReelScheduler"], swiftSettings: strict),
+        // Unit tests (no server): `*Tests`; integration tests (PostgreSQL, Redis, SeaweedFS, FFmpeg, Varnish): `*IntegrationTests`
+        // and the targets named after what they drive (ReelAPITests, ReelCLITests, ReelMediaTests, ReelStoreTests…).
+        .testTarget(name: "ReelQueueTests", dependencies: ["ReelQueue"], swiftSettings: strict),
+        .testTarget(name: "ReelSchedulerTests", dependencies: ["ReelScheduler"], swiftSettings: strict),
+        .testTarget(name: "ReelManifestsTests", dependencies: ["ReelManifests"], swiftSettings: strict),
+        .testTarget(name: "ReelEdgeTests", dependencies: ["ReelEdge", "ReelCatalog"], swiftSettings: strict),
+        .testTarget(
+            name: "ReelSchedulerIntegrationTests", dependencies: ["ReelScheduler", "ReelQueue", "ReelPostgres", "ReelTesting"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReelWorkersIntegrationTests",
+            dependencies: [
+                "ReelWorkers", "ReelPipeline", "ReelQueue", "ReelTesting", "ReelPostgres", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3",
+                "ReelCatalog",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ReelQueueIntegrationTests",
-            dependencies: [
-                "ReelQueue", "ReelPipeline", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog",
-            ],
+            dependencies: ["ReelQueue", "ReelScheduler", "ReelWorkers", "ReelTesting", "ReelPostgres", "ReelStore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -39,6 +39,13 @@ public enum TestObjectStores {
     }
 
     /// `count` random bytes.
+    /// A file in a fresh folder holding `data`.
+    public static func file(with data: Data) throws -> URL {
+        let url = freshFolder("source")
+        try data.write(to: url)
+        return url
+    }
+
     public static func randomBytes(_ count: Int) -> Data {
         var generator = SystemRandomNumberGenerator()
         var words = [UInt64](repeating: 0, count: (count + 7) / 8)

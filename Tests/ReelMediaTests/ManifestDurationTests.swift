@@ -38,7 +38,7 @@ import ReelTesting
 
     func mpdDuration(_ url: URL) throws -> Double {
         let document = try XMLDocument(contentsOf: url)
-        let text = document.rootElement().flatMap { attr($0, "mediaPresentationDuration") } ?? ""
+        let text = document.rootElement()?.attributes?.first { $0.name == "mediaPresentationDuration" }?.stringValue ?? ""
         return Double(text.dropFirst(2).dropLast()) ?? -1
     }
 

@@ -26,9 +26,4 @@ enum TestStores {
 
     static func randomBytes(_ count: Int) -> Data { TestObjectStores.randomBytes(count) }
 
-    static func file(with data: Data) throws -> URL {
-        let url = freshFolder("source")
-        try data.write(to: url)
-        return url
-    }
 }

@@ -1,5 +1,4 @@
 import Testing
-import ReelMedia
 import ReelManifests
 
 @Suite struct LadderPlannerTests {

@@ -3,7 +3,6 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-import ReelMedia
 import ReelManifests
 
 /// An attribute's value (FoundationXML on Linux finds none by name in a namespaced document).

@@ -12,13 +12,13 @@
 # Stops everything it started, by PID, when it ends (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-. scripts/lib/services.sh
-. scripts/lib/edges.sh
+. scripts/services/lib/services.sh
+. scripts/services/lib/edges.sh
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 reel_install_packages
-bash scripts/install-player.sh
+bash scripts/services/install-player.sh
 dir=".reel-data/demo-$$"
 pids=()
 cleanup() {
@@ -97,15 +97,15 @@ say "reel queues"
 
 say "playing it from the API in headless Chromium (Video.js: HLS and DASH, every rendition)"
 streams=yes
-python3 scripts/play-check.py "$api/v1/videos/$id/" --rate 2 --timeout 300 --no-install || streams=no
+python3 scripts/test-helpers/play-check.py "$api/v1/videos/$id/" --rate 2 --timeout 300 --no-install || streams=no
 
 say "opening the API's player page in headless Chromium and playing the video on it"
 page=yes
-python3 scripts/player-page-check.py "$api/v1/videos/$id/player" --timeout 120 --no-install || page=no
+python3 scripts/test-helpers/player-page-check.py "$api/v1/videos/$id/player" --timeout 120 --no-install || page=no
 say "the operator's dashboard: $api/admin (signing in with an admin token; screenshots in .reel-data/demo-dashboard)"
 board=yes
 operator=$("$reel" tokens create --name demo-operator --scope admin)
-python3 scripts/dashboard-check.py "$api" --token "$operator" --video "$id" --edge demo-edge --out .reel-data/demo-dashboard \
+python3 scripts/test-helpers/dashboard-check.py "$api" --token "$operator" --video "$id" --edge demo-edge --out .reel-data/demo-dashboard \
     --no-install || board=no
 echo "every rendition played to the end: $streams"
 echo "the player page played it to the end: $page"

@@ -4,20 +4,20 @@
 # PostgreSQL, Redis and SeaweedFS (S3) on loopback under .reel-data/, builds,
 # runs `swift test`, and stops what it started by PID.
 # Extra arguments go to `swift test` (e.g. --filter ReelQueueIntegrationTests).
-# Without arguments, the fault tests (scripts/chaos.sh) and the hostile media
-# run (scripts/hostile-media.sh) follow the suite; REEL_TEST_FAULTS=0 skips them.
+# Without arguments, the fault tests (scripts/faults/chaos.sh) and the hostile media
+# run (scripts/faults/hostile-media.sh) follow the suite; REEL_TEST_FAULTS=0 skips them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-. scripts/lib/services.sh
-. scripts/lib/seaweedfs.sh
+. scripts/services/lib/services.sh
+. scripts/services/lib/seaweedfs.sh
 
-# GStreamer, the second player of the playback tests (scripts/gst-play-check.py).
+# GStreamer, the second player of the playback tests (scripts/test-helpers/gst-play-check.py).
 reel_install_packages gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
     python3-gi gir1.2-gstreamer-1.0
 reel_seaweedfs_install
 # Headless Chromium and Video.js for the browser playback test; schemathesis for the API contract.
-bash scripts/install-player.sh
-bash scripts/install-schemathesis.sh
+bash scripts/services/install-player.sh
+bash scripts/services/install-schemathesis.sh
 dir=".reel-data/test-$$"
 # The test data is thrown away: no need to wait for SeaweedFS's 15 s clean stop.
 cleanup() { REEL_SEAWEEDFS_STOP_TIMEOUT=2 reel_seaweedfs_stop "$dir"; reel_services_stop "$dir"; rm -rf "$dir"; }
@@ -39,6 +39,6 @@ export REEL_BINARY
 swift test --skip-build "$@"
 
 if [ $# -eq 0 ] && [ "${REEL_TEST_FAULTS:-1}" != 0 ]; then
-    bash scripts/chaos.sh
-    bash scripts/hostile-media.sh
+    bash scripts/faults/chaos.sh
+    bash scripts/faults/hostile-media.sh
 fi

@@ -63,7 +63,7 @@ public struct APIConfiguration: Sendable {
         self.playerDirectory = playerDirectory
     }
 
-    /// Video.js from `$REEL_PLAYER_DIR`, else from the venv `scripts/install-player.sh` makes in `root`.
+    /// Video.js from `$REEL_PLAYER_DIR`, else from the venv `scripts/services/install-player.sh` makes in `root`.
     public static func findPlayer(root: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         if let explicit = environment["REEL_PLAYER_DIR"] { return URL(fileURLWithPath: explicit) }
         let lib = root.appendingPathComponent(".venv-player/lib")

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// A small page that plays a video with Video.js (HLS through VHS), and the
 /// player's files: what a person opens to watch an upload. The player comes
-/// from the PyPI package js.videojs (`scripts/install-player.sh`), found in
+/// from the PyPI package js.videojs (`scripts/services/install-player.sh`), found in
 /// `APIConfiguration.playerDirectory`.
 extension ReelAPI {
     static let playerFiles: [String: String] = [
@@ -18,7 +18,7 @@ extension ReelAPI {
             guard let folder = configuration.playerDirectory,
                 let data = FileManager.default.contents(atPath: folder.appendingPathComponent(file).path)
             else {
-                throw APIError.notFound("the player is not installed here: run scripts/install-player.sh, or set REEL_PLAYER_DIR")
+                throw APIError.notFound("the player is not installed here: run scripts/services/install-player.sh, or set REEL_PLAYER_DIR")
             }
             return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=86400"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The media test cases of `scripts/make-test-clips.sh`, generated once per
+/// The media test cases of `scripts/test-helpers/make-test-clips.sh`, generated once per
 /// test process into a temporary folder (the first test to ask waits for
 /// them, off the cooperative pool; the others wait for that same run).
 public enum TestClips {
@@ -12,9 +12,9 @@ public enum TestClips {
             let started = Task { () throws -> URL in
                 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-clips-\(getpid())")
                 let made = try await ChildProcess.run(
-                    ["bash", PackagePaths.root.appendingPathComponent("scripts/make-test-clips.sh").path, dir.path])
+                    ["bash", PackagePaths.root.appendingPathComponent("scripts/test-helpers/make-test-clips.sh").path, dir.path])
                 guard made.status == 0 else {
-                    throw ProxyError(message: "scripts/make-test-clips.sh failed with status \(made.status): \(made.output.suffix(2000))")
+                    throw ProxyError(message: "scripts/test-helpers/make-test-clips.sh failed with status \(made.status): \(made.output.suffix(2000))")
                 }
                 return dir
             }

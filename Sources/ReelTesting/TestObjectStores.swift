@@ -17,7 +17,7 @@ public enum TestObjectStores {
     public struct MissingServer: Error, CustomStringConvertible {
         public var description: String {
             "REEL_TEST_S3_ENDPOINT is not set: run the tests with scripts/test.sh, which starts SeaweedFS, "
-                + "or start it with scripts/services.sh and export its REEL_S3_* values as REEL_TEST_S3_*"
+                + "or start it with scripts/services/services.sh and export its REEL_S3_* values as REEL_TEST_S3_*"
         }
     }
 

@@ -7,10 +7,10 @@ import ReelQueue
 import ServiceLifecycle
 import Synchronization
 
-/// In-process measurements for scripts/bench-queue.sh; each prints one JSON line.
+/// In-process measurements for scripts/bench/queue.sh; each prints one JSON line.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Queue benchmarks (used by scripts/bench-queue.sh); each prints one JSON line.",
+        abstract: "Queue benchmarks (used by scripts/bench/queue.sh); each prints one JSON line.",
         subcommands: [Enqueue.self, Drain.self, Latency.self, History.self, Complete.self, Sustain.self])
 
     struct Result: Encodable { var jobs: Int? = nil; var seconds: Double? = nil; var jobs_per_s: Double? = nil

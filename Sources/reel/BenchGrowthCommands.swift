@@ -8,7 +8,7 @@ import ReelScheduler
 import ServiceLifecycle
 import Synchronization
 
-/// The growth mode of scripts/bench-queue.sh: the queue measured with a
+/// The growth mode of scripts/bench/queue.sh: the queue measured with a
 /// given history behind it, and over a sustained run with pruning on.
 extension Bench {
     struct History: AsyncParsableCommand {

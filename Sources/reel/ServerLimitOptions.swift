@@ -36,7 +36,7 @@ struct ServerLimitOptions: ParsableArguments {
         if let v = try pick(listenBacklog, "REEL_LISTEN_BACKLOG", 1) { limits.listenBacklog = v }
         if let v = try pick(databaseWait, "REEL_DATABASE_WAIT", 0.01) { limits.databaseWait = v }
         if let v = try pick(statementTimeoutMs, "REEL_STATEMENT_TIMEOUT_MS", 1) { limits.statementTimeoutMs = v }
-        // Only to measure what the defences cost (scripts/bench-serve.sh).
+        // Only to measure what the defences cost (scripts/bench/serve.sh).
         if environment["REEL_SERVER_DEFENCES"] == "off" { limits.defences = false }
         return limits
     }

@@ -3,7 +3,7 @@ import ReelTesting
 import Testing
 
 extension ExclusiveSuites {
-    /// GStreamer, a second player beside Chromium (scripts/gst-play-check.py),
+    /// GStreamer, a second player beside Chromium (scripts/test-helpers/gst-play-check.py),
     /// plays what the API serves to the end, decoding every frame and the same
     /// audio: the DASH MPD and the HLS master, each with the legacy demuxers
     /// (what playbin and gst-play-1.0 use on Debian 12) and the new ones.
@@ -36,7 +36,7 @@ extension ExclusiveSuites {
                     """, [id]))
                 let lastAudio = try #require(try await db.scalar(Int.self, "SELECT max(number) FROM segments WHERE video_id = $1 AND rendition = 'audio'", [id]))
                 let race = ["--stall", "20", "--throttle", "/audio[^/]*/\(lastAudio)\\.m4s$:5000", "--throttle", "/360p[^/]*/0\\.m4s$:400000"]
-                let script = PackagePaths.root.appendingPathComponent("scripts/gst-play-check.py").path
+                let script = PackagePaths.root.appendingPathComponent("scripts/test-helpers/gst-play-check.py").path
                 var audioBuffers: Set<Int> = []
                 for (manifest, family, extra) in [
                     ("manifest.mpd", "legacy", []), ("manifest.mpd", "new", []), ("master.m3u8", "new", []), ("master.m3u8", "legacy", []),

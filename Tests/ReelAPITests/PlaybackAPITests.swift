@@ -65,7 +65,7 @@ import Testing
             #expect(page.status == 200 && page.headers["content-type"] == "text/html; charset=utf-8")
             #expect(page.text.contains("/v1/videos/\(id)/master.m3u8") && page.text.contains("/player/video.min.js"))
             let script = try await api.request("GET", "/player/video.min.js")
-            #expect(script.status == 200 && script.body.count > 100_000, "run scripts/install-player.sh: \(script.text.prefix(200))")
+            #expect(script.status == 200 && script.body.count > 100_000, "run scripts/services/install-player.sh: \(script.text.prefix(200))")
 
             // The nearest region loses the segment: the other region serves it.
             try await api.regions.home.store.delete(first)

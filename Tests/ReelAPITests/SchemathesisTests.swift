@@ -4,7 +4,7 @@ import ReelTesting
 import Testing
 
 extension ExclusiveSuites {
-    /// schemathesis (PyPI, scripts/install-schemathesis.sh) generates requests
+    /// schemathesis (PyPI, scripts/services/install-schemathesis.sh) generates requests
     /// from `openapi.yaml`, valid and invalid, and checks every answer against
     /// it: no server error, every status and header documented, the body as the
     /// schema says, invalid input refused and valid input accepted, 405 with
@@ -16,7 +16,7 @@ extension ExclusiveSuites {
 
         @Test func theAPIAnswersAsOpenAPIYamlSays() async throws {
             guard FileManager.default.isExecutableFile(atPath: Self.venv.path) else {
-                Issue.record("schemathesis is not installed: run scripts/install-schemathesis.sh (scripts/test.sh does)")
+                Issue.record("schemathesis is not installed: run scripts/services/install-schemathesis.sh (scripts/test.sh does)")
                 return
             }
             try await TestDatabase.withFresh { db in
@@ -34,7 +34,7 @@ extension ExclusiveSuites {
                 let folder = TestObjectStores.freshFolder("schemathesis")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 let config = folder.appendingPathComponent("schemathesis.toml")
-                // The ids go to the hooks (scripts/contract/schemathesis_hooks.py), which put them in
+                // The ids go to the hooks (scripts/test-helpers/schemathesis_hooks.py), which put them in
                 // place of generated valid ones only, so invalid values still test the refusals.
                 try """
                     # 413 is the standard answer to an Upload-Length over the API's limit (tus answers the same).
@@ -42,7 +42,7 @@ extension ExclusiveSuites {
                     expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
 
                     """.write(to: config, atomically: true, encoding: .utf8)
-                let hooks = PackagePaths.root.appendingPathComponent("scripts/contract").path
+                let hooks = PackagePaths.root.appendingPathComponent("scripts/test-helpers").path
                 let run = try await ChildProcess.run([
                     "env", "PYTHONPATH=\(hooks)", "SCHEMATHESIS_HOOKS=schemathesis_hooks",
                     "REEL_CONTRACT_VIDEO=\(video)", "REEL_CONTRACT_DELETE_VIDEO=\(doomed)", "REEL_CONTRACT_UPLOAD=\(upload)",

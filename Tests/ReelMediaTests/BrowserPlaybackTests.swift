@@ -6,8 +6,8 @@ import ReelTesting
 
 /// The packaged video plays in headless Chromium with a standard player
 /// (Video.js with VHS), through HLS and DASH, every rendition to the end
-/// with no player error: `scripts/play-check.py`, set up by
-/// `scripts/install-player.sh` (which `scripts/test.sh` runs).
+/// with no player error: `scripts/test-helpers/play-check.py`, set up by
+/// `scripts/services/install-player.sh` (which `scripts/test.sh` runs).
 @Suite struct BrowserPlaybackTests {
     @Test func everyRenditionPlaysToTheEndInChromium() async throws {
         let path = try await TestClips.path("vertical.mp4")

@@ -2,7 +2,7 @@ import Foundation
 import ReelTesting
 
 /// Plays a packaged folder in headless Chromium with Video.js/VHS through
-/// `scripts/play-check.py`: every rendition through HLS and DASH to the end.
+/// `scripts/test-helpers/play-check.py`: every rendition through HLS and DASH to the end.
 enum ChromiumPlayer {
     struct Outcome {
         let status: Int32

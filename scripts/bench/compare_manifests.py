@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Compares Reel's packaging of a ladder with Shaka Packager's packaging of the
-same encoded rungs, attribute by attribute (scripts/conformance-shaka.sh).
+same encoded rungs, attribute by attribute (scripts/checks/conformance-shaka.sh).
 
 Usage: compare_manifests.py REEL_DIR SHAKA_DIR
 

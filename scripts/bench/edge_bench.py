@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The measuring half of scripts/bench-edge.sh (which starts everything).
+"""The measuring half of scripts/bench/edge.sh (which starts everything).
 
     edge_bench.py fresh  API WARM_EDGE COLD_EDGE CLIP N      -> JSON on stdout
     edge_bench.py clone  SOURCE_VIDEO COUNT                   -> video ids, one per line

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints scripts/bench-media.sh's tables from the measurements it left in
+"""Prints scripts/bench/media.sh's tables from the measurements it left in
 --work: per clip, wall and CPU time, peak RSS and the first 360p segment for
 Reel, the ffmpeg command line 5.1 and 8.1 and Shaka Streamer, with Reel's
 ratio to the faster ffmpeg command line; PSNR, SSIM and bit rate per rung; the

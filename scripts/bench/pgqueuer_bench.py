@@ -100,7 +100,7 @@ async def reset_queue(q: Queries, keep_log: bool = False) -> None:
 async def cmd_seed_log(args: argparse.Namespace) -> dict[str, object]:
     """Fills pgqueuer_log with ROWS finished jobs (already aggregated into
     the statistics, as a long-running deployment's log holds them): the
-    history that scripts/bench-queue.sh --growth measures pgqueuer with."""
+    history that scripts/bench/queue.sh --growth measures pgqueuer with."""
     async with open_queries(args.dsn) as q:
         table = q.qbe.settings.qualified.queue_table_log
         await q.driver.execute(f"TRUNCATE {table}")

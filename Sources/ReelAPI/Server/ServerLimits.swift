@@ -27,7 +27,7 @@ public struct ServerLimits: Sendable, Hashable {
     public var databaseWait: Double = 2
     /// Milliseconds one statement of the API may run (PostgreSQL's statement_timeout).
     public var statementTimeoutMs = 5000
-    /// Off only to measure what the defences cost (`scripts/bench-serve.sh`,
+    /// Off only to measure what the defences cost (`scripts/bench/serve.sh`,
     /// `REEL_SERVER_DEFENCES=off`): no header, body-stall or idle timeout, no
     /// connection cap, no `Repr-Digest`. Never for a server that faces clients.
     public var defences = true

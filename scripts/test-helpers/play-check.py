@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Prove that a packaged Reel video plays in a real browser with a standard player.
 
-    python3 scripts/play-check.py FOLDER [--timeout 60] [--stall 15] [--rate 1] [-v]
-    python3 scripts/play-check.py http://127.0.0.1:PORT/v1/videos/ID/ [...]
+    python3 scripts/test-helpers/play-check.py FOLDER [--timeout 60] [--stall 15] [--rate 1] [-v]
+    python3 scripts/test-helpers/play-check.py http://127.0.0.1:PORT/v1/videos/ID/ [...]
 
 FOLDER is a packaged video: `master.m3u8` (HLS master playlist) and/or
 `manifest.mpd` (DASH) plus the rendition folders they reference. Given a URL
@@ -18,7 +18,7 @@ How it works
   ranges are honoured, and nothing is cached (Cache-Control: no-store).
 * The player is Video.js 7 with its bundled VHS (videojs-http-streaming), which
   plays HLS and DASH through Media Source Extensions.  It comes from the PyPI
-  package `js.videojs`, installed by scripts/install-player.sh into
+  package `js.videojs`, installed by scripts/services/install-player.sh into
   .venv-player/; or set REEL_PLAYER_JS_DIR to a folder containing video.js
   (or video.min.js) and video-js.css.
 * Debian's `chromium` runs headless on the page (muted video, autoplay policy
@@ -34,7 +34,7 @@ How it works
   snapshot every second, so a run cut short by --timeout still says how far
   each case got).  Chromium is killed by its process group (our child's PID)
   at the end, the server is shut down and the temp profile removed.
-  If chromium or the player is missing, scripts/install-player.sh is run
+  If chromium or the player is missing, scripts/services/install-player.sh is run
   first (unless --no-install).
 
 A case passes when
@@ -75,8 +75,8 @@ import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-INSTALL_SCRIPT = REPO / "scripts" / "install-player.sh"
+REPO = Path(__file__).resolve().parent.parent.parent
+INSTALL_SCRIPT = REPO / "scripts" / "services" / "install-player.sh"
 END_TOLERANCE = 0.25  # seconds: currentTime >= duration - this counts as the end
 MAX_GAP = 0.1         # seconds: a hole in a track's buffered media larger than this fails
 
@@ -918,10 +918,10 @@ def main():
     chromium = find_chromium()
     player_dir = find_player_dir()
     if not chromium:
-        log("chromium not found: run scripts/install-player.sh (or set REEL_CHROMIUM)")
+        log("chromium not found: run scripts/services/install-player.sh (or set REEL_CHROMIUM)")
         return 2
     if not player_dir:
-        log("video.js not found: run scripts/install-player.sh, or set REEL_PLAYER_JS_DIR "
+        log("video.js not found: run scripts/services/install-player.sh, or set REEL_PLAYER_JS_DIR "
             "to a folder with video.js/video.min.js and video-js.css")
         return 2
     js_name, css_name = player_assets(player_dir)

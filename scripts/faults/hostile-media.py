@@ -2,9 +2,9 @@
 """Hostile media through the whole product: every clip of make-test-clips.sh
 plus fuzzed variants (truncated and bit-flipped real files, Reel's own
 output among them) are uploaded to a running API and followed to their end.
-Run by scripts/hostile-media.sh, which starts the services and builds reel.
+Run by scripts/faults/hostile-media.sh, which starts the services and builds reel.
 
-    python3 scripts/hostile-media.py --reel BIN --dir DIR --clips CLIPS [--variants 200] [--seed 6] [--timeout 1500]
+    python3 scripts/faults/hostile-media.py --reel BIN --dir DIR --clips CLIPS [--variants 200] [--seed 6] [--timeout 1500]
 
 For each input it prints one line: `OUTCOME name status detail`, where status
 is `playable` (ready, and its playlists and every segment answer 200) or
@@ -307,7 +307,7 @@ def main():
     parser = argparse.ArgumentParser(description="Reel's hostile media run")
     parser.add_argument("--reel", required=True)
     parser.add_argument("--dir", required=True)
-    parser.add_argument("--clips", required=True, help="the folder scripts/make-test-clips.sh wrote")
+    parser.add_argument("--clips", required=True, help="the folder scripts/test-helpers/make-test-clips.sh wrote")
     parser.add_argument("--variants", type=int, default=200)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--timeout", type=int, default=1500, help="seconds every upload gets to reach ready or failed")

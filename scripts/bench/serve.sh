@@ -24,15 +24,15 @@
 # Targets: metadata p99 <= 2 ms and >= 0.5x redis-benchmark; segments >= 0.5x
 # nginx; first playable <= 1.5 s; replication p99 <= 5 s; defences cost
 # nothing measurable; the scrub holds its rate.
-# Usage: scripts/bench-serve.sh [--seconds 10] [--burst 20]
+# Usage: scripts/bench/serve.sh [--seconds 10] [--burst 20]
 # Starts PostgreSQL, Redis, SeaweedFS, a release `reel api` and `reel worker`
 # and nginx on 127.0.0.1 and stops them by PID. Its last line is
 #   RESULT meta_p99_ms=… meta_vs_redis=… segments_vs_nginx=… first_playable_s=… replication_p99_s=…
 #          defences_meta=… defences_segments=… scrub_rate=… scrub_segment_p99_ms=…
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-. scripts/lib/services.sh
-. scripts/lib/seaweedfs.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/services/lib/services.sh
+. scripts/services/lib/seaweedfs.sh
 
 DURATION=10
 BURST=20

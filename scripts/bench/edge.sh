@@ -26,9 +26,9 @@
 # and stops them by PID. Its last line is
 #   RESULT warmed_hit_ratio=… warm_done_s=… zipf_hit_ratio_warm=… zipf_hit_ratio_cold=…
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-. scripts/lib/services.sh
-. scripts/lib/edges.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/services/lib/services.sh
+. scripts/services/lib/edges.sh
 
 VIDEOS=20
 PLAYS=10000

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 #
-# scripts/lib/edges.sh - Varnish edges in front of a Reel API, for Reel's scripts.
+# scripts/services/lib/edges.sh - Varnish edges in front of a Reel API, for Reel's scripts.
 #
-# Source it after scripts/lib/services.sh (it uses its helpers), do not execute it:
+# Source it after scripts/services/lib/services.sh (it uses its helpers), do not execute it:
 #
-#     . scripts/lib/services.sh; . scripts/lib/edges.sh
+#     . scripts/services/lib/services.sh; . scripts/services/lib/edges.sh
 #     trap 'reel_edges_stop "$dir"' EXIT
 #     url=$(reel_edge_start "$dir" NAME ORIGIN_URL [MEMORY])   # prints http://127.0.0.1:PORT
 #

@@ -10,10 +10,10 @@
 # bandwidth, size, frame rate, timescale, segment timeline) and the init
 # segments' boxes. Every difference is either equal, or explained in
 # docs/conformance.md (the comparer knows which); an unexplained one fails.
-# Usage: scripts/conformance-shaka.sh [--seconds 9.5] [--keep DIR]
+# Usage: scripts/checks/conformance-shaka.sh [--seconds 9.5] [--keep DIR]
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-. scripts/lib/services.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/services/lib/services.sh
 
 SECONDS_CLIP=9.5
 KEEP=""
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 reel_install_packages
-eval "$(bash scripts/install-shaka.sh --env)"
+eval "$(bash scripts/services/install-shaka.sh --env)"
 if [ -n "$KEEP" ]; then
     work=$KEEP
     rm -rf "$work" && mkdir -p "$work"

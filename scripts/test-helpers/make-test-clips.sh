@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Generates the media test cases with the ffmpeg command line (tests only:
-# Reel itself never shells out to ffmpeg). Usage: scripts/make-test-clips.sh DIR
+# Reel itself never shells out to ffmpeg). Usage: scripts/test-helpers/make-test-clips.sh DIR
 # Skips files that already exist. Needs Debian's ffmpeg (scripts/test.sh installs it).
 set -euo pipefail
-out=${1:?usage: scripts/make-test-clips.sh DIR}
+out=${1:?usage: scripts/test-helpers/make-test-clips.sh DIR}
 mkdir -p "$out"
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 make() { local name=$1; shift; [ -s "$out/$name" ] || "$@"; }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Start/stop Reel's private PostgreSQL, Redis and SeaweedFS (S3) from the command line.
 #
-#   eval "$(scripts/services.sh start .reel-data/run-dev)"   # exports REEL_DATABASE_URL, REEL_REDIS_URL, REEL_S3_*
-#   scripts/services.sh stop .reel-data/run-dev
-#   scripts/services.sh install                             # apt-install missing Debian packages
+#   eval "$(scripts/services/services.sh start .reel-data/run-dev)"   # exports REEL_DATABASE_URL, REEL_REDIS_URL, REEL_S3_*
+#   scripts/services/services.sh stop .reel-data/run-dev
+#   scripts/services/services.sh install                             # apt-install missing Debian packages
 #
 # `start` prints only `export ...` lines on stdout; progress goes to stderr.
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start-up benchmark in Chromium, apart from the tests: how long Video.js 7
 # (VHS, Media Source Extensions) takes from being handed an HLS master to its
-# first frame playing (scripts/play-check.py's startup figure), for one packaged
+# first frame playing (scripts/test-helpers/play-check.py's startup figure), for one packaged
 # clip (`reel transcode`, a 10 s 1080x1920 30 fps clip with stereo AAC) in
 # three layouts over the same segments, interleaved, --runs each:
 #   * muxed-low:  what Reel serves, variants that carry the audio ({rung}.av/),
@@ -12,9 +12,9 @@
 #                 ffmpeg command line writes.
 # Prints each layout's median and the ratios; the last line is machine-readable:
 #   RESULT startup_ms=… before_ms=… ratio=… high_first_ms=…
-# Usage: scripts/bench-startup.sh [--runs 5]
+# Usage: scripts/bench/startup.sh [--runs 5]
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 RUNS=5
 while [ $# -gt 0 ]; do
@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-bash scripts/install-player.sh >&2
+bash scripts/services/install-player.sh >&2
 echo "building reel…" >&2
 swift build --product reel >&2
 reel="$(swift build --show-bin-path)/reel"
@@ -55,7 +55,7 @@ layouts = {"muxed-low": "master.m3u8", "group-low": "group-low.m3u8", "group-hig
 times = {name: [] for name in layouts}
 for run in range(runs):
     for name, manifest in layouts.items():
-        out = subprocess.run([sys.executable, "scripts/play-check.py", str(root), "--hls", manifest, "--only", "abr",
+        out = subprocess.run([sys.executable, "scripts/test-helpers/play-check.py", str(root), "--hls", manifest, "--only", "abr",
                               "--no-install", "--dash", "none.mpd"], capture_output=True, text=True, timeout=180).stdout
         line = next((l for l in out.splitlines() if l.startswith("PASS hls abr")), None)
         found = re.search(r"startup=(\d+)ms", line or "")

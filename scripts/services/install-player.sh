@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Install what scripts/play-check.py needs, only where it is missing:
+# Install what scripts/test-helpers/play-check.py needs, only where it is missing:
 #   * Debian's `chromium` (headless browser with H.264/AAC MSE support);
 #   * Video.js 7 with VHS (HLS + DASH over MSE), from the PyPI package
 #     js.videojs, into the venv .venv-player/ at the repo root.
 #
-#   scripts/install-player.sh        # idempotent; silent when nothing is missing
+#   scripts/services/install-player.sh        # idempotent; silent when nothing is missing
 #
 # Tunables (environment):
 #   REEL_VIDEOJS_VERSION   js.videojs version (default 7.5.5: the only release on
@@ -13,14 +13,14 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
+repo=$(cd "$here/../.." && pwd)
 version=${REEL_VIDEOJS_VERSION:-7.5.5}
 venv=${REEL_PLAYER_VENV:-$repo/.venv-player}
 
 log() { printf '[install-player] %s\n' "$*" >&2; }
 
 # --- Debian packages --------------------------------------------------------
-# reel_install_packages (scripts/lib/services.sh) apt-installs only what is
+# reel_install_packages (scripts/services/lib/services.sh) apt-installs only what is
 # missing and is silent otherwise. python3-venv is needed only when this
 # python3 cannot make a venv by itself (Debian's python3 without it).
 # shellcheck disable=SC2034  # read by lib/services.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Use Reel's web dashboard in headless Chromium as an operator would.
 
-    python3 scripts/dashboard-check.py http://127.0.0.1:PORT --token TOKEN \
+    python3 scripts/test-helpers/dashboard-check.py http://127.0.0.1:PORT --token TOKEN \
         [--retry-job ID] [--video ID] [--edge NAME] [--out DIR] [--timeout 90] [--no-install]
 
 Signs in on /admin/login with the token (typed into the form, as a person
@@ -164,7 +164,7 @@ def main():
 
     chromium = play_check.find_chromium()
     if not chromium and not args.no_install:
-        subprocess.run(["bash", str(HERE / "install-player.sh")], check=False)
+        subprocess.run(["bash", str(HERE.parent / "services" / "install-player.sh")], check=False)
         chromium = play_check.find_chromium()
     if not chromium:
         print("FAIL dashboard: no Chromium (install Debian's chromium or set REEL_CHROMIUM)")

@@ -22,10 +22,10 @@
 # job per rung (docs/media.md).
 # The last line is machine-readable, worst case over the clips:
 #   RESULT wall_vs_ffmpeg=… psnr_delta_db=… first_segment_s=… peak_rss_mb=…
-# Usage: scripts/bench-media.sh [--clips "15 60"] [--runs 2] [--jobs-per-rung]
+# Usage: scripts/bench/media.sh [--clips "15 60"] [--runs 2] [--jobs-per-rung]
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-. scripts/lib/services.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/services/lib/services.sh
 
 CLIPS="15 60"
 RUNS=2
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 reel_install_packages
-eval "$(bash scripts/install-shaka.sh --env)"
+eval "$(bash scripts/services/install-shaka.sh --env)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "building reel (release)…" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Play a video on the page Reel's API serves to people, in headless Chromium.
 
-    python3 scripts/player-page-check.py http://127.0.0.1:PORT/v1/videos/ID/player [--timeout 120] [--no-install]
+    python3 scripts/test-helpers/player-page-check.py http://127.0.0.1:PORT/v1/videos/ID/player [--timeout 120] [--no-install]
 
 play-check.py proves that the streams play on a test page of its own; this
 proves that the API's own player page does: the page and its Video.js files
@@ -223,7 +223,7 @@ def main():
     play_check.ensure_installed(args.no_install)
     chromium = play_check.find_chromium()
     if not chromium:
-        play_check.log("chromium not found: run scripts/install-player.sh (or set REEL_CHROMIUM)")
+        play_check.log("chromium not found: run scripts/services/install-player.sh (or set REEL_CHROMIUM)")
         return 2
 
     srv = Server(origin, page_path)

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 #
-# scripts/lib/seaweedfs.sh - a private SeaweedFS (S3 gateway) for Reel's scripts.
+# scripts/services/lib/seaweedfs.sh - a private SeaweedFS (S3 gateway) for Reel's scripts.
 #
 # Source it, do not execute it:
 #
@@ -10,7 +10,7 @@
 #     trap 'reel_seaweedfs_stop "$dir"' EXIT
 #     reel_seaweedfs_start "$dir"             # exports REEL_S3_*
 #
-# It can share DIR with scripts/lib/services.sh: it only uses DIR/seaweedfs*,
+# It can share DIR with scripts/services/lib/services.sh: it only uses DIR/seaweedfs*,
 # DIR/weed.log and DIR/data (never DIR/pids or DIR/services.env).
 #
 # Functions:
@@ -62,9 +62,9 @@
 
 _reel_sw_log() { printf '[seaweedfs] %s\n' "$*" >&2; }
 
-# Repository root (two levels above this file).
+# Repository root (three levels above this file).
 _reel_sw_repo() {
-    (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+    (cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd -P)
 }
 
 _reel_sw_venv() {

@@ -4,8 +4,8 @@
 # 1.5.1 from PyPI (a static FFmpeg 8.1 with libx264 and Shaka Packager v3.8.0)
 # into the venv .venv-shaka/ at the repository's root.
 #
-#   scripts/install-shaka.sh            # idempotent; prints nothing when present
-#   eval "$(scripts/install-shaka.sh --env)"
+#   scripts/services/install-shaka.sh            # idempotent; prints nothing when present
+#   eval "$(scripts/services/install-shaka.sh --env)"
 #                                       # also sets SHAKA_STREAMER, SHAKA_FFMPEG,
 #                                       # SHAKA_FFPROBE and SHAKA_PACKAGER
 #
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
+repo=$(cd "$here/../.." && pwd)
 venv=${REEL_SHAKA_VENV:-$repo/.venv-shaka}
 version=1.5.1
 

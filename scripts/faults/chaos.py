@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Fault tests for Reel: kill its processes and its dependencies while videos
-are uploaded, then prove nothing was lost.  Run by scripts/chaos.sh, which
+are uploaded, then prove nothing was lost.  Run by scripts/faults/chaos.sh, which
 starts the private PostgreSQL, Redis and SeaweedFS and builds `reel`.
 
-    python3 scripts/chaos.py --reel BIN --dir DIR [--uploads 50] [--rounds 2]
+    python3 scripts/faults/chaos.py --reel BIN --dir DIR [--uploads 50] [--rounds 2]
                              [--phase-uploads 10] [--phase-timeout 240] [--only PHASE,...]
 
 Everything listens on 127.0.0.1; every process this script starts runs in a
@@ -51,7 +51,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+REPO = HERE.parent.parent
+SERVICES = REPO / "scripts" / "services" / "lib"
 PUBLISHING = "kind LIKE 'video.%' OR kind = 'replicate'"
 
 
@@ -509,11 +510,11 @@ class Chaos:
         def restart():
             time.sleep(1.5)
             services = os.environ["REEL_SERVICES_DIR"]
-            command = (f'. "{HERE}/lib/services.sh"; pgbin=$(_reel_pg_bin) && '
+            command = (f'. "{SERVICES}/services.sh"; pgbin=$(_reel_pg_bin) && '
                        f'_reel_as_pg "$pgbin/pg_ctl" restart -m immediate -w -t 60 -D "{services}/pg" -l "{services}/postgres.log"')
             done = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
             log(f"  PostgreSQL restarted in immediate mode (exit {done.returncode})")
-            # The new postmaster's PID is what scripts/lib/services.sh must stop at the end.
+            # The new postmaster's PID is what scripts/services/lib/services.sh must stop at the end.
             record_pid(Path(services) / "pids", "postgres", (Path(services) / "pg" / "postmaster.pid").read_text().split()[0])
         return self.during_uploads(restart)
 
@@ -579,7 +580,7 @@ class Chaos:
         for _ in range(2):
             self.start_worker()
             self.start_scheduler()
-        edge = subprocess.run(["bash", "-c", f'. "{HERE}/lib/services.sh"; . "{HERE}/lib/edges.sh"; '
+        edge = subprocess.run(["bash", "-c", f'. "{SERVICES}/services.sh"; . "{SERVICES}/edges.sh"; '
                                f'reel_edge_start "{self.dir}" chaos-edge "{self.api}" 64m'],
                               env={**self.env, "REEL_BIN": self.reel}, capture_output=True, text=True)
         if edge.returncode != 0:
@@ -632,7 +633,7 @@ def main():
     finally:
         chaos.sampling = False
         chaos.procs.stop_all()
-        subprocess.run(["bash", "-c", f'. "{HERE}/lib/services.sh"; . "{HERE}/lib/edges.sh"; reel_edges_stop "{chaos.dir}"'],
+        subprocess.run(["bash", "-c", f'. "{SERVICES}/services.sh"; . "{SERVICES}/edges.sh"; reel_edges_stop "{chaos.dir}"'],
                        env={**chaos.env, "REEL_BIN": chaos.reel}, capture_output=True)
         for pid in chaos.edge_pids():
             try:

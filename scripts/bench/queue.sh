@@ -17,11 +17,11 @@
 #   RESULT drain_10m_vs_empty=… p99_10m_vs_empty=… drain_vs_pgqueuer=… size_growth_ratio=…
 # (the largest --retained count stands for 10m). Progress checks read handler
 # counters, the live table and the statistics views, never the history.
-# Usage: scripts/bench-queue.sh [--jobs N] [--batch B] [--samples K]
-#        scripts/bench-queue.sh --growth [--retained "0 1000000 10000000"] [--sustain-seconds 600] [--rate 3000]
+# Usage: scripts/bench/queue.sh [--jobs N] [--batch B] [--samples K]
+#        scripts/bench/queue.sh --growth [--retained "0 1000000 10000000"] [--sustain-seconds 600] [--rate 3000]
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-. scripts/lib/services.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/services/lib/services.sh
 
 JOBS=100000
 BATCH=100

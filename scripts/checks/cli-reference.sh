@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Writes docs/cli.md, the reference of every `reel` command and flag, from the
 # binary's own --help (so it cannot drift from the code). Builds reel first.
-#   scripts/cli-reference.sh            # rewrites docs/cli.md
+#   scripts/checks/cli-reference.sh            # rewrites docs/cli.md
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 swift build >&2
 reel="$(swift build --show-bin-path)/reel"
 python3 - "$reel" > docs/cli.md <<'PY'
@@ -28,7 +28,7 @@ def subcommands(text):
     return names
 
 print("# The `reel` command line\n")
-print("Every command and flag, as `reel … --help` prints them (written by `scripts/cli-reference.sh`;")
+print("Every command and flag, as `reel … --help` prints them (written by `scripts/checks/cli-reference.sh`;")
 print("do not edit by hand). Every listing takes `--json`. Shell completions:")
 print("`reel --generate-completion-script bash` (or `zsh`, `fish`), e.g.")
 print("`reel --generate-completion-script bash > /etc/bash_completion.d/reel`.")

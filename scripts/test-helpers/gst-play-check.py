@@ -2,7 +2,7 @@
 """Plays an HLS or DASH URL headless with GStreamer, the second player beside
 Chromium in Reel's playback tests, and says whether it reached the end.
 
-    scripts/gst-play-check.py URL [--demuxer legacy|new] [--timeout 60] [--stall 10]
+    scripts/test-helpers/gst-play-check.py URL [--demuxer legacy|new] [--timeout 60] [--stall 10]
                               [--throttle REGEX:BYTES_PER_SECOND ...]
 
 legacy: playbin with hlsdemux / dashdemux (what gst-play-1.0 uses on Debian 12);

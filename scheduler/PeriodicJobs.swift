@@ -72,10 +72,11 @@ public struct PeriodicJobs: Sendable {
             "SELECT name, cron, kind, queue, args, enabled, next_run_at, last_job_id FROM reel_periodic_jobs ORDER BY name"
         ).map { row in
             var d = Definition(
-                name: try row.decode(String.self, 0), cron: try row.decode(String.self, 1), kind: try row.decode(String.self, 2),
-                queue: try row.decode(String.self, 3), args: try row.decode(String.self, 4), enabled: try row.decode(Bool.self, 5))
-            d.nextRunAt = try row.decode(Date?.self, 6)
-            d.lastJobID = try row.decode(Int64?.self, 7)
+                name: try row.decode(String.self, "name"), cron: try row.decode(String.self, "cron"),
+                kind: try row.decode(String.self, "kind"), queue: try row.decode(String.self, "queue"),
+                args: try row.decode(String.self, "args"), enabled: try row.decode(Bool.self, "enabled"))
+            d.nextRunAt = try row.decode(Date?.self, "next_run_at")
+            d.lastJobID = try row.decode(Int64?.self, "last_job_id")
             return d
         }
     }
@@ -91,13 +92,13 @@ public struct PeriodicJobs: Sendable {
             var enqueued = 0
             let now = Date()
             for row in due {
-                let name = try row.decode(String.self, 0)
-                guard let schedule = try? CronSchedule(try row.decode(String.self, 1)) else { continue }
+                let name = try row.decode(String.self, "name")
+                guard let schedule = try? CronSchedule(try row.decode(String.self, "cron")) else { continue }
                 var jobID: Int64?
-                if let runAt = try row.decode(Date?.self, 5) {
+                if let runAt = try row.decode(Date?.self, "next_run_at") {
                     let request = JobRequest(
-                        kind: try row.decode(String.self, 2), args: try row.decode(String.self, 4),
-                        queue: try row.decode(String.self, 3),
+                        kind: try row.decode(String.self, "kind"), args: try row.decode(String.self, "args"),
+                        queue: try row.decode(String.self, "queue"),
                         uniqueKey: "periodic:\(name):\(Int64(runAt.timeIntervalSince1970))",
                         meta: #"{"periodic": true}"#)
                     let result = try JobQueue.enqueue(request, on: conn)

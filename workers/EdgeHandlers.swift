@@ -10,7 +10,7 @@ public import ReelPipeline
 ///
 /// - `edge.warm` {video, edge, reason}: fetch the video's warm set through
 ///   the edge (``WarmPlan``), so a first viewer there gets cache hits.
-///   Enqueued by the catalog itself (a trigger on `videos`) when a video
+///   Enqueued by the video's status moves (`VideoTransitions`) when a video
 ///   turns `playable` (the first segments of the lowest rung) and again when
 ///   it is `ready` (every rung), and by `edge.popular`. Each run is an
 ///   `edge_warmings` row. An edge that cannot be reached fails the job (it

@@ -32,6 +32,12 @@ public struct QueueSummary: Sendable, Hashable, Codable {
         FROM reel_report_queues r FULL JOIN reel_queues q ON q.name = r.queue ORDER BY 1
         """
 
+    /// The queue's jobs per state, every state.
+    public var byState: [JobState: Int] {
+        [.pending: pending, .available: available, .scheduled: scheduled, .running: running, .retryable: retryable,
+         .completed: completed, .discarded: discarded, .cancelled: cancelled]
+    }
+
     init(row: PostgresRow) throws {
         name = try row.decode(String.self, "queue")
         pending = try row.decode(Int.self, "pending")

@@ -49,10 +49,11 @@ struct Jobs: AsyncParsableCommand {
                     } else {
                         if watch {
                             print("\u{1B}[2J\u{1B}[H", terminator: "")
-                            let counts = try await pool.query(
-                                "SELECT state::text, count(*) FROM reel_jobs GROUP BY state ORDER BY state")
+                            var counts: [JobState: Int] = [:]
+                            for summary in try await queue.summaries() { counts.merge(summary.byState, uniquingKeysWith: +) }
                             print("reel jobs --watch   \(CLI.format(Date()))   "
-                                + (try counts.map { "\(try $0.decode(String.self, 0))=\(try $0.decode(Int.self, 1))" }.joined(separator: " ")))
+                                + counts.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
+                                    .map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " "))
                             print()
                         }
                         CLI.printTable(

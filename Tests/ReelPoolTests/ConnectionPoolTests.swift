@@ -42,6 +42,13 @@ struct PoolFailure: Error, Equatable {
     let what: String
 }
 
+extension Result {
+    var failureValue: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
+
 @Suite struct ConnectionPoolTests {
     static func pool(
         capacity: Int = 1, policy: ConnectFailurePolicy = .wakeNext, maxWait: Duration? = nil,
@@ -100,10 +107,13 @@ struct PoolFailure: Error, Equatable {
         #expect(pool.opened == 1)
     }
 
-    @Test func aFailedConnectFailsTheQueuedTasksOfACache() async throws {
+    /// Two tasks want a connection; the first connect is refused, but only
+    /// once the second task waits behind it. Returns both outcomes and how many
+    /// connects were tried.
+    static func refusedFirstConnect(_ policy: ConnectFailurePolicy) async -> ([Result<MemoryConnection, any Error>], Int, ConnectionPool<MemoryConnection, PoolFailure>) {
         let attempts = Atomic<Int>(0)
         let gate = Gate()
-        let pool = Self.pool(policy: .failWaiters) { slot throws(PoolFailure) in
+        let pool = Self.pool(policy: policy) { slot throws(PoolFailure) in
             if attempts.add(1, ordering: .relaxed).newValue == 1 {
                 await gate.wait()
                 throw PoolFailure(what: "refused")
@@ -114,31 +124,22 @@ struct PoolFailure: Error, Equatable {
         let queued = Task { try await pool.acquire() }
         await Self.until { pool.waiting == 1 }
         gate.open()
-        await #expect(throws: PoolFailure(what: "refused")) { try await first.value }
-        await #expect(throws: PoolFailure(what: "refused")) { try await queued.value }
-        #expect(attempts.load(ordering: .relaxed) == 1)
+        return ([await first.result, await queued.result], attempts.load(ordering: .relaxed), pool)
+    }
+
+    @Test func aFailedConnectFailsTheQueuedTasksOfACache() async throws {
+        let (outcomes, attempts, pool) = await Self.refusedFirstConnect(.failWaiters)
+        #expect(outcomes.allSatisfy { ($0.failureValue as? PoolFailure) == PoolFailure(what: "refused") })
+        #expect(attempts == 1)
         #expect(try await pool.acquire().number == 1)
     }
 
     @Test func aFailedConnectLetsTheNextTaskOfADatabaseTryItself() async throws {
-        let attempts = Atomic<Int>(0)
-        let gate = Gate()
-        let pool = Self.pool(policy: .wakeNext) { slot throws(PoolFailure) in
-            if attempts.add(1, ordering: .relaxed).newValue == 1 {
-                await gate.wait()
-                throw PoolFailure(what: "refused")
-            }
-            return MemoryConnection(slot)
-        }
-        let first = Task { try await pool.acquire() }
-        let queued = Task { try await pool.acquire() }
-        await Self.until { pool.waiting == 1 }
-        gate.open()
+        let (outcomes, attempts, _) = await Self.refusedFirstConnect(.wakeNext)
         // Whichever task connected first met the refusal; the other connected itself.
-        let outcomes = [await first.result, await queued.result]
         #expect(outcomes.filter { (try? $0.get()) == nil }.count == 1)
         #expect(outcomes.compactMap { try? $0.get().number } == [1])
-        #expect(attempts.load(ordering: .relaxed) == 2)
+        #expect(attempts == 2)
     }
 
     @Test func closingFailsWaitersAndClosesConnectionsAsTheyComeBack() async throws {

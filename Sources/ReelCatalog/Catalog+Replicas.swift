@@ -65,9 +65,9 @@ extension Catalog {
             SELECT region, objects, verified, failed, last_verified_at FROM video_replication WHERE video_id = $1 ORDER BY region
             """, [id]
         ).map { row in
-            RegionReplication(region: try row.decode(String.self, 0), objects: try row.decode(Int.self, 1),
-                              verified: try row.decode(Int.self, 2), failed: try row.decode(Int.self, 3),
-                              lastVerifiedAt: try row.decode(Date?.self, 4))
+            RegionReplication(region: try row.decode(String.self, "region"), objects: try row.decode(Int.self, "objects"),
+                              verified: try row.decode(Int.self, "verified"), failed: try row.decode(Int.self, "failed"),
+                              lastVerifiedAt: try row.decode(Date?.self, "last_verified_at"))
         }
     }
 }

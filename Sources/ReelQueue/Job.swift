@@ -85,28 +85,34 @@ extension Job {
         func missing(_ what: String) -> PostgresError {
             PostgresError(code: .decoding, message: "job row has no valid \(what)")
         }
-        guard let id = row.int64(c.id) else { throw missing("id") }
-        guard let stateText = row.string(c.state), let state = JobState(rawValue: stateText) else { throw missing("state") }
-        self.id = id
-        self.state = state
-        kind = row.string(c.kind) ?? ""
-        queue = row.string(c.queue) ?? ""
-        tenant = row.string(c.tenant) ?? ""
-        args = row.string(c.args) ?? "{}"
-        priority = row.int(c.priority) ?? 0
-        attempt = row.int(c.attempt) ?? 0
-        maxAttempts = row.int(c.maxAttempts) ?? 1
-        guard let runAt = row.date(c.runAt), let createdAt = row.date(c.createdAt) else { throw missing("timestamps") }
-        self.runAt = runAt
-        self.createdAt = createdAt
+        /// A NOT NULL column read fast; NULL or unparsable is an error naming it.
+        func required<T>(_ value: T?, _ column: String) throws -> T {
+            guard let value else { throw missing("'\(column)'") }
+            return value
+        }
+        id = try required(row.int64(c.id), "id")
+        state = try required(row.string(c.state).flatMap(JobState.init(rawValue:)), "state")
+        kind = try required(row.string(c.kind), "kind")
+        queue = try required(row.string(c.queue), "queue")
+        tenant = try required(row.string(c.tenant), "tenant")
+        args = try required(row.string(c.args), "args")
+        priority = try required(row.int(c.priority), "priority")
+        attempt = try required(row.int(c.attempt), "attempt")
+        maxAttempts = try required(row.int(c.maxAttempts), "max_attempts")
+        runAt = try required(row.date(c.runAt), "run_at")
+        createdAt = try required(row.date(c.createdAt), "created_at")
         leaseExpiresAt = row.date(c.leaseExpiresAt)
         attemptedBy = row.string(c.attemptedBy)
         attemptedAt = row.date(c.attemptedAt)
-        let errorsText = row.string(c.errors) ?? "[]"
-        errors = errorsText == "[]" ? [] : (try? JSONDecoder().decode([JobAttemptError].self, from: Data(errorsText.utf8))) ?? []
+        let errorsText = try required(row.string(c.errors), "errors")
+        do {
+            errors = errorsText == "[]" ? [] : try JSONDecoder().decode([JobAttemptError].self, from: Data(errorsText.utf8))
+        } catch {
+            throw missing("'errors' (\(errorsText.prefix(60)))")
+        }
         uniqueKey = row.string(c.uniqueKey)
-        let parents = row.string(c.parentIDs) ?? "{}"
-        parentIDs = parents == "{}" ? [] : [Int64](postgresText: parents) ?? []
+        let parents = try required(row.string(c.parentIDs), "parent_ids")
+        parentIDs = try required(parents == "{}" ? [] : [Int64](postgresText: parents), "parent_ids")
         cancelRequested = row.date(c.cancelRequestedAt) != nil
         cancelReason = row.string(c.cancelReason)
         finalizedAt = row.date(c.finalizedAt)

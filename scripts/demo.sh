@@ -68,7 +68,7 @@ id=$("$reel" videos --json | python3 -c 'import json,sys; print(json.load(sys.st
 say "waiting until every rung is stored and replicated"
 for _ in $(seq 1 600); do
     status=$(curl -fsS "$api/v1/videos/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
-    replicated=$(psql -qtA "$REEL_DATABASE_URL" -c "SELECT count(*) FROM reel_jobs WHERE kind = 'replicate' AND state = 'completed'")
+    replicated=$("$reel" jobs --kind replicate --state completed --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
     [ "$status" = ready ] && [ "$replicated" = 1 ] && break
     sleep 0.5
 done

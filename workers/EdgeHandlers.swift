@@ -117,10 +117,10 @@ public struct EdgeHandlers: Sendable {
     }
 
     func popular(_ args: PopularArgs, logger: Logger) async throws {
-        let videos = try await records.mostPlayed(limit: args.top ?? 20, minutes: args.minutes ?? 60)
+        let videos = try await catalog.mostPlayed(limit: args.top ?? 20, minutes: args.minutes ?? 60)
         let edges = try await directory.all().filter(\.enabled)
         guard !videos.isEmpty, !edges.isEmpty else { return }
-        let sizes = try await records.videoBytes(videos)
+        let sizes = try await catalog.videoBytes(videos)
         try await catalog.pool.withTransaction { conn in
             for edge in edges {
                 // Keep and warm no more than three quarters of the edge's cache: the rest is for

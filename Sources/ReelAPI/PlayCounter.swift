@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ReelEdge
+import ReelCatalog
 import ReelPostgres
 import ServiceLifecycle
 import Synchronization
@@ -34,7 +34,7 @@ final class PlayCounter: Service, Sendable {
         }
         guard !taken.isEmpty else { return }
         do {
-            try await EdgeRecords(pool: pool).addPlays(taken)
+            try await Catalog(pool: pool).addPlays(taken)
         } catch {
             logger.warning("cannot record plays; kept for the next try", metadata: ["error": "\(error)"])
             counts.withLock { current in

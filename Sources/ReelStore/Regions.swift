@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One region: a name and the object store that holds its copies.
 public struct Region: Sendable {

@@ -81,9 +81,15 @@ public struct JobTimedOut: Error, CustomStringConvertible {
 }
 
 extension JobHandlers {
-    /// Runs `kind`'s handler, cancelled when its time limit passes first.
-    func run(_ handler: @escaping JobHandler, kind: String, _ context: JobContext) async throws -> JobResult {
-        guard let limit = timeout(for: kind) else { return try await handler(context) }
+    /// The kind's handler with its limits, in one lookup (the worker's path per job).
+    func entry(for kind: String) -> Entry? { entries[kind] }
+}
+
+extension JobHandlers.Entry {
+    /// Runs the handler, cancelled when the kind's time limit passes first.
+    func run(kind: String, _ context: JobContext) async throws -> JobResult {
+        guard let limit = timeout else { return try await handler(context) }
+        let handler = self.handler
         return try await withThrowingTaskGroup(of: JobResult?.self) { group in
             group.addTask { try await handler(context) }
             group.addTask {

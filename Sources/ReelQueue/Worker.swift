@@ -144,10 +144,10 @@ public final class Worker: Service, Sendable {
         logger[metadataKey: "job"] = "\(job.id)"
         logger[metadataKey: "kind"] = "\(job.kind)"
         let outcome: JobOutcome
-        if let handler = handlers.handler(for: job.kind) {
+        if let entry = handlers.entry(for: job.kind) {
             let context = JobContext(job: job, workerID: config.id, logger: logger)
             do {
-                switch try await handlers.run(handler, kind: job.kind, context) {
+                switch try await entry.run(kind: job.kind, context) {
                 case .completed: outcome = .completed(id: job.id, attempt: job.attempt)
                 case .snooze(let seconds):
                     outcome = .snoozed(id: job.id, attempt: job.attempt, until: Date().addingTimeInterval(seconds))

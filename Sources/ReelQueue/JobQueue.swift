@@ -171,30 +171,52 @@ public struct JobQueue: Sendable {
 }
 
 /// Which jobs a listing, retry or cancel applies to.
+///
+/// A kind ending in `.*` names a family (`video.*` is every `video.` kind), so
+/// an operator or a script can follow a whole pipeline without listing and
+/// spelling each of its kinds.
 public struct JobFilter: Sendable, Hashable {
     public var states: [JobState]
     public var queue: String?
-    public var kind: String?
+    /// Any of these kinds or families; empty means every kind.
+    public var kinds: [String]
     public var tenant: String?
 
-    public init(states: [JobState] = [], queue: String? = nil, kind: String? = nil, tenant: String? = nil) {
+    /// The one kind (or family) of a filter that names at most one, as a form shows it.
+    public var kind: String? { kinds.count == 1 ? kinds[0] : nil }
+
+    public init(states: [JobState] = [], queue: String? = nil, kind: String? = nil, kinds: [String] = [], tenant: String? = nil) {
         self.states = states
         self.queue = queue
-        self.kind = kind
+        self.kinds = kinds + (kind.map { [$0] } ?? [])
         self.tenant = tenant
     }
 
     func sql(firstBind: Int = 1) -> (String, [(any PostgresEncodable)?]) {
         var conditions: [String] = []
         var binds: [(any PostgresEncodable)?] = []
-        func add(_ condition: (Int) -> String, _ value: any PostgresEncodable) {
+        func bind(_ value: any PostgresEncodable) -> Int {
             binds.append(value)
-            conditions.append(condition(firstBind + binds.count - 1))
+            return firstBind + binds.count - 1
         }
-        if !states.isEmpty { add({ "state::text = ANY($\($0)::text[])" }, states.map(\.rawValue)) }
-        if let queue { add({ "queue = $\($0)" }, queue) }
-        if let kind { add({ "kind = $\($0)" }, kind) }
-        if let tenant { add({ "tenant = $\($0)" }, tenant) }
+        if !states.isEmpty { conditions.append("state::text = ANY($\(bind(states.map(\.rawValue)))::text[])") }
+        if let queue { conditions.append("queue = $\(bind(queue))") }
+        if !kinds.isEmpty {
+            let families = kinds.filter { $0.hasSuffix(".*") }.map { Self.likePattern(prefix: String($0.dropLast())) }
+            let exact = kinds.filter { !$0.hasSuffix(".*") }
+            conditions.append("(kind = ANY($\(bind(exact))::text[]) OR kind LIKE ANY($\(bind(families))::text[]))")
+        }
+        if let tenant { conditions.append("tenant = $\(bind(tenant))") }
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), binds)
+    }
+
+    /// `prefix` matched literally (its `%`, `_` and `\\` escaped), then anything.
+    static func likePattern(prefix: String) -> String {
+        var pattern = ""
+        for c in prefix {
+            if c == "%" || c == "_" || c == "\\" { pattern.append("\\") }
+            pattern.append(c)
+        }
+        return pattern + "%"
     }
 }

@@ -6,17 +6,18 @@ import ReelQueue
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List, inspect, retry and cancel jobs.",
-        subcommands: [List.self, Show.self, Retry.self, Cancel.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Show.self, Wait.self, Retry.self, Cancel.self], defaultSubcommand: List.self)
 
     /// Filters shared by list, bulk retry and bulk cancel.
     struct FilterOptions: ParsableArguments {
         @Option(help: "Only jobs in this state (repeatable): \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
         var state: [String] = []
         @Option var queue: String?
-        @Option var kind: String?
+        @Option(help: "Only jobs of this kind (repeatable); a family ends in .*, e.g. video.*")
+        var kind: [String] = []
         @Option var tenant: String?
 
-        var isEmpty: Bool { state.isEmpty && queue == nil && kind == nil && tenant == nil }
+        var isEmpty: Bool { state.isEmpty && queue == nil && kind.isEmpty && tenant == nil }
 
         func filter() throws -> JobFilter {
             let states = try state.map { text in
@@ -25,7 +26,7 @@ struct Jobs: AsyncParsableCommand {
                 }
                 return s
             }
-            return JobFilter(states: states, queue: queue, kind: kind, tenant: tenant)
+            return JobFilter(states: states, queue: queue, kinds: kind, tenant: tenant)
         }
     }
 
@@ -102,6 +103,41 @@ struct Jobs: AsyncParsableCommand {
         }
     }
 
+    struct Wait: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Wait until no unfinished job matches the filters (a drained queue, a finished pipeline).",
+            discussion: "Exits 0 once every matching job is completed, discarded or cancelled; 1 when --timeout passes first.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var filter: FilterOptions
+        @Option(help: "Give up after this many seconds.")
+        var timeout: Double = 600
+        @Option(help: "Seconds between looks.")
+        var interval: Double = 0.5
+
+        func run() async throws {
+            guard filter.state.isEmpty else { throw CLIError("wait looks at unfinished jobs itself; leave out --state") }
+            guard timeout >= 0, interval > 0 else { throw CLIError("--timeout must be 0 or more and --interval more than 0") }
+            var unfinished = try filter.filter()
+            unfinished.states = JobState.allCases.filter { !$0.isFinal }
+            let started = ContinuousClock.now
+            let waited = try await database.withPool(size: 1) { pool in
+                let queue = JobQueue(pool: pool)
+                while true {
+                    let left = try await queue.jobs(unfinished, limit: 1)
+                    let elapsed = ContinuousClock.now - started
+                    if left.isEmpty { return Optional(elapsed) }
+                    if elapsed >= .seconds(timeout) { return nil }
+                    try await Task.sleep(for: .seconds(interval))
+                }
+            }
+            guard let waited else {
+                print("jobs still unfinished after \(timeout)s (reel jobs list shows them)")
+                throw ExitCode(1)
+            }
+            print("no unfinished jobs match (waited \(String(format: "%.1f", Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18))s)")
+        }
+    }
+
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run discarded, cancelled or waiting jobs again now: one by id, or all matching the filters.")
@@ -111,7 +147,7 @@ struct Jobs: AsyncParsableCommand {
 
         func run() async throws {
             guard !ids.isEmpty || !filter.isEmpty else {
-                throw CLIError("name job ids or a filter, e.g. reel jobs retry --state discarded --kind transcode")
+                throw CLIError("name job ids or a filter, e.g. reel jobs retry --state discarded --kind video.transcode")
             }
             let n = try await database.withPool(size: 1) { pool in
                 let queue = JobQueue(pool: pool)

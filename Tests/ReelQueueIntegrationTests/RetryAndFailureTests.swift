@@ -88,6 +88,8 @@ import ReelTesting
             try await eventually { try await db.count("state = 'discarded'") == 3 }
             #expect(try await db.queue.retry([ids[0]]) == 1)
             try await db.waitForState(ids[0], .completed)
+            // A family filter (`fa.*`) matches nothing: "fail" is not in a family; `f%` is not a pattern.
+            #expect(try await db.queue.jobs(JobFilter(states: [.discarded], kinds: ["fa.*", "f%"])).isEmpty)
             #expect(try await db.queue.retry(matching: JobFilter(states: [.discarded], kind: "fail")) == 2)
             try await eventually { try await db.count("state = 'completed'") == 3 }
             try await worker.stop()
@@ -95,6 +97,18 @@ import ReelTesting
             #expect(retried.errors.count == 1)
             #expect(retried.attempt == 2)
             #expect(retried.maxAttempts == 2)
+        }
+    }
+
+    @Test func aFamilyFilterFindsEveryKindOfTheFamilyAndNoOther() async throws {
+        try await TestDatabase.withFresh { db in
+            let ids = try await ["media.cut", "media.glue", "mediax", "other"].asyncMap { kind in
+                try await db.queue.enqueue(JobRequest(kind: kind, args: "{}")).id
+            }
+            #expect(Set(try await db.queue.jobs(JobFilter(kinds: ["media.*"])).map(\.id)) == Set(ids[0...1]))
+            #expect(Set(try await db.queue.jobs(JobFilter(kinds: ["media.*", "other"])).map(\.id)) == Set([ids[0], ids[1], ids[3]]))
+            #expect(try await db.queue.cancel(matching: JobFilter(kinds: ["media.*"])) == 2)
+            #expect(try await db.queue.job(ids[2])?.state == .available)
         }
     }
 }

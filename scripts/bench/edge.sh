@@ -75,8 +75,8 @@ swift build -c release >&2
 REEL_BIN="$(swift build -c release --show-bin-path)/reel"
 export REEL_BIN
 "$REEL_BIN" migrate > /dev/null
-# The periodic edge jobs would warm and poll on their own schedule: this run drives them itself.
-sql "DELETE FROM reel_periodic_jobs WHERE kind LIKE 'edge.%'" > /dev/null
+# No scheduler runs here: the periodic edge jobs that `reel edges add` installs
+# never fire, and this run enqueues the popularity warming itself.
 
 REEL_LOG_LEVEL=notice "$REEL_BIN" api --port 0 --open-uploads > "$dir/api.log" 2>&1 & pids+=($!)
 api=$(reel_api_url "$dir/api.log")
@@ -117,12 +117,9 @@ zipf_run() {  # zipf_run NAME WARM(yes|no): prints "hit_ratio offload seconds fa
         python3 scripts/bench/edge_bench.py history "$PLAYS" 2 "$dir/ids"
         "$REEL_BIN" edges add "$name" --region zipf --url "$url" --workdir "$workdir" \
             --capacity $(( ${ZIPF_MEMORY%m} * 1048576 )) > /dev/null
-        "$REEL_BIN" submit edge.popular --any-kind --queue edges --args "{\"top\": $CATALOGUE, \"minutes\": 60}" > /dev/null
-        for _ in $(seq 1 600); do
-            [ "$(sql "SELECT count(*) FROM reel_jobs WHERE queue = 'edges' AND state NOT IN ('completed', 'discarded', 'cancelled')")" = 0 ] &&
-                [ "$(sql "SELECT count(*) FROM reel_jobs WHERE kind = 'edge.popular' AND state = 'completed'")" -ge 1 ] && break
-            sleep 0.2
-        done
+        "$REEL_BIN" submit edge.popular --args "{\"top\": $CATALOGUE, \"minutes\": 60}" > /dev/null
+        # The ranking job enqueues one warming per video on the same queue: wait for them all.
+        "$REEL_BIN" jobs wait --queue edges --timeout 120 --interval 0.2 > /dev/null
         warmed=$(sql "SELECT count(*) FROM edge_warmings WHERE edge = '$name' AND reason = 'popular' AND state = 'done'")
         echo "   popularity warming: $warmed videos warmed into $name" >&2
     fi
@@ -130,7 +127,7 @@ zipf_run() {  # zipf_run NAME WARM(yes|no): prints "hit_ratio offload seconds fa
     local rewarm=
     if [ "$warm" = yes ]; then
         ( while sleep 2; do
-              "$REEL_BIN" submit edge.popular --any-kind --queue edges --args "{\"top\": $CATALOGUE, \"minutes\": 60}" > /dev/null 2>&1 || true
+              "$REEL_BIN" submit edge.popular --args "{\"top\": $CATALOGUE, \"minutes\": 60}" > /dev/null 2>&1 || true
           done ) > /dev/null 2>&1 & rewarm=$!
     fi
     replay=$(python3 scripts/bench/edge_bench.py replay "$url" "$PLAYS" 1 "$dir/ids")

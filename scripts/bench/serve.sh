@@ -174,12 +174,11 @@ for n in $(seq 1 "$BURST"); do
 done
 for pid in "${uploads[@]}"; do wait "$pid"; done
 for _ in $(seq 1 1800); do
-    left=$(sql "SELECT count(*) FROM videos v WHERE v.created_at >= '$burst_start'
-                 AND (v.status <> 'ready' OR EXISTS (SELECT 1 FROM reel_jobs j WHERE j.kind = 'replicate'
-                      AND j.args->>'video' = v.id AND j.state NOT IN ('completed', 'discarded', 'cancelled')))")
-    [ "$left" = 0 ] && break
+    [ "$(sql "SELECT count(*) FROM videos WHERE created_at >= '$burst_start' AND status <> 'ready'")" = 0 ] && break
     sleep 0.2
 done
+# A video's copies are enqueued as it becomes ready; wait until they are made.
+"$reel" jobs wait --kind replicate --timeout 360 --interval 0.2 > /dev/null
 read -r rep_p50 rep_p99 rep_videos < <(sql "
     WITH lag AS (
         SELECT v.id, extract(epoch FROM max(r.verified_at) - v.ready_at) AS seconds
@@ -210,12 +209,9 @@ on_seg_p99=$(mean "$on1_seg_p99" "$on2_seg_p99"); off_seg_p99=$(mean "$off1_seg_
 
 echo "6. the scrub at 20 copies a second while segments are served…" >&2
 copies=$(sql "SELECT count(*) FROM object_copies")
-"$reel" submit objects.scrub --any-kind --queue replication --args '{"seconds": 20}' > /dev/null
+"$reel" submit objects.scrub --args '{"seconds": 20}' > /dev/null
 read -r scrub_rps _ scrub_p99 _ < <(DURATION=20 wrk_run 64 "$api$segment")
-for _ in $(seq 1 300); do
-    [ "$(sql "SELECT count(*) FROM reel_jobs WHERE kind = 'objects.scrub' AND state NOT IN ('completed', 'discarded', 'cancelled')")" = 0 ] && break
-    sleep 0.2
-done
+"$reel" jobs wait --kind objects.scrub --timeout 60 --interval 0.2 > /dev/null
 read -r scrubbed scrub_span < <(sql "SELECT count(*), round(extract(epoch FROM max(scrubbed_at) - min(scrubbed_at))::numeric, 2)
     FROM object_scrubs WHERE scrubbed_at > '-infinity'")
 scrub_rate=$(python3 -c 'import sys; n, s = float(sys.argv[1]), float(sys.argv[2]); print(f"{(n - 1) / s:.2f}" if s > 0 else "nan")' "$scrubbed" "$scrub_span")

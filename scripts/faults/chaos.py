@@ -53,7 +53,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SERVICES = REPO / "scripts" / "services" / "lib"
-PUBLISHING = "kind LIKE 'video.%' OR kind = 'replicate'"
+# The jobs that publish an upload, as `reel jobs` filters them (a family ends in .*).
+PUBLISHING = ["--kind", "video.*", "--kind", "replicate"]
 
 
 def log(message):
@@ -365,13 +366,25 @@ class Chaos:
     def wait_finished(self, timeout):
         """Waits until every publishing and replication job is finished; returns the seconds it took."""
         started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            rows = self.sql(f"SELECT count(*) FROM reel_jobs WHERE ({PUBLISHING}) "
-                            "AND state NOT IN ('completed', 'discarded', 'cancelled')")
-            if rows and rows[0][0] == "0":
+        while True:
+            left = max(0.0, timeout - (time.monotonic() - started))
+            waited = self.reel_cli("jobs", "wait", *PUBLISHING, "--timeout", f"{left:.1f}", "--interval", "1", check=False)
+            if waited.returncode == 0:
                 return time.monotonic() - started
-            time.sleep(1)
-        return None
+            if time.monotonic() - started >= timeout:
+                return None
+            time.sleep(1)  # PostgreSQL did not answer: look again
+
+    def unfinished_jobs(self):
+        """The publishing jobs that did not complete, oldest first (None when the CLI cannot answer)."""
+        listed = self.reel_cli("jobs", "list", *PUBLISHING, "--json", "--limit", "1000000", check=False)
+        if listed.returncode != 0:
+            return None
+        try:
+            jobs = json.loads(listed.stdout)
+        except ValueError:
+            return None
+        return sorted((j for j in jobs if j["state"] != "completed"), key=lambda j: j["id"])
 
     def playable(self, video):
         """None when the video plays from the URLs a viewer in the edge's region is given, else why not."""
@@ -387,13 +400,13 @@ class Chaos:
         drained = self.wait_finished(self.args.phase_timeout)
         ids = ",".join(f"'{v}'" for v in self.acknowledged) or "''"
         missing = self.sql(f"SELECT count(*) FROM unnest(ARRAY[{ids}]::text[]) a(id) WHERE NOT EXISTS (SELECT 1 FROM videos v WHERE v.id = a.id)")
-        unfinished = self.sql(f"SELECT id, kind, state, left(coalesce(errors->-1->>'message', ''), 160) FROM reel_jobs "
-                              f"WHERE ({PUBLISHING}) AND state <> 'completed' ORDER BY id")
+        unfinished = self.unfinished_jobs()
         if missing is None or unfinished is None:
             raise RuntimeError("PostgreSQL does not answer after the phase")
         jobs_lost = int(missing[0][0]) + len(unfinished)
-        for row in unfinished[:10]:
-            log(f"  not completed: job {row[0]} {row[1]} {row[2]} {row[3]}")
+        for job in unfinished[:10]:
+            error = (job["errors"][-1]["message"] if job["errors"] else "")[:160]
+            log(f"  not completed: job {job['id']} {job['kind']} {job['state']} {error}")
         verify = self.reel_cli("verify", "--json", check=False)
         try:
             report = json.loads(verify.stdout)

@@ -603,8 +603,11 @@ function runCase(c) {
       try { sample(); } catch (e) { r.log.push('sample failed: ' + e); }
       const now = performance.now();
       if (r.t > lastT + 0.01) { lastT = r.t; lastProgress = now; }
-      if (r.duration && r.t >= r.duration - CFG.endTolerance) {
-        // At the end but no 'ended' yet: give it a moment, then accept.
+      // At the end but no 'ended' yet: give it a moment, then accept. Only once
+      // the element holds media at its position or has shown a frame:
+      // a clip shorter than the tolerance is "near the end" before its first
+      // segment has arrived, and a slow fetch must not pass for playback.
+      if (r.duration && r.t >= r.duration - CFG.endTolerance && (r.readyState >= 2 || r.frames > 0)) {
         nearEndSince = nearEndSince || now;
         if (now - nearEndSince > 1500) return finish('near-end');
       }

@@ -199,7 +199,7 @@ struct JobFilterForm {
         filter = JobFilter(states: states, queue: given(queue), kind: given(kind), tenant: given(tenant))
     }
 
-    var isEmpty: Bool { filter.states.isEmpty && filter.queue == nil && filter.kind == nil && filter.tenant == nil }
+    var isEmpty: Bool { filter.states.isEmpty && filter.queue == nil && filter.kinds.isEmpty && filter.tenant == nil }
 
     /// The filter as a query string, for links and the bulk-action forms.
     var query: String {

@@ -15,9 +15,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 reel_install_packages gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
     python3-gi gir1.2-gstreamer-1.0
 reel_seaweedfs_install
-# Headless Chromium and Video.js for the browser playback test; schemathesis for the API contract.
+# Headless Chromium and Video.js for the browser playback test; schemathesis for the API contract;
+# tuspy and standardwebhooks, the clients an app uses.
 bash scripts/services/install-player.sh
 bash scripts/services/install-schemathesis.sh
+bash scripts/services/install-clients.sh
 dir=".reel-data/test-$$"
 # The test data is thrown away: no need to wait for SeaweedFS's 15 s clean stop.
 cleanup() { REEL_SEAWEEDFS_STOP_TIMEOUT=2 reel_seaweedfs_stop "$dir"; reel_services_stop "$dir"; rm -rf "$dir"; }

@@ -30,6 +30,8 @@ public struct ReelAPI: Sendable {
     public static let routes: [String] = [
         "GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/uploads", "POST /v1/uploads/resumable",
         "HEAD /v1/uploads/resumable/{upload}", "GET /v1/uploads/resumable/{upload}", "PATCH /v1/uploads/resumable/{upload}",
+        "OPTIONS /v1/uploads/tus", "POST /v1/uploads/tus", "OPTIONS /v1/uploads/tus/{upload}", "HEAD /v1/uploads/tus/{upload}",
+        "PATCH /v1/uploads/tus/{upload}", "DELETE /v1/uploads/tus/{upload}",
         "GET /v1/videos/{id}",
         "GET /v1/videos/{id}/master.m3u8", "GET /v1/videos/{id}/manifest.mpd", "GET /v1/videos/{id}/poster.jpg",
         "GET /v1/videos/{id}/player", "GET /v1/videos/{id}/authorize", "GET /v1/videos/{id}/{rendition}/index.m3u8", "GET /v1/videos/{id}/{rendition}/init.mp4",
@@ -62,6 +64,7 @@ public struct ReelAPI: Sendable {
         addHealthRoutes(to: router)
         addUploadRoutes(to: router)
         addResumableUploadRoutes(to: router)
+        addTusRoutes(to: router)
         addVideoRoutes(to: router)
         addPlayerRoutes(to: router)
         addAdminRoutes(to: router)

@@ -48,10 +48,11 @@ struct ResumableFile: Sendable {
         }
     }
 
-    /// Appends `chunks` (as they arrive) up to `limit` bytes in all, then
-    /// flushes; returns the file's size afterwards. If the body breaks off,
+    /// Appends `chunks` (as they arrive) up to `limit` bytes in all, feeding
+    /// `hasher` (a tus checksum), then flushes; returns the file's size afterwards. If the body breaks off,
     /// what arrived is kept and flushed, and the error is rethrown.
-    func append<Body: AsyncSequence>(_ chunks: Body, limit: Int64) async throws -> Int64 where Body.Element == ByteBuffer {
+    func append<Body: AsyncSequence>(_ chunks: Body, limit: Int64, hasher: ChunkHasher? = nil) async throws -> Int64
+    where Body.Element == ByteBuffer {
         let path = url.path
         let handle = try await NIOThreadPool.singleton.runIfActive { () -> FileHandleBox in
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -65,6 +66,7 @@ struct ResumableFile: Sendable {
                 guard written + Int64(chunk.readableBytes) <= limit else {
                     throw APIError(.contentTooLarge, "too_large", "the chunk runs past the upload's declared length (\(limit) bytes)")
                 }
+                hasher?.update(chunk)
                 let data = Data(chunk.readableBytesView)
                 try await NIOThreadPool.singleton.runIfActive { try handle.handle.write(contentsOf: data) }
                 written += Int64(data.count)

@@ -53,12 +53,7 @@ extension ReelAPI {
                 id: id, length: length, title: request.uri.queryParameters.get("title") ?? "", owner: owner,
                 contentType: contentType, tokenID: tokenID, oneShot: false,
                 expiresIn: configuration.uploads.expirySeconds))
-            do {
-                try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
-            } catch {
-                try? await Uploads.discard(id, pool: catalog.pool)
-                throw error
-            }
+            try await openSpoolFile(id)
             var response = try JSONBody(describe(id, offset: 0, length: length, video: nil, expires: expires), status: .created).response()
             response.headers[.location] = "/v1/uploads/resumable/\(id)"
             response.headers[uploadOffset] = "0"
@@ -89,14 +84,38 @@ extension ReelAPI {
                 throw APIError.badRequest("send the offset this chunk starts at as the Upload-Offset header (HEAD tells it)")
             }
             let claim = try await UploadClaim.take(upload.id, offset: offset, pool: catalog.pool)
-            return try await writing(upload, claim: claim, body: request.body)
+            switch try await writing(upload, claim: claim, body: request.body) {
+            case .stored(let received):
+                return Response(status: .noContent, headers: [uploadOffset: "\(received)", .cacheControl: "no-store"])
+            case .published(let video, let source):
+                return try created(video, source)
+            }
         }
+    }
+
+    /// Creates a new upload's empty spool file; forgets the upload if it cannot.
+    func openSpoolFile(_ id: String) async throws {
+        do {
+            try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
+        } catch {
+            try? await Uploads.discard(id, pool: catalog.pool)
+            throw error
+        }
+    }
+
+    /// What a chunk did: stored up to an offset, or completed the upload and published its video.
+    enum ChunkOutcome: Sendable {
+        case stored(received: Int64)
+        case published(Video, ObjectInfo)
     }
 
     /// Appends a chunk under `claim`, then records what is on disk and, with
     /// the last byte, publishes the video, all before the claim is let go.
-    func writing(_ upload: UploadRow, claim: UploadClaim, body: RequestBody) async throws -> Response {
+    /// With a `checksum`, the chunk is kept only whole and matching: a broken
+    /// or mismatching chunk is cut off again (460 for a mismatch).
+    func writing(_ upload: UploadRow, claim: UploadClaim, body: RequestBody, checksum: TusChecksum? = nil) async throws -> ChunkOutcome {
         let file = ResumableFile(url: spoolFile(upload.id))
+        let hasher = checksum?.hasher()
         let received: Int64
         do {
             // Never recreated, never zero-filled: bytes this instance lacks are gone.
@@ -105,27 +124,37 @@ extension ReelAPI {
                 throw APIError(.gone, "bytes_missing",
                                "the \(claim.offset) bytes stored so far of upload \(upload.id) are not on this API instance (expired, or sent to another one); start a new upload")
             }
-            received = try await claim.renewing(pool: catalog.pool) { try await file.append(body, limit: upload.length) }
+            received = try await claim.renewing(pool: catalog.pool) { try await file.append(body, limit: upload.length, hasher: hasher) }
         } catch let error as APIError where error.status == .gone {
             throw error
         } catch {
-            // The connection broke (or the chunk was too long): keep what is safely on disk.
-            let kept = min((try? await file.size()) ?? claim.offset, upload.length)
+            // The connection broke (or the chunk was too long): keep what is safely on disk,
+            // unless the chunk carried a checksum, which only the whole chunk can match.
+            let kept = checksum == nil ? min((try? await file.size()) ?? claim.offset, upload.length) : claim.offset
+            if checksum != nil { _ = try? await file.cut(to: claim.offset) }
             try await claim.release(received: max(kept, claim.offset), pool: catalog.pool)
             throw error
         }
-        guard received == upload.length else {
-            try await claim.release(received: received, pool: catalog.pool)
-            return Response(status: .noContent, headers: [uploadOffset: "\(received)", .cacheControl: "no-store"])
+        if let checksum, let hasher, hasher.digest() != checksum.expected {
+            _ = try? await file.cut(to: claim.offset)
+            try await claim.release(received: claim.offset, pool: catalog.pool)
+            throw APIError(Tus.checksumMismatch, "checksum_mismatch",
+                           "the chunk's \(checksum.algorithm.rawValue) does not match its Upload-Checksum; it was not kept: send it again from offset \(claim.offset)",
+                           headers: [uploadOffset: "\(claim.offset)"])
         }
-        return try await complete(upload, file: file.url, claim: claim)
+        guard received == upload.length, !upload.lengthDeferred else {
+            try await claim.release(received: received, pool: catalog.pool)
+            return .stored(received: received)
+        }
+        let (video, source) = try await complete(upload, file: file.url, claim: claim)
+        return .published(video, source)
     }
 
     typealias UploadRow = Uploads.Resumable
 
     func find(_ context: BasicRequestContext) async throws -> UploadRow {
         let id = context.parameters.get("upload") ?? ""
-        guard VideoID.isValid(id), let upload = try await Uploads.resumable(id, pool: catalog.pool) else {
+        guard VideoID.isValid(id), let upload = try await Uploads.resumable(id, pool: catalog.pool), !upload.expired else {
             throw APIError.notFound("no resumable upload \(id) (unfinished uploads expire): start one with POST /v1/uploads/resumable")
         }
         return upload
@@ -134,7 +163,7 @@ extension ReelAPI {
     /// The last byte is in: store, catalog and queue it like a one-shot
     /// upload; the upload names its video in the same transaction, which
     /// commits only while `claim` still holds the row.
-    func complete(_ upload: UploadRow, file: URL, claim: UploadClaim) async throws -> Response {
+    func complete(_ upload: UploadRow, file: URL, claim: UploadClaim) async throws -> (Video, ObjectInfo) {
         let source: ObjectInfo
         do {
             source = try await ObjectDigest.ofFile(file)
@@ -145,7 +174,8 @@ extension ReelAPI {
         }
         let video: Video
         do {
-            video = try await publish(file, source, title: upload.title, owner: upload.owner, contentType: upload.contentType) { conn, video in
+            video = try await publish(file, source, id: upload.id, title: upload.title, owner: upload.owner,
+                                      contentType: upload.contentType) { conn, video in
                 try claim.finish(video: video, length: upload.length, on: conn)
             }
         } catch {
@@ -153,15 +183,16 @@ extension ReelAPI {
             throw error
         }
         try? FileManager.default.removeItem(at: file)
-        return try created(video, source)
+        return (video, source)
     }
 
     func spoolFile(_ id: String) -> URL {
         configuration.spool.appendingPathComponent("resumable-\(id)")
     }
 
-    func describe(_ id: String, offset: Int64, length: Int64, video: String?, expires: Date?) -> ResumableUpload {
-        ResumableUpload(uploadID: id, offset: offset, length: length, url: "/v1/uploads/resumable/\(id)", videoID: video,
+    func describe(_ id: String, offset: Int64, length: Int64, video: String?, expires: Date?,
+                  under path: String = "/v1/uploads/resumable") -> ResumableUpload {
+        ResumableUpload(uploadID: id, offset: offset, length: length, url: "\(path)/\(id)", videoID: video,
                         expiresAt: expires.map { ISO8601DateFormatter().string(from: $0) })
     }
 

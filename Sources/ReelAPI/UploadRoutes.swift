@@ -88,8 +88,9 @@ extension ReelAPI {
     /// row and its media jobs in one transaction: a crash between the two
     /// leaves only an unreferenced object, which garbage collection removes.
     /// `within` runs in that transaction too (a resumable upload names its video there).
+    /// A resumable upload's video takes the upload's id, which its client knew from the start.
     func publish(
-        _ file: URL, _ source: ObjectInfo, title: String, owner: String, contentType: String,
+        _ file: URL, _ source: ObjectInfo, id: String = VideoID.make(), title: String, owner: String, contentType: String,
         within: @escaping @Sendable (isolated PostgresConnection, Video) throws -> Void = { _, _ in }
     ) async throws -> Video {
         let home = regions.home
@@ -100,7 +101,7 @@ extension ReelAPI {
             throw APIError(.serviceUnavailable, "store_unavailable", "the upload could not be stored now; send it again shortly",
                            headers: [.retryAfter: "5"])
         }
-        let new = NewVideo(owner: owner, title: title, homeRegion: home.name, sourceDigest: source.digest.hex,
+        let new = NewVideo(id: id, owner: owner, title: title, homeRegion: home.name, sourceDigest: source.digest.hex,
                            sourceSize: source.size, contentType: contentType)
         let video = try await catalog.pool.withTransaction { conn in
             let video = try Catalog.insert(new, on: conn)

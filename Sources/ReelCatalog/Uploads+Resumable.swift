@@ -7,6 +7,7 @@ extension Uploads {
     /// A resumable upload as its row says.
     public struct Resumable: Sendable, Hashable {
         public let id: String
+        /// Its length, or the most it may grow to while ``lengthDeferred``.
         public let length: Int64
         public let received: Int64
         public let title: String
@@ -15,22 +16,74 @@ extension Uploads {
         /// Its video, once the last byte is in.
         public let video: String?
         public let expires: Date
+        /// The client's tus `Upload-Metadata`, as sent.
+        public let metadata: String
+        /// Created before its length was known, and still not told it.
+        public let lengthDeferred: Bool
+        /// Unfinished and past its expiry (the scheduler has yet to remove it).
+        public let expired: Bool
+
+        /// The row once ``Uploads/declareLength(_:token:length:pool:)`` has set its length.
+        public func declaring(length: Int64) -> Resumable {
+            Resumable(id: id, length: length, received: received, title: title, owner: owner, contentType: contentType, video: video,
+                      expires: expires, metadata: metadata, lengthDeferred: false, expired: expired)
+        }
     }
 
-    /// The resumable upload `id`, unless it expired unfinished.
+    /// The resumable upload `id`, expired or not (nil when there is none).
     public static func resumable(_ id: String, pool: PostgresPool) async throws -> Resumable? {
         try await pool.query(
             """
-            SELECT id, length, received, title, owner, content_type, video_id, extract(epoch FROM expires_at)::float8 AS expires
-            FROM uploads WHERE id = $1 AND NOT one_shot AND (video_id IS NOT NULL OR expires_at > now())
+            SELECT id, length, received, title, owner, content_type, video_id, extract(epoch FROM expires_at)::float8 AS expires,
+                   metadata, length_deferred, (video_id IS NULL AND expires_at <= now()) AS expired
+            FROM uploads WHERE id = $1 AND NOT one_shot
             """, [id]
         ).first.map { row in
             Resumable(
                 id: try row.decode(String.self, "id"), length: try row.decode(Int64.self, "length"),
                 received: try row.decode(Int64.self, "received"), title: try row.decode(String.self, "title"),
                 owner: try row.decode(String.self, "owner"), contentType: try row.decode(String.self, "content_type"),
-                video: try row.decode(String?.self, "video_id"), expires: Date(timeIntervalSince1970: try row.decode(Double.self, "expires")))
+                video: try row.decode(String?.self, "video_id"), expires: Date(timeIntervalSince1970: try row.decode(Double.self, "expires")),
+                metadata: try row.decode(String.self, "metadata"), lengthDeferred: try row.decode(Bool.self, "length_deferred"),
+                expired: try row.decode(Bool.self, "expired"))
         }
+    }
+
+    /// Sets the length of an upload created without one, under the claim
+    /// `token` holds; false when the claim is gone, the length was already
+    /// set, or fewer bytes are declared than are stored.
+    public static func declareLength(_ id: String, token: String, length: Int64, pool: PostgresPool) async throws -> Bool {
+        try await pool.query(
+            """
+            UPDATE uploads SET length = $3, length_deferred = false, updated_at = now()
+            WHERE id = $1 AND writer = $2 AND length_deferred AND received <= $3 AND $3 <= length RETURNING id
+            """, [id, token, length]
+        ).count == 1
+    }
+
+    /// What terminating an upload did.
+    public enum Termination: Sendable, Hashable {
+        case removed
+        /// A request is writing a chunk now.
+        case busy
+        /// Its last byte is in: it is this video.
+        case complete(video: String)
+        case missing
+    }
+
+    /// Removes an unfinished resumable upload's row unless a request holds a
+    /// live claim on it (tus termination); its bytes are the caller's to remove.
+    public static func terminate(_ id: String, pool: PostgresPool) async throws -> Termination {
+        let removed = try await pool.query(
+            """
+            DELETE FROM uploads WHERE id = $1 AND NOT one_shot AND video_id IS NULL AND (writer IS NULL OR writer_until < now())
+            RETURNING id
+            """, [id])
+        if removed.count == 1 { return .removed }
+        guard let row = try await pool.query("SELECT video_id FROM uploads WHERE id = $1 AND NOT one_shot", [id]).first else {
+            return .missing
+        }
+        return try row.decode(String?.self, "video_id").map { .complete(video: $0) } ?? .busy
     }
 
     /// Forgets an upload whose spool file could not be made.

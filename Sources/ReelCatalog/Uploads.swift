@@ -34,9 +34,13 @@ public enum Uploads {
         public var oneShot: Bool
         /// Seconds until an unfinished upload is removed.
         public var expiresIn: Double
+        /// The client's tus `Upload-Metadata`, as sent.
+        public var metadata: String
+        /// The length is still to come: `length` is the most it may be.
+        public var lengthDeferred: Bool
 
         public init(id: String, length: Int64, title: String, owner: String, contentType: String, tokenID: Int64?,
-                    oneShot: Bool, expiresIn: Double) {
+                    oneShot: Bool, expiresIn: Double, metadata: String = "", lengthDeferred: Bool = false) {
             self.id = id
             self.length = length
             self.title = title
@@ -45,6 +49,8 @@ public enum Uploads {
             self.tokenID = tokenID
             self.oneShot = oneShot
             self.expiresIn = expiresIn
+            self.metadata = metadata
+            self.lengthDeferred = lengthDeferred
         }
     }
 
@@ -66,11 +72,11 @@ public enum Uploads {
             }
             let row = try conn.query(
                 """
-                INSERT INTO uploads (id, length, title, owner, content_type, token_id, one_shot, expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
+                INSERT INTO uploads (id, length, title, owner, content_type, token_id, one_shot, expires_at, metadata, length_deferred)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9, $10)
                 RETURNING extract(epoch FROM expires_at)::float8
                 """, [upload.id, upload.length, upload.title, upload.owner, upload.contentType, upload.tokenID, upload.oneShot,
-                      upload.expiresIn])
+                      upload.expiresIn, upload.metadata, upload.lengthDeferred])
             return Date(timeIntervalSince1970: try row.single(Double.self))
         }
     }

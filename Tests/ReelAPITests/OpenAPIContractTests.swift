@@ -19,7 +19,7 @@ import Yams
         var operations: [String] {
             let paths = root["paths"] as? [String: Any] ?? [:]
             return paths.flatMap { path, item in
-                ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "head", "post", "put", "patch", "delete"].contains($0) }
+                ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "head", "post", "put", "patch", "delete", "options"].contains($0) }
                     .map { "\($0.uppercased()) \(path)" }
             }.sorted()
         }
@@ -87,6 +87,10 @@ import Yams
             let opened = try await api.request("POST", "/v1/uploads/resumable", headers: [("Content-Type", "video/mp4"), ("Upload-Length", "4")])
             let resumable = try #require(try opened.json()["url"] as? String)
             #expect(spec.mismatch("POST /v1/uploads/resumable", opened) == nil)
+            let tus = ("Tus-Resumable", "1.0.0"), chunk = ("Content-Type", "application/offset+octet-stream")
+            let created = try await api.request("POST", "/v1/uploads/tus", headers: [tus, ("Upload-Length", "4")])
+            let tusUpload = try #require(created.headers["location"])
+            #expect(spec.mismatch("POST /v1/uploads/tus", created) == nil)
             let requests: [(String, String, String, [(String, String)], Data?)] = [
                 ("GET /healthz", "GET", "/healthz", [], nil),
                 ("GET /readyz", "GET", "/readyz", [], nil),
@@ -105,6 +109,22 @@ import Yams
                 ("PATCH /v1/uploads/resumable/{upload}", "PATCH", resumable, [("Upload-Offset", "0")], Data([1, 2])),
                 ("PATCH /v1/uploads/resumable/{upload}", "PATCH", resumable, [("Upload-Offset", "2")], Data(count: 10)),
                 ("PATCH /v1/uploads/resumable/{upload}", "PATCH", resumable, [], Data([1])),
+                ("OPTIONS /v1/uploads/tus", "OPTIONS", "/v1/uploads/tus", [], nil),
+                ("OPTIONS /v1/uploads/tus/{upload}", "OPTIONS", tusUpload, [], nil),
+                ("POST /v1/uploads/tus", "POST", "/v1/uploads/tus", [tus, chunk, ("Upload-Length", "4")], Data([1, 2])),
+                ("POST /v1/uploads/tus", "POST", "/v1/uploads/tus", [("Upload-Length", "4")], nil),
+                ("POST /v1/uploads/tus", "POST", "/v1/uploads/tus", [tus, ("Upload-Defer-Length", "2")], nil),
+                ("POST /v1/uploads/tus", "POST", "/v1/uploads/tus", [tus, ("Upload-Length", "\(1 << 40)")], nil),
+                ("HEAD /v1/uploads/tus/{upload}", "HEAD", tusUpload, [tus], nil),
+                ("HEAD /v1/uploads/tus/{upload}", "HEAD", "/v1/uploads/tus/AAAAAAAAAAAA", [tus], nil),
+                ("PATCH /v1/uploads/tus/{upload}", "PATCH", tusUpload, [tus, chunk, ("Upload-Offset", "0")], Data([1, 2])),
+                ("PATCH /v1/uploads/tus/{upload}", "PATCH", tusUpload, [tus, chunk, ("Upload-Offset", "0")], Data([1, 2])),
+                ("PATCH /v1/uploads/tus/{upload}", "PATCH", tusUpload, [tus, chunk, ("Upload-Offset", "2"), ("Upload-Checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA=")], Data([3, 4])),
+                ("PATCH /v1/uploads/tus/{upload}", "PATCH", tusUpload, [tus, chunk, ("Upload-Offset", "2")], Data(count: 10)),
+                ("PATCH /v1/uploads/tus/{upload}", "PATCH", tusUpload, [tus, ("Upload-Offset", "2")], Data([3])),
+                ("PATCH /v1/uploads/tus/{upload}", "PATCH", tusUpload, [chunk, ("Upload-Offset", "2")], Data([3])),
+                ("DELETE /v1/uploads/tus/{upload}", "DELETE", tusUpload, [tus], nil),
+                ("DELETE /v1/uploads/tus/{upload}", "DELETE", tusUpload, [tus], nil),
                 ("GET /v1/videos/{id}", "GET", video, [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/AAAAAAAAAAAA", [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/bad!id", [], nil),

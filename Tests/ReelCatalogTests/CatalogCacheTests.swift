@@ -51,8 +51,11 @@ import Testing
 
     @Test func aReadIsCachedUntilTheVideoChanges() async throws {
         try await TestDatabase.withFresh { db in
-            // Generous timeouts: a busy machine must not turn a slow Redis reply into a miss.
-            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)))
+            // Generous timeouts: a busy machine must not turn a slow Redis reply into a miss. A
+            // publishing video's entry lives a second by default, less than two reads take on a
+            // loaded machine: this test gives it ten minutes, so only a change can end it.
+            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)),
+                                     publishingTTL: .seconds(600))
             let catalog = Catalog(pool: db.pool, cache: cache)
             let id = try await insertVideo(db)
             #expect(try await catalog.playback(id)?.video.status == .uploaded)

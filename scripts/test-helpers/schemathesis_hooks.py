@@ -5,7 +5,8 @@ with this folder on PYTHONPATH; Tests/ReelAPITests/SchemathesisTests.swift).
   tus media type): raw bytes, which schemathesis cannot serialize by itself.
 - Real ids: a path parameter that schemathesis generated valid (by the
   spec's own schema) is replaced, just before the call, by an id that exists
-  (REEL_CONTRACT_VIDEO, REEL_CONTRACT_DELETE_VIDEO for DELETE, _UPLOAD, _JOB),
+  (REEL_CONTRACT_VIDEO, REEL_CONTRACT_DELETE_VIDEO for DELETE, _UPLOAD and
+  _DELETE_UPLOAD for tus termination, _JOB),
   so the requests reach the handlers instead of stopping at 404. A value
   generated invalid on purpose is left alone: the API must refuse it.
 """
@@ -33,8 +34,9 @@ def before_call(context, case, kwargs):
     video = os.environ.get("REEL_CONTRACT_DELETE_VIDEO" if deleting else "REEL_CONTRACT_VIDEO")
     if video and isinstance(params.get("id"), str) and VIDEO_ID.match(params["id"]):
         params["id"] = video
-    if os.environ.get("REEL_CONTRACT_UPLOAD") and isinstance(params.get("upload"), str):
-        params["upload"] = os.environ["REEL_CONTRACT_UPLOAD"]
+    upload = os.environ.get("REEL_CONTRACT_DELETE_UPLOAD" if deleting else "REEL_CONTRACT_UPLOAD")
+    if upload and isinstance(params.get("upload"), str):
+        params["upload"] = upload
     if os.environ.get("REEL_CONTRACT_JOB") and isinstance(params.get("job"), int) and not isinstance(params.get("job"), bool):
         params["job"] = int(os.environ["REEL_CONTRACT_JOB"])
     if isinstance(params.get("rendition"), str) and params["rendition"]:

@@ -1,5 +1,6 @@
 public import Foundation
 public import ReelCatalog
+public import ReelEdge
 
 /// How much uploading one token or tenant may have in progress, how long an
 /// unfinished upload lives, and how much disk must stay free.
@@ -44,12 +45,15 @@ public struct APIConfiguration: Sendable {
     public var server: ServerLimits
     /// Quotas, expiry and the free-space guard of uploads.
     public var uploads: UploadPolicy
+    /// Web pages on other origins that may call the API (none by default).
+    public var cors: CORSPolicy
 
     public init(
         maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil,
         edgeRegion: String? = nil, openUploads: Bool = false, playbackSigner: PlaybackSigner? = nil, maxFormBytes: Int = 64 << 10,
-        server: ServerLimits = ServerLimits(), uploads: UploadPolicy = UploadPolicy()
+        server: ServerLimits = ServerLimits(), uploads: UploadPolicy = UploadPolicy(), cors: CORSPolicy = CORSPolicy(origins: [])
     ) {
+        self.cors = cors
         self.server = server
         self.uploads = uploads
         self.openUploads = openUploads

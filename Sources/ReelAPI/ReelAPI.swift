@@ -60,6 +60,7 @@ public struct ReelAPI: Sendable {
         // HEAD answers for every GET route (RFC 9110 §9.3.2: servers must support HEAD).
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: CORSHeaders(policy: configuration.cors))
         router.add(middleware: JSONErrorMiddleware())
         addHealthRoutes(to: router)
         addUploadRoutes(to: router)

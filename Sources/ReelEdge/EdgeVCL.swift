@@ -29,6 +29,10 @@ public import Foundation
 /// - the origin's word on what this edge keeps: an object answered with
 ///   `X-Reel-Edge-Admit: no` (an older video outside the edge's most played)
 ///   is passed on, not stored, so the long tail cannot evict the popular;
+/// - CORS for the pages the origin allows (``CORSPolicy``): a page's Origin is
+///   kept out of the fetch, so a cached object is the same for every page, and
+///   the edge adds `Access-Control-Allow-Origin` (with `Vary: Origin`) per
+///   request; what passes to the origin gets the origin's own headers;
 /// - byte ranges (Varnish answers 206 from the cached object);
 /// - `X-Cache-Status: HIT|MISS` on every answer, and `X-Reel-Edge: NAME`;
 /// - PURGE (one URL) and BAN (every URL of a video, by path prefix) only
@@ -50,11 +54,14 @@ public struct EdgeVCL: Sendable {
     public var playlistGrace: Int
     /// Whether playback needs signed URLs (the origin has REEL_PLAYBACK_KEY).
     public var signed: Bool
+    /// Pages that may read what the edge serves (the origin's REEL_CORS_ORIGINS).
+    public var cors: CORSPolicy
 
     public init(
         edge: String, origin: URL, token: String, purgers: [String] = ["127.0.0.1"], memory: String = "256m", playlistGrace: Int = 10,
-        signed: Bool = false
+        signed: Bool = false, cors: CORSPolicy = CORSPolicy(origins: [])
     ) {
+        self.cors = cors
         self.edge = edge
         self.origin = origin
         self.token = token
@@ -89,6 +96,9 @@ public struct EdgeVCL: Sendable {
         }
         guard memory.range(of: "^[0-9]+[kmgKMG]?$", options: .regularExpression) != nil else {
             throw Invalid(description: "memory '\(memory)' must be a size such as 256m or 2g")
+        }
+        if let mistake = cors.mistakes.first {
+            throw Invalid(description: "CORS origin '\(mistake)' must be scheme://host[:port] with no path or slash (e.g. https://app.example.com), or *")
         }
     }
 
@@ -168,6 +178,7 @@ public struct EdgeVCL: Sendable {
                     unset req.http.X-Reel-Auth;
                     unset req.http.X-Reel-Original;
                     unset req.http.X-Reel-Signature;
+                    unset req.http.X-Reel-Origin;
                 }
                 if (req.method != "GET" && req.method != "HEAD") {
                     return (pass);
@@ -192,6 +203,12 @@ public struct EdgeVCL: Sendable {
                     }
                 }
                 # The path alone names an object: no cookies, no auth, no per-client variants.
+                # A page's Origin is kept aside: the object is the same for every page, and
+                # vcl_deliver adds the CORS headers the page needs.
+                if (req.http.Origin) {
+                    set req.http.X-Reel-Origin = req.http.Origin;
+                    unset req.http.Origin;
+                }
                 unset req.http.Cookie;
                 unset req.http.Authorization;
                 unset req.http.Accept-Encoding;
@@ -259,6 +276,7 @@ public struct EdgeVCL: Sendable {
                 }
                 unset resp.http.X-Reel-Url;
                 set resp.http.X-Reel-Edge = "\(edge)";
+            \(corsDeliver)
                 if (obj.hits > 0) {
                     set resp.http.X-Cache-Status = "HIT";
                 } else {
@@ -278,6 +296,35 @@ public struct EdgeVCL: Sendable {
                 return (deliver);
             }
 
+            """
+    }
+
+    /// The CORS headers of a cached object, added per request for the page that asks.
+    private var corsDeliver: String {
+        guard cors.isEnabled else { return "" }
+        let exposed = CORSPolicy.exposedHeaders.joined(separator: ", ")
+        if cors.allowsAny {
+            return """
+                    if (req.http.X-Reel-Origin) {
+                        set resp.http.Access-Control-Allow-Origin = "*";
+                        set resp.http.Access-Control-Expose-Headers = "\(exposed)";
+                    }
+                """
+        }
+        let pattern = cors.origins.map { $0.replacingOccurrences(of: ".", with: "\\.") }.joined(separator: "|")
+        return """
+                if (req.http.X-Reel-Origin) {
+                    # CORS: the page's origin, if it is one of REEL_CORS_ORIGINS; the answer depends on it.
+                    if (req.http.X-Reel-Origin ~ "^(\(pattern))$") {
+                        set resp.http.Access-Control-Allow-Origin = req.http.X-Reel-Origin;
+                        set resp.http.Access-Control-Expose-Headers = "\(exposed)";
+                    }
+                    if (resp.http.Vary) {
+                        set resp.http.Vary = resp.http.Vary + ", Origin";
+                    } else {
+                        set resp.http.Vary = "Origin";
+                    }
+                }
             """
     }
 

@@ -59,7 +59,7 @@ public final class VarnishEdge: @unchecked Sendable {
         await process.stop(grace: 10)
     }
 
-    static func freePort() throws -> UInt16 {
+    public static func freePort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = TCPProxy.loopback(port: 0)

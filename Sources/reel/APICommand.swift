@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ReelAPI
 import ReelCatalog
+import ReelEdge
 import ReelPostgres
 import ReelStore
 import ServiceLifecycle
@@ -29,6 +30,9 @@ struct APICommand: AsyncParsableCommand {
     var edgeRegion: String?
     @Flag(help: "Accept uploads without a token (a private network, the demo); default: uploads need a token with the upload scope ($REEL_OPEN_UPLOADS=1 also turns this on).")
     var openUploads = false
+    @Option(name: .customLong("cors-origin"),
+            help: "A web page origin that may call the API from a browser, e.g. https://app.example.com, or * for any (repeatable; default: $REEL_CORS_ORIGINS, comma-separated; none).")
+    var corsOrigins: [String] = []
     @Option(name: .customLong("max-form-kib"), help: "Largest body of a request that is not an upload (dashboard forms), in KiB.")
     var maxFormKiB = 64
     @OptionGroup var server: ServerLimitOptions
@@ -39,6 +43,10 @@ struct APICommand: AsyncParsableCommand {
         var signer: PlaybackSigner?
         if let key = environment["REEL_PLAYBACK_KEY"], !key.isEmpty {
             do { signer = try PlaybackSigner(key: key) } catch let error as TokenError { throw CLIError(error.description) }
+        }
+        let cors = corsOrigins.isEmpty ? CORSPolicy(list: environment["REEL_CORS_ORIGINS"] ?? "") : CORSPolicy(origins: corsOrigins)
+        if let mistake = cors.mistakes.first {
+            throw CLIError("CORS origin '\(mistake)' is not an origin: write scheme://host[:port] with no path or slash, e.g. https://app.example.com, or *")
         }
         let regions = try storage.load()
         let limits = try server.limits()
@@ -52,9 +60,13 @@ struct APICommand: AsyncParsableCommand {
                 adminToken: ProcessInfo.processInfo.environment["REEL_ADMIN_TOKEN"],
                 edgeRegion: edgeRegion ?? environment["REEL_EDGE_REGION"],
                 openUploads: openUploads || ["1", "true", "yes"].contains(environment["REEL_OPEN_UPLOADS"]?.lowercased() ?? ""),
-                playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10, server: limits, uploads: try UploadPolicyEnvironment.load()))
+                playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10, server: limits, uploads: try UploadPolicyEnvironment.load(),
+                cors: cors))
         if api.configuration.openUploads { logger.notice("uploads are open: anyone who reaches this API may upload") }
         if signer != nil { logger.notice("playback needs signed URLs (REEL_PLAYBACK_KEY is set)") }
+        if api.configuration.cors.isEnabled {
+            logger.notice("pages from these origins may call the API: \(api.configuration.cors.origins.joined(separator: ", "))")
+        }
         let swept = UploadSpool.sweep(in: api.configuration.spool, olderThan: 3600)
         if swept > 0 { logger.notice("removed \(swept) upload spool files left by a crash") }
         let app = api.application(host: host, port: port, logger: logger) { port in

@@ -24,12 +24,17 @@ struct EdgeConfig: AsyncParsableCommand {
     var playlistGrace = 10
     @Flag(help: "Playback needs signed URLs (the origin has REEL_PLAYBACK_KEY): the edge checks exp and sig, asking the origin once per signature.")
     var signed = false
+    @Option(name: .customLong("cors-origin"),
+            help: "A web page origin that may read what the edge serves, as the origin's --cors-origin (repeatable; default: $REEL_CORS_ORIGINS).")
+    var corsOrigins: [String] = []
 
     func run() async throws {
         guard let url = URL(string: origin) else { throw CLIError("--origin '\(origin)' is not a URL") }
         let token = self.token ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? ""
         let vcl = EdgeVCL(edge: edge, origin: url, token: token, purgers: purgers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                          memory: memory, playlistGrace: playlistGrace, signed: signed)
+                          memory: memory, playlistGrace: playlistGrace, signed: signed,
+                          cors: corsOrigins.isEmpty ? CORSPolicy(list: ProcessInfo.processInfo.environment["REEL_CORS_ORIGINS"] ?? "")
+                              : CORSPolicy(origins: corsOrigins))
         do {
             print(try vcl.render(), terminator: "")
         } catch {

@@ -7,22 +7,6 @@ import Testing
 /// upload is visible afterwards (no video row, no job, no object in any
 /// region), what it had spooled is swept, and the client's retry succeeds.
 @Suite struct APICrashTests {
-    struct APIProcess {
-        let process: ReelProcess
-        let base: String
-    }
-
-    func startAPI(_ db: TestDatabase, _ environment: [String: String]) async throws -> APIProcess {
-        let process = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: db.url, environment: environment)
-        var base = ""
-        try await eventually(timeout: 30, "reel api to listen") {
-            guard let range = process.log.range(of: "listening on http://") else { return false }
-            base = "http://" + process.log[range.upperBound...].prefix { !$0.isWhitespace }
-            return true
-        }
-        return APIProcess(process: process, base: base)
-    }
-
     func spooled(_ folder: URL) -> [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
             .filter { $0.hasPrefix("upload-") }.map { folder.appendingPathComponent($0) }
@@ -36,7 +20,7 @@ import Testing
             let spool = data.appendingPathComponent("spool")
 
             // Half the upload arrives, then the API dies.
-            let first = try await startAPI(db, environment)
+            let first = try await APIProcess.start(db, environment)
             let request = try RawRequest(first.base, "POST /v1/uploads?title=crash HTTP/1.1\r\nContent-Type: video/mp4",
                                          body: file, send: file.count / 2)
             try await eventually(timeout: 30, "half the upload to reach the spool") {
@@ -60,7 +44,7 @@ import Testing
                 try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: leftover.path)
             }
 
-            let second = try await startAPI(db, environment)
+            let second = try await APIProcess.start(db, environment)
             #expect(spooled(spool).isEmpty)
             // The client's retry succeeds: one video, its source stored whole and verified.
             let reply = try await APIHarness.request(second.base, "POST", "/v1/uploads?title=crash",

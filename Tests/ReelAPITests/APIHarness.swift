@@ -8,6 +8,7 @@ import ServiceLifecycle
 import ReelPipeline
 import ReelAPI
 import ReelCatalog
+import ReelEdge
 import ReelMedia
 import ReelManifests
 import ReelPostgres
@@ -37,7 +38,8 @@ struct APIHarness {
     static func start(
         _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil, openUploads: Bool = true,
         playbackSigner: PlaybackSigner? = nil, limits: MediaLimits = .standard, server: ServerLimits = ServerLimits(),
-        pool: PostgresPool? = nil, regions given: Regions? = nil, uploads: UploadPolicy = UploadPolicy()
+        pool: PostgresPool? = nil, regions given: Regions? = nil, uploads: UploadPolicy = UploadPolicy(),
+        cors: CORSPolicy = CORSPolicy(origins: [])
     ) async throws -> APIHarness {
         let regions = try given ?? Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
@@ -52,7 +54,7 @@ struct APIHarness {
                           configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: regions.home.name, spool: scratch,
                                                           playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root),
                                                           adminToken: adminToken, openUploads: openUploads, playbackSigner: playbackSigner,
-                                                          server: server, uploads: uploads))
+                                                          server: server, uploads: uploads, cors: cors))
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]

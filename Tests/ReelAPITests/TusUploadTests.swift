@@ -78,7 +78,7 @@ import Testing
                                                 "--fraction", "0.5"])
             let url = try #require(killed["url"] as? String, "\(killed)")
             // The server keeps what arrived once it sees the connection die.
-            try await eventually(timeout: 30, "the server to store the bytes that arrived") {
+            try await eventually(timeout: 120, "the server to store the bytes that arrived") {
                 let head = try await api.request("HEAD", String(url.dropFirst(api.base.count)),
                                                  headers: [("Tus-Resumable", "1.0.0"), ("Authorization", "Bearer \(Self.token)")])
                 return (Int(head.headers["upload-offset"] ?? "") ?? 0) > 0

@@ -28,9 +28,20 @@ import Testing
         EdgeVCL(edge: "eu-1", origin: origin, token: "short"),
         EdgeVCL(edge: "eu-1", origin: origin, token: token, purgers: ["0.0.0.0\"; }"]),
         EdgeVCL(edge: "eu-1", origin: origin, token: token, memory: "lots"),
+        EdgeVCL(edge: "eu-1", origin: origin, token: token, cors: CORSPolicy(origins: [#"https://a.test")) { } #"#])),
     ])
     func whatGoesInVerbatimIsRefused(config: EdgeVCL) {
         #expect(throws: EdgeVCL.Invalid.self) { try config.render() }
+    }
+
+    @Test func corsHeadersAreAddedPerPageOnlyWithOrigins() throws {
+        #expect(!(try EdgeVCL(edge: "eu-1", origin: Self.origin, token: Self.token).render()).contains("Access-Control-Allow-Origin"))
+        let listed = try EdgeVCL(edge: "eu-1", origin: Self.origin, token: Self.token,
+                                 cors: CORSPolicy(origins: ["https://app.example.com", "http://127.0.0.1:5173"])).render()
+        #expect(listed.contains(#"req.http.X-Reel-Origin ~ "^(https://app\.example\.com|http://127\.0\.0\.1:5173)$""#))
+        #expect(listed.contains(#"set resp.http.Vary = "Origin";"#))
+        let any = try EdgeVCL(edge: "eu-1", origin: Self.origin, token: Self.token, cors: CORSPolicy(list: "*")).render()
+        #expect(any.contains(#"set resp.http.Access-Control-Allow-Origin = "*";"#) && !any.contains("Vary"))
     }
 
     @Test func varnishstatCountersAreRead() throws {

@@ -33,7 +33,9 @@ public final class VarnishEdge: @unchecked Sendable {
              "-s", "malloc,\(memory)", "-T", "none", "-p", "ban_lurker_sleep=0.01"],
             output: log)
         let base = url
-        try await eventually(timeout: 30, "varnishd \(name) to answer on \(base)") {
+        // varnishd compiles its VCL with the C compiler first: with several edges starting beside a
+        // loaded test run on two cores, that took longer than 30 s in CI.
+        try await eventually(timeout: 120, "varnishd \(name) to answer on \(base)") {
             guard self.process.isRunning else { throw ProxyError(message: "varnishd exited: \(self.output)") }
             return await VarnishEdge.answers(base + "/__reel/edge")
         }

@@ -82,38 +82,43 @@ sleep 0.5
 file="$dir/upload.bin"
 head -c $((MIB << 20)) /dev/urandom > "$file"
 py="$PWD/.venv-clients/bin/python"
-now() { date +%s.%N; }
 median() { python3 -c 'import statistics, sys; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' "$@"; }
+# seconds CMD...: runs CMD (its output dropped) and prints how long it took.
+seconds() {
+    local t0 t1
+    t0=$(date +%s.%N); "$@" > /dev/null || return; t1=$(date +%s.%N)
+    python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$t1"
+}
+# tus in one PATCH, as a browser's fetch sends a file: creation, then every byte.
+tus_single() {
+    local location
+    location=$(curl -fsS -D - -o /dev/null -X POST -H "Tus-Resumable: 1.0.0" -H "Upload-Length: $((MIB << 20))" "$api/v1/uploads/tus" |
+        tr -d '\r' | sed -n 's/^[Ll]ocation: //p') || return
+    curl -fsS -X PATCH -H "Tus-Resumable: 1.0.0" -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" \
+        --data-binary "@$file" "$api$location"
+}
 nginx_s=() post_s=() chunked_s=() single_s=()
 for run in $(seq 1 "$RUNS"); do
     echo "run $run of $RUNS…" >&2
-    t0=$(now); curl -fsS -T "$file" "http://127.0.0.1:$nport/upload-$run.bin" > /dev/null; t1=$(now)
-    nginx_s+=("$(python3 -c "print($t1 - $t0)")")
-    t0=$(now)
-    curl -fsS -H "Content-Type: application/octet-stream" --data-binary "@$file" "$api/v1/uploads?title=bench-post" > /dev/null
-    t1=$(now); post_s+=("$(python3 -c "print($t1 - $t0)")")
-    t0=$(now)
-    "$py" scripts/test-helpers/tus-client.py upload "$file" --endpoint "$api/v1/uploads/tus" --chunk $((8 << 20)) --checksum \
-        --title bench-tus > /dev/null
-    t1=$(now); chunked_s+=("$(python3 -c "print($t1 - $t0)")")
-    t0=$(now)
-    location=$(curl -fsS -D - -o /dev/null -X POST -H "Tus-Resumable: 1.0.0" -H "Upload-Length: $((MIB << 20))" "$api/v1/uploads/tus" |
-        tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-    curl -fsS -X PATCH -H "Tus-Resumable: 1.0.0" -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" \
-        --data-binary "@$file" "$api$location" > /dev/null
-    t1=$(now); single_s+=("$(python3 -c "print($t1 - $t0)")")
+    nginx_s+=("$(seconds curl -fsS -T "$file" "http://127.0.0.1:$nport/upload-$run.bin")")
+    post_s+=("$(seconds curl -fsS -H "Content-Type: application/octet-stream" --data-binary "@$file" "$api/v1/uploads?title=bench-post")")
+    chunked_s+=("$(seconds "$py" scripts/test-helpers/tus-client.py upload "$file" --endpoint "$api/v1/uploads/tus" \
+        --chunk $((8 << 20)) --checksum --title bench-tus)")
+    single_s+=("$(seconds tus_single)")
     rm -f "$dir/nginx/put/upload-$run.bin"
 done
 videos=$(psql -qtA "$REEL_DATABASE_URL" -c "SELECT count(*) FROM videos")
 [ "$videos" = $((3 * RUNS)) ] || { echo "expected $((3 * RUNS)) published videos, found $videos" >&2; exit 1; }
 
 rate() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.1f}")' "$MIB" "$1"; }
-ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$1" "$2"; }
+# Same bytes, so the ratio of rates is nginx's seconds over Reel's.
+vs() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$n" "$1"; }
+row() { printf '%-58s %10s %10s %8s\n' "$1" "$2" "$(rate "$2")" "$(vs "$2")"; }
 n=$(median "${nginx_s[@]}"); p=$(median "${post_s[@]}"); c=$(median "${chunked_s[@]}"); s=$(median "${single_s[@]}")
 printf '\n%-58s %10s %10s %8s\n' "upload of $MIB MiB (median of $RUNS), to publish" "seconds" "MiB/s" "vs nginx"
-printf '%-58s %10s %10s %8s\n' "nginx PUT to disk (anchor)" "$n" "$(rate "$n")" "1.00"
-printf '%-58s %10s %10s %8s\n' "reel one-shot POST /v1/uploads" "$p" "$(rate "$p")" "$(ratio "$(rate "$p")" "$(rate "$n")")"
-printf '%-58s %10s %10s %8s\n' "reel tus, tuspy 8 MiB chunks with sha1 checksums" "$c" "$(rate "$c")" "$(ratio "$(rate "$c")" "$(rate "$n")")"
-printf '%-58s %10s %10s %8s\n' "reel tus, one PATCH (curl)" "$s" "$(rate "$s")" "$(ratio "$(rate "$s")" "$(rate "$n")")"
+row "nginx PUT to disk (anchor)" "$n"
+row "reel one-shot POST /v1/uploads" "$p"
+row "reel tus, tuspy 8 MiB chunks with sha1 checksums" "$c"
+row "reel tus, one PATCH (curl)" "$s"
 echo "RESULT nginx_mib_s=$(rate "$n") post_mib_s=$(rate "$p") tus_chunked_mib_s=$(rate "$c") tus_single_mib_s=$(rate "$s")" \
-     "post_vs_nginx=$(ratio "$(rate "$p")" "$(rate "$n")") tus_chunked_vs_nginx=$(ratio "$(rate "$c")" "$(rate "$n")")"
+     "post_vs_nginx=$(vs "$p") tus_chunked_vs_nginx=$(vs "$c")"

@@ -47,6 +47,10 @@ public struct APIConfiguration: Sendable {
     public var uploads: UploadPolicy
     /// Web pages on other origins that may call the API (none by default).
     public var cors: CORSPolicy
+    /// The API's address as clients outside reach it (`https://video.example.com`),
+    /// for the URLs it hands out to be used elsewhere (direct uploads); nil:
+    /// the address the asking request used.
+    public var publicURL: String? = nil
 
     public init(
         maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil,

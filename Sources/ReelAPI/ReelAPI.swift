@@ -32,6 +32,8 @@ public struct ReelAPI: Sendable {
         "HEAD /v1/uploads/resumable/{upload}", "GET /v1/uploads/resumable/{upload}", "PATCH /v1/uploads/resumable/{upload}",
         "OPTIONS /v1/uploads/tus", "POST /v1/uploads/tus", "OPTIONS /v1/uploads/tus/{upload}", "HEAD /v1/uploads/tus/{upload}",
         "PATCH /v1/uploads/tus/{upload}", "DELETE /v1/uploads/tus/{upload}",
+        "POST /v1/uploads/direct", "OPTIONS /v1/uploads/direct/{secret}", "POST /v1/uploads/direct/{secret}",
+        "HEAD /v1/uploads/direct/{secret}", "PATCH /v1/uploads/direct/{secret}", "DELETE /v1/uploads/direct/{secret}",
         "GET /v1/videos/{id}",
         "GET /v1/videos/{id}/master.m3u8", "GET /v1/videos/{id}/manifest.mpd", "GET /v1/videos/{id}/poster.jpg",
         "GET /v1/videos/{id}/player", "GET /v1/videos/{id}/authorize", "GET /v1/videos/{id}/{rendition}/index.m3u8", "GET /v1/videos/{id}/{rendition}/init.mp4",
@@ -66,6 +68,7 @@ public struct ReelAPI: Sendable {
         addUploadRoutes(to: router)
         addResumableUploadRoutes(to: router)
         addTusRoutes(to: router)
+        addDirectUploadRoutes(to: router)
         addVideoRoutes(to: router)
         addPlayerRoutes(to: router)
         addAdminRoutes(to: router)

@@ -38,9 +38,11 @@ public enum Uploads {
         public var metadata: String
         /// The length is still to come: `length` is the most it may be.
         public var lengthDeferred: Bool
+        /// Made from the direct upload of the same id, which it spends.
+        public var direct: Bool
 
         public init(id: String, length: Int64, title: String, owner: String, contentType: String, tokenID: Int64?,
-                    oneShot: Bool, expiresIn: Double, metadata: String = "", lengthDeferred: Bool = false) {
+                    oneShot: Bool, expiresIn: Double, metadata: String = "", lengthDeferred: Bool = false, direct: Bool = false) {
             self.id = id
             self.length = length
             self.title = title
@@ -51,6 +53,7 @@ public enum Uploads {
             self.expiresIn = expiresIn
             self.metadata = metadata
             self.lengthDeferred = lengthDeferred
+            self.direct = direct
         }
     }
 
@@ -60,7 +63,8 @@ public enum Uploads {
     }
 
     /// Inserts the upload's row if its token and its tenant stay within
-    /// their quotas; returns when it expires, or throws ``OverQuota``.
+    /// their quotas; returns when it expires, or throws ``OverQuota`` (or
+    /// ``DirectSpent`` when its direct upload was used or expired meanwhile).
     public static func admit(_ upload: Request, token: Quota, tenant: Quota, pool: PostgresPool) async throws -> Date {
         try await pool.withTransaction { conn in
             _ = try conn.query("SELECT pg_advisory_xact_lock(hashtext('reel-uploads-tenant:' || $1))", [upload.owner])
@@ -70,6 +74,7 @@ public enum Uploads {
                 _ = try conn.query("SELECT pg_advisory_xact_lock(hashtext('reel-uploads-token:' || $1::text))", [id])
                 try check(conn, "token_id = $1", id, quota: token, adding: upload.length, who: "this token")
             }
+            if upload.direct { try spendDirect(upload.id, on: conn) }
             let row = try conn.query(
                 """
                 INSERT INTO uploads (id, length, title, owner, content_type, token_id, one_shot, expires_at, metadata, length_deferred)
@@ -116,10 +121,13 @@ public enum Uploads {
 
     /// Deletes unfinished uploads past their expiry (and finished resumable
     /// ones a week after they completed); returns how many. Their spool files
-    /// are removed by the API instances (``liveResumable(_:pool:)``).
+    /// are removed by the API instances (``liveResumable(_:pool:)``). Direct
+    /// upload URLs are kept a week past their expiry, so a late phone hears
+    /// "expired" (410) rather than "unknown" (404).
     @discardableResult
     public static func expire(pool: PostgresPool) async throws -> Int {
-        try await pool.query(
+        try await pool.query("DELETE FROM direct_uploads WHERE expires_at < now() - interval '7 days'")
+        return try await pool.query(
             """
             DELETE FROM uploads
             WHERE (video_id IS NULL AND expires_at < now()) OR (video_id IS NOT NULL AND updated_at < now() - interval '7 days')

@@ -33,6 +33,8 @@ struct APICommand: AsyncParsableCommand {
     @Option(name: .customLong("cors-origin"),
             help: "A web page origin that may call the API from a browser, e.g. https://app.example.com, or * for any (repeatable; default: $REEL_CORS_ORIGINS, comma-separated; none).")
     var corsOrigins: [String] = []
+    @Option(help: "The API's address as phones and pages outside reach it, e.g. https://video.example.com: the base of the direct upload URLs it hands out (default: $REEL_PUBLIC_URL, else the address the asking request used).")
+    var publicURL: String?
     @Option(name: .customLong("max-form-kib"), help: "Largest body of a request that is not an upload (dashboard forms), in KiB.")
     var maxFormKiB = 64
     @OptionGroup var server: ServerLimitOptions
@@ -51,9 +53,7 @@ struct APICommand: AsyncParsableCommand {
         let regions = try storage.load()
         let limits = try server.limits()
         let pool = ReelAPI.pool(url: database.url, connections: connections, limits: limits)
-        let api = ReelAPI(
-            catalog: try storage.catalog(pool), regions: regions,
-            configuration: APIConfiguration(
+        var configuration = APIConfiguration(
                 maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
                 spool: storage.dataFolder.appendingPathComponent("spool"),
                 playerDirectory: APIConfiguration.findPlayer(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
@@ -61,7 +61,15 @@ struct APICommand: AsyncParsableCommand {
                 edgeRegion: edgeRegion ?? environment["REEL_EDGE_REGION"],
                 openUploads: openUploads || ["1", "true", "yes"].contains(environment["REEL_OPEN_UPLOADS"]?.lowercased() ?? ""),
                 playbackSigner: signer, maxFormBytes: max(1, maxFormKiB) << 10, server: limits, uploads: try UploadPolicyEnvironment.load(),
-                cors: cors))
+                cors: cors)
+        if let address = publicURL ?? environment["REEL_PUBLIC_URL"], !address.isEmpty {
+            guard let url = URL(string: address), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
+                  url.path.isEmpty || url.path == "/", url.query == nil else {
+                throw CLIError("public URL '\(address)' is not a scheme and host: write e.g. https://video.example.com (no path)")
+            }
+            configuration.publicURL = address
+        }
+        let api = ReelAPI(catalog: try storage.catalog(pool), regions: regions, configuration: configuration)
         if api.configuration.openUploads { logger.notice("uploads are open: anyone who reaches this API may upload") }
         if signer != nil { logger.notice("playback needs signed URLs (REEL_PLAYBACK_KEY is set)") }
         if api.configuration.cors.isEnabled {

@@ -91,6 +91,10 @@ import Yams
             let created = try await api.request("POST", "/v1/uploads/tus", headers: [tus, ("Upload-Length", "4")])
             let tusUpload = try #require(created.headers["location"])
             #expect(spec.mismatch("POST /v1/uploads/tus", created) == nil)
+            let json = ("Content-Type", "application/json")
+            let granted = try await api.request("POST", "/v1/uploads/direct", headers: admin + [json], body: Data(#"{"max_bytes": 4}"#.utf8))
+            #expect(spec.mismatch("POST /v1/uploads/direct", granted) == nil)
+            let direct = String(try #require(try granted.json()["url"] as? String).dropFirst(api.base.count))
             let requests: [(String, String, String, [(String, String)], Data?)] = [
                 ("GET /healthz", "GET", "/healthz", [], nil),
                 ("GET /readyz", "GET", "/readyz", [], nil),
@@ -125,6 +129,19 @@ import Yams
                 ("PATCH /v1/uploads/tus/{upload}", "PATCH", tusUpload, [chunk, ("Upload-Offset", "2")], Data([3])),
                 ("DELETE /v1/uploads/tus/{upload}", "DELETE", tusUpload, [tus], nil),
                 ("DELETE /v1/uploads/tus/{upload}", "DELETE", tusUpload, [tus], nil),
+                ("POST /v1/uploads/direct", "POST", "/v1/uploads/direct", admin + [json], Data(#"{"expires_in": 1}"#.utf8)),
+                ("POST /v1/uploads/direct", "POST", "/v1/uploads/direct", [json, ("Authorization", "Bearer reel_unknown")], nil),
+                ("OPTIONS /v1/uploads/direct/{secret}", "OPTIONS", direct, [], nil),
+                ("OPTIONS /v1/uploads/direct/{secret}", "OPTIONS", "/v1/uploads/direct/du_unknown", [], nil),
+                ("HEAD /v1/uploads/direct/{secret}", "HEAD", direct, [tus], nil),
+                ("POST /v1/uploads/direct/{secret}", "POST", direct, [tus, ("Upload-Length", "5")], nil),
+                ("POST /v1/uploads/direct/{secret}", "POST", direct, [tus, ("Upload-Length", "4")], nil),
+                ("POST /v1/uploads/direct/{secret}", "POST", direct, [tus, ("Upload-Length", "4")], nil),
+                ("HEAD /v1/uploads/direct/{secret}", "HEAD", direct, [tus], nil),
+                ("PATCH /v1/uploads/direct/{secret}", "PATCH", direct, [tus, chunk, ("Upload-Offset", "0")], Data([1, 2])),
+                ("PATCH /v1/uploads/direct/{secret}", "PATCH", direct, [tus, chunk, ("Upload-Offset", "0")], Data([1, 2])),
+                ("DELETE /v1/uploads/direct/{secret}", "DELETE", direct, [tus], nil),
+                ("DELETE /v1/uploads/direct/{secret}", "DELETE", direct, [tus], nil),
                 ("GET /v1/videos/{id}", "GET", video, [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/AAAAAAAAAAAA", [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/bad!id", [], nil),

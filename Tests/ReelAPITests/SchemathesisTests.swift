@@ -32,6 +32,14 @@ extension ExclusiveSuites {
                 let upload = try #require(try opened.json()["upload_id"] as? String)
                 let terminated = try await api.request("POST", "/v1/uploads/tus", headers: [("Tus-Resumable", "1.0.0"), ("Upload-Length", "100000")])
                 let doomedUpload = try #require(terminated.headers["reel-video-id"])
+                // Two direct upload URLs, each with its upload created: one to use, one for DELETE.
+                var directs: [String] = []
+                for _ in 0..<2 {
+                    let grant = try await api.request("POST", "/v1/uploads/direct", headers: [("Authorization", "Bearer \(admin)")])
+                    let secret = try #require((try grant.json()["url"] as? String)?.split(separator: "/").last.map(String.init))
+                    _ = try await api.request("POST", "/v1/uploads/direct/\(secret)", headers: [("Tus-Resumable", "1.0.0"), ("Upload-Length", "100000")])
+                    directs.append(secret)
+                }
                 let job = try #require(try await db.scalar(Int64.self, "SELECT min(id) FROM reel_jobs"))
                 let folder = TestObjectStores.freshFolder("schemathesis")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -55,12 +63,29 @@ extension ExclusiveSuites {
                     include-operation-id = ["tusCreate", "tusAppend"]
                     checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 400, 401, 403, 404, 409, 410, 413, 423, 429, 460]
 
+                    # The same at a direct upload URL, whose upload exists: a second creation is 410 (used), before
+                    # its headers are read, and a chunk's checksum is checked before an unknown header could matter.
+                    [[operations]]
+                    include-operation-id = ["directCreate"]
+                    checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 400, 404, 409, 410, 413, 423, 429, 460]
+                    checks.negative_data_rejection.expected-statuses = [400, 404, 405, 406, 409, 410, 412, 413, 415, 422, 423, 428, 429, 460]
+                    # An extra header schemathesis adds as "invalid" is not invalid in HTTP: the chunk is stored (204).
+                    [[operations]]
+                    include-operation-id = ["directAppend"]
+                    checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 400, 404, 409, 410, 413, 423, 429, 460]
+                    checks.negative_data_rejection.expected-statuses = [204, 400, 404, 405, 406, 409, 410, 412, 413, 415, 422, 423, 428, 429, 460]
+
+                    # Metadata valid by its schema can still pass 4096 bytes once base64-encoded (400).
+                    [[operations]]
+                    include-operation-id = ["grantDirectUpload"]
+                    checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 429]
+
                     """.write(to: config, atomically: true, encoding: .utf8)
                 let hooks = PackagePaths.root.appendingPathComponent("scripts/test-helpers").path
                 let run = try await ChildProcess.run([
                     "env", "PYTHONPATH=\(hooks)", "SCHEMATHESIS_HOOKS=schemathesis_hooks",
                     "REEL_CONTRACT_VIDEO=\(video)", "REEL_CONTRACT_DELETE_VIDEO=\(doomed)", "REEL_CONTRACT_UPLOAD=\(upload)",
-                    "REEL_CONTRACT_DELETE_UPLOAD=\(doomedUpload)",
+                    "REEL_CONTRACT_DELETE_UPLOAD=\(doomedUpload)", "REEL_CONTRACT_DIRECT=\(directs[0])", "REEL_CONTRACT_DELETE_DIRECT=\(directs[1])",
                     "REEL_CONTRACT_JOB=\(job)",
                     Self.venv.path, "--config-file", config.path, "--no-color", "run",
                     PackagePaths.root.appendingPathComponent("openapi.yaml").path, "--url", api.base,

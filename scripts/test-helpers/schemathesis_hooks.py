@@ -6,7 +6,8 @@ with this folder on PYTHONPATH; Tests/ReelAPITests/SchemathesisTests.swift).
 - Real ids: a path parameter that schemathesis generated valid (by the
   spec's own schema) is replaced, just before the call, by an id that exists
   (REEL_CONTRACT_VIDEO, REEL_CONTRACT_DELETE_VIDEO for DELETE, _UPLOAD and
-  _DELETE_UPLOAD for tus termination, _JOB),
+  _DELETE_UPLOAD for tus termination, _DIRECT and _DELETE_DIRECT for direct
+  upload URLs, _JOB),
   so the requests reach the handlers instead of stopping at 404. A value
   generated invalid on purpose is left alone: the API must refuse it.
 """
@@ -37,6 +38,9 @@ def before_call(context, case, kwargs):
     upload = os.environ.get("REEL_CONTRACT_DELETE_UPLOAD" if deleting else "REEL_CONTRACT_UPLOAD")
     if upload and isinstance(params.get("upload"), str):
         params["upload"] = upload
+    direct = os.environ.get("REEL_CONTRACT_DELETE_DIRECT" if deleting else "REEL_CONTRACT_DIRECT")
+    if direct and isinstance(params.get("secret"), str):
+        params["secret"] = direct
     if os.environ.get("REEL_CONTRACT_JOB") and isinstance(params.get("job"), int) and not isinstance(params.get("job"), bool):
         params["job"] = int(os.environ["REEL_CONTRACT_JOB"])
     if isinstance(params.get("rendition"), str) and params["rendition"]:

@@ -47,6 +47,26 @@ struct TusMetadata: Sendable, Equatable {
         return TusMetadata(raw: raw, values: values)
     }
 
+    /// Metadata from `values`, each value base64-encoded (keys sorted, so the
+    /// header is the same every time).
+    static func encoding(_ values: [String: String]) throws(TusMetadataError) -> TusMetadata {
+        for key in values.keys where key.isEmpty || !key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0 != "," }) {
+            throw TusMetadataError("metadata key '\(key)' is not ASCII without spaces or commas")
+        }
+        let raw = values.keys.sorted().map { "\($0) \(Data(values[$0, default: ""].utf8).base64EncodedString())" }.joined(separator: ",")
+        guard raw.utf8.count <= maxBytes else {
+            throw TusMetadataError("the metadata is \(raw.utf8.count) bytes once encoded; at most \(maxBytes) are accepted")
+        }
+        return TusMetadata(raw: raw, values: values)
+    }
+
+    /// These values with `chosen`'s put over them: what the backend that
+    /// made a direct upload set wins over what the phone sends.
+    func overridden(by chosen: TusMetadata) throws(TusMetadataError) -> TusMetadata {
+        guard !chosen.values.isEmpty else { return self }
+        return try Self.encoding(values.merging(chosen.values) { _, backend in backend })
+    }
+
     /// The video's title: `title`, else the file's name (`filename`, or Uppy's `name`).
     var title: String {
         let chosen = [values["title"], values["filename"], values["name"]].compactMap { $0 }.first { !$0.isEmpty } ?? ""

@@ -16,49 +16,57 @@ extension ReelAPI {
             .add(middleware: TusMiddleware<BasicRequestContext>(capabilities: capabilities))
         tus.on("", method: .options) { _, _ in Response(status: .noContent, headers: capabilities) }
         tus.on(":upload", method: .options) { _, _ in Response(status: .noContent, headers: capabilities) }
-        tus.post("") { request, _ in try await createTusUpload(request) }
-        tus.head(":upload") { request, context in
-            let upload = try await findTus(request, context)
-            var headers: HTTPFields = [uploadOffset: "\(upload.received)", .cacheControl: "no-store", .reelVideoID: upload.video ?? upload.id]
-            if upload.lengthDeferred { headers[.uploadDeferLength] = "1" } else { headers[uploadLength] = "\(upload.length)" }
-            if !upload.metadata.isEmpty { headers[.uploadMetadata] = upload.metadata }
-            if upload.video == nil { headers[uploadExpires] = Self.httpDate(upload.expires) }
-            return Response(status: .ok, headers: headers)
+        tus.post("") { request, _ in try await createTusUpload(request, as: .token) }
+        tus.head(":upload") { request, context in tusOffset(try await findTus(request, context)) }
+        tus.patch(":upload") { request, context in try await appendTus(request) { try await findTus(request, context) } }
+        tus.delete(":upload") { request, context in try await terminateTus(try await findTus(request, context)) }
+    }
+
+    /// HEAD: where the upload stands, and the video it becomes.
+    func tusOffset(_ upload: UploadRow) -> Response {
+        var headers: HTTPFields = [uploadOffset: "\(upload.received)", .cacheControl: "no-store", .reelVideoID: upload.video ?? upload.id]
+        if upload.lengthDeferred { headers[.uploadDeferLength] = "1" } else { headers[uploadLength] = "\(upload.length)" }
+        if !upload.metadata.isEmpty { headers[.uploadMetadata] = upload.metadata }
+        if upload.video == nil { headers[uploadExpires] = Self.httpDate(upload.expires) }
+        return Response(status: .ok, headers: headers)
+    }
+
+    /// PATCH: the request's headers first, then the upload `find` names.
+    func appendTus(_ request: Request, find: () async throws -> UploadRow) async throws -> Response {
+        guard Tus.isChunk(request.headers[.contentType]) else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type",
+                           "a tus chunk's Content-Type must be \(Tus.chunkType), not \(request.headers[.contentType] ?? "missing")")
         }
-        tus.patch(":upload") { request, context in
-            guard Tus.isChunk(request.headers[.contentType]) else {
-                throw APIError(.unsupportedMediaType, "unsupported_media_type",
-                               "a tus chunk's Content-Type must be \(Tus.chunkType), not \(request.headers[.contentType] ?? "missing")")
-            }
-            guard let offset = request.headers[uploadOffset].flatMap(Int64.init), offset >= 0 else {
-                throw APIError.badRequest("send the offset this chunk starts at as the Upload-Offset header (HEAD tells it)")
-            }
-            let upload = try await findTus(request, context)
-            if let video = upload.video {
-                throw APIError(.gone, "complete", "upload \(upload.id) is complete: it is video \(video)")
-            }
-            return try await appendTusChunk(request, upload: upload, offset: offset)
+        guard let offset = request.headers[uploadOffset].flatMap(Int64.init), offset >= 0 else {
+            throw APIError.badRequest("send the offset this chunk starts at as the Upload-Offset header (HEAD tells it)")
         }
-        tus.delete(":upload") { request, context in
-            let upload = try await findTus(request, context)
-            switch try await Uploads.terminate(upload.id, pool: catalog.pool) {
-            case .removed, .missing:
-                try? FileManager.default.removeItem(at: spoolFile(upload.id))
-                return Response(status: .noContent)
-            case .busy:
-                throw APIError(Tus.locked, "busy", "a chunk of upload \(upload.id) is being written; terminate it when that request ends")
-            case .complete(let video):
-                throw APIError(.gone, "complete",
-                               "upload \(upload.id) is complete: it is video \(video) (delete the video with DELETE /v1/admin/videos/\(video))")
-            }
+        let upload = try await find()
+        if let video = upload.video {
+            throw APIError(.gone, "complete", "upload \(upload.id) is complete: it is video \(video)")
+        }
+        return try await appendTusChunk(request, upload: upload, offset: offset)
+    }
+
+    /// DELETE (termination): the row, then the bytes.
+    func terminateTus(_ upload: UploadRow) async throws -> Response {
+        switch try await Uploads.terminate(upload.id, pool: catalog.pool) {
+        case .removed, .missing:
+            try? FileManager.default.removeItem(at: spoolFile(upload.id))
+            return Response(status: .noContent)
+        case .busy:
+            throw APIError(Tus.locked, "busy", "a chunk of upload \(upload.id) is being written; terminate it when that request ends")
+        case .complete(let video):
+            throw APIError(.gone, "complete",
+                           "upload \(upload.id) is complete: it is video \(video) (delete the video with DELETE /v1/admin/videos/\(video))")
         }
     }
 
     /// Creation (and creation-with-upload, creation-defer-length): admits the
     /// upload under the quotas, makes its spool file and, when the request
-    /// carries bytes, stores them as the first chunk.
-    func createTusUpload(_ request: Request) async throws -> Response {
-        let limit = configuration.maxUploadBytes
+    /// carries bytes, stores them as the first chunk. A direct upload's URL
+    /// binds the upload's id, tenant, size limit, expiry and metadata.
+    func createTusUpload(_ request: Request, as authority: TusAuthority) async throws -> Response {
+        let limit = authority.limit(configuration.maxUploadBytes)
         let declared: Int64?
         switch (request.headers[uploadLength], request.headers[.uploadDeferLength]) {
         case (nil, nil):
@@ -79,8 +87,11 @@ extension ReelAPI {
                 throw APIError(.contentTooLarge, "too_large", "the upload is \(declared) bytes; the limit is \(limit) (Tus-Max-Size)")
             }
         }
-        let metadata: TusMetadata
+        var metadata: TusMetadata
         do { metadata = try TusMetadata.parse(request.headers[.uploadMetadata]) } catch { throw APIError.badRequest(error.description) }
+        if case .direct(let direct, _) = authority {
+            do { metadata = try metadata.overridden(by: try TusMetadata.parse(direct.metadata)) } catch { throw APIError.badRequest(error.description) }
+        }
         let contentType = metadata.contentType ?? "application/octet-stream"
         guard ReelAPI.acceptable(contentType) else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type",
@@ -92,13 +103,28 @@ extension ReelAPI {
                            "bytes sent with the creation request must be \(Tus.chunkType) (creation-with-upload)")
         }
         try guardDisk()
-        let (owner, tokenID) = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
-        let id = VideoID.make()
-        let expires = try await admit(Uploads.Request(
-            id: id, length: declared ?? limit, title: metadata.title, owner: owner, contentType: contentType, tokenID: tokenID,
-            oneShot: false, expiresIn: configuration.uploads.expirySeconds, metadata: metadata.raw, lengthDeferred: declared == nil))
+        let owner: String, tokenID: Int64?, id: String, expiresIn: Double, location: String
+        switch authority {
+        case .token:
+            (owner, tokenID) = try await uploadOwner(request, requested: request.uri.queryParameters.get("owner") ?? "")
+            id = VideoID.make()
+            expiresIn = configuration.uploads.expirySeconds
+            location = "\(Tus.path)/\(id)"
+        case .direct(let direct, let url):
+            (owner, tokenID, id, location) = (direct.owner, direct.tokenID, direct.id, url)
+            // The upload ends when its URL does, as with Mux's and Cloudflare's direct uploads.
+            expiresIn = max(1, direct.expires.timeIntervalSinceNow)
+        }
+        let expires: Date
+        do {
+            expires = try await admit(Uploads.Request(
+                id: id, length: declared ?? limit, title: metadata.title, owner: owner, contentType: contentType, tokenID: tokenID,
+                oneShot: false, expiresIn: expiresIn, metadata: metadata.raw, lengthDeferred: declared == nil, direct: authority.isDirect))
+        } catch is Uploads.DirectSpent {
+            throw DirectUploadURL.spent
+        }
         try await openSpoolFile(id)
-        let identity: HTTPFields = [.location: "\(Tus.path)/\(id)", .reelVideoID: id, uploadExpires: Self.httpDate(expires)]
+        let identity: HTTPFields = [.location: location, .reelVideoID: id, uploadExpires: Self.httpDate(expires)]
         var response: Response
         if carriesBytes, let upload = try await Uploads.resumable(id, pool: catalog.pool) {
             do {
@@ -145,10 +171,10 @@ extension ReelAPI {
         }
         var target = upload
         if let declared, upload.lengthDeferred {
-            guard declared <= configuration.maxUploadBytes,
-                  try await Uploads.declareLength(upload.id, token: claim.token, length: declared, pool: catalog.pool) else {
+            // While the length is deferred, the row's length is the most the upload may be.
+            guard try await Uploads.declareLength(upload.id, token: claim.token, length: declared, pool: catalog.pool) else {
                 try await claim.release(received: offset, pool: catalog.pool)
-                throw APIError.badRequest("Upload-Length \(declared) is below the \(offset) bytes stored or above the limit of \(configuration.maxUploadBytes)")
+                throw APIError.badRequest("Upload-Length \(declared) is below the \(offset) bytes stored or above the limit of \(upload.length)")
             }
             target = upload.declaring(length: declared)
         }

@@ -94,7 +94,10 @@ let package = Package(
             name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         // Reel's job kinds, declared once, and the enqueueing of each pipeline step.
-        .target(name: "ReelPipeline", dependencies: ["ReelQueue", "ReelPostgres", "ReelCatalog", "ReelEdge"], swiftSettings: strict),
+        .target(
+            name: "ReelPipeline",
+            dependencies: ["ReelQueue", "ReelPostgres", "ReelCatalog", "ReelEdge", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict),
         .target(
             name: "ReelEdge",
             dependencies: [
@@ -110,6 +113,11 @@ let package = Package(
             dependencies: [
                 "ReelQueue", "ReelPipeline", "ReelMedia", "ReelManifests", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "workers",
             swiftSettings: strict
@@ -133,7 +141,7 @@ let package = Package(
         .target(
             name: "ReelScheduler",
             dependencies: [
-                "ReelQueue", "ReelPostgres", "ReelCatalog",
+                "ReelQueue", "ReelPostgres", "ReelCatalog", "ReelPipeline",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -3,6 +3,7 @@ public import Logging
 import ReelCatalog
 public import ReelPostgres
 public import ServiceLifecycle
+import ReelPipeline
 import ReelQueue
 
 /// The queue's housekeeper, as a `Service`: any number may run, one leads.
@@ -52,8 +53,9 @@ public final class Scheduler: Service, Sendable {
                     if ContinuousClock.now - lastPrune >= .seconds(config.pruneInterval) {
                         lastPrune = ContinuousClock.now
                         try await prune()
-                        let expired = try await Uploads.expire(pool: pool)
-                        if expired > 0 { logger.info("removed \(expired) expired or old uploads") }
+                        let expired = try await UploadExpiry.run(pool: pool)
+                        if expired > 0 { logger.info("removed \(expired) expired uploads") }
+                        try await Webhooks.prune(olderThanDays: config.webhookEventDays, pool: pool)
                     }
                 }
             } catch {

@@ -12,6 +12,8 @@ public struct SchedulerConfiguration: Sendable {
     public var failedRetention: Double = 7 * 24 * 3600
     /// Seconds between pruning rounds (which also make the history's next partitions).
     public var pruneInterval: Double = 60
+    /// Days webhook events (and their attempts) are kept: longer than any delivery retries.
+    public var webhookEventDays = 30
     /// Seconds of `finalized_at` each history partition holds: retention drops
     /// whole partitions, so a finished job is kept between its retention and
     /// its retention plus this.

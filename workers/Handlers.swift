@@ -16,12 +16,13 @@ public enum ReelHandlers {
     /// (`edge.*`, whose PURGE and BAN carry `edgeToken`: REEL_EDGE_TOKEN).
     /// With signed playback, `playbackSignature` signs the edges' warm fetches.
     /// `objects.scrub` re-hashes `scrubRate` stored copies a second (REEL_SCRUB_RATE).
+    /// With the catalog, `webhook.deliver` posts events as `webhooks` says.
     /// The demonstration handlers (`DemoHandlers`: `crash` exits the process)
     /// only with `demo`, which production workers never set.
     public static func all(
         catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil, edgeToken: String = "", warmSegments: Int = 3,
         limits: MediaLimits = .standard, demo: Bool = false, scrubRate: Double = 2,
-        playbackSignature: (@Sendable (_ video: String) -> String)? = nil
+        playbackSignature: (@Sendable (_ video: String) -> String)? = nil, webhooks: WebhookDeliverySettings = WebhookDeliverySettings()
     ) -> JobHandlers {
         var handlers = JobHandlers()
         if demo { DemoHandlers.register(into: &handlers) }
@@ -34,6 +35,7 @@ public enum ReelHandlers {
             EdgeHandlers(catalog: catalog, client: EdgeClient(token: edgeToken), firstSegments: warmSegments, signature: playbackSignature)
                 .register(into: &handlers)
         }
+        if let catalog { WebhookHandlers(catalog: catalog, settings: webhooks).register(into: &handlers) }
         return handlers
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import ReelPipeline
 public import ReelCatalog
 public import ReelEdge
 
@@ -51,6 +52,8 @@ public struct APIConfiguration: Sendable {
     /// for the URLs it hands out to be used elsewhere (direct uploads); nil:
     /// the address the asking request used.
     public var publicURL: String? = nil
+    /// Where webhook endpoints may point (`REEL_WEBHOOK_ALLOW_NETWORKS`): checked when one is registered.
+    public var webhookAddresses = WebhookAddressPolicy()
 
     public init(
         maxUploadBytes: Int64 = 2 << 30, nearestRegion: String? = nil, spool: URL, playerDirectory: URL? = nil, adminToken: String? = nil,

@@ -34,6 +34,8 @@ public struct ReelAPI: Sendable {
         "PATCH /v1/uploads/tus/{upload}", "DELETE /v1/uploads/tus/{upload}",
         "POST /v1/uploads/direct", "OPTIONS /v1/uploads/direct/{secret}", "POST /v1/uploads/direct/{secret}",
         "HEAD /v1/uploads/direct/{secret}", "PATCH /v1/uploads/direct/{secret}", "DELETE /v1/uploads/direct/{secret}",
+        "POST /v1/webhooks", "GET /v1/webhooks", "GET /v1/webhooks/{hook}", "DELETE /v1/webhooks/{hook}", "POST /v1/webhooks/{hook}/test",
+        "POST /v1/webhooks/{hook}/enable", "POST /v1/webhooks/{hook}/rotate",
         "GET /v1/videos/{id}",
         "GET /v1/videos/{id}/master.m3u8", "GET /v1/videos/{id}/manifest.mpd", "GET /v1/videos/{id}/poster.jpg",
         "GET /v1/videos/{id}/player", "GET /v1/videos/{id}/authorize", "GET /v1/videos/{id}/{rendition}/index.m3u8", "GET /v1/videos/{id}/{rendition}/init.mp4",
@@ -69,6 +71,7 @@ public struct ReelAPI: Sendable {
         addResumableUploadRoutes(to: router)
         addTusRoutes(to: router)
         addDirectUploadRoutes(to: router)
+        addWebhookRoutes(to: router)
         addVideoRoutes(to: router)
         addPlayerRoutes(to: router)
         addAdminRoutes(to: router)

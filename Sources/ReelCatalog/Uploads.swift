@@ -119,19 +119,34 @@ public enum Uploads {
         _ = try conn.query("DELETE FROM uploads WHERE id = $1 AND one_shot", [id])
     }
 
+    /// An unfinished upload removed at its expiry.
+    public struct Expired: Sendable, Hashable {
+        public let id: String
+        public let owner: String
+        public let received: Int64
+        /// nil while its length was deferred.
+        public let length: Int64?
+    }
+
     /// Deletes unfinished uploads past their expiry (and finished resumable
-    /// ones a week after they completed); returns how many. Their spool files
-    /// are removed by the API instances (``liveResumable(_:pool:)``). Direct
-    /// upload URLs are kept a week past their expiry, so a late phone hears
-    /// "expired" (410) rather than "unknown" (404).
-    @discardableResult
-    public static func expire(pool: PostgresPool) async throws -> Int {
-        try await pool.query("DELETE FROM direct_uploads WHERE expires_at < now() - interval '7 days'")
-        return try await pool.query(
+    /// ones a week after they completed) in the caller's transaction; returns
+    /// the unfinished ones, whose `upload.expired` events the same transaction
+    /// writes. Their spool files are removed by the API instances
+    /// (``liveResumable(_:pool:)``). Direct upload URLs are kept a week past
+    /// their expiry, so a late phone hears "expired" (410) rather than "unknown" (404).
+    public static func expire(on conn: isolated PostgresConnection) throws -> [Expired] {
+        _ = try conn.query("DELETE FROM direct_uploads WHERE expires_at < now() - interval '7 days'")
+        return try conn.query(
             """
             DELETE FROM uploads
             WHERE (video_id IS NULL AND expires_at < now()) OR (video_id IS NOT NULL AND updated_at < now() - interval '7 days')
-            """).affectedRows
+            RETURNING id, owner, received, CASE WHEN length_deferred THEN NULL ELSE length END AS length, video_id IS NULL AS unfinished
+            """
+        ).compactMap { row in
+            guard try row.decode(Bool.self, "unfinished") else { return nil }
+            return Expired(id: try row.decode(String.self, "id"), owner: try row.decode(String.self, "owner"),
+                           received: try row.decode(Int64.self, "received"), length: try row.decode(Int64?.self, "length"))
+        }
     }
 
     /// Of `ids`, the unfinished resumable uploads that have not expired: the

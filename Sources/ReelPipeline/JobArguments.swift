@@ -124,3 +124,15 @@ public struct SnoozeJob: Codable, Sendable, Hashable {
     public var until: Double?
     public init(until: Double? = nil) { self.until = until }
 }
+
+/// One event for one webhook endpoint.
+public struct WebhookJob: Codable, Sendable, Hashable {
+    /// The event's message id (`webhook_events.id`).
+    public var event: String
+    public var endpoint: Int64
+
+    public init(event: String, endpoint: Int64) {
+        self.event = event
+        self.endpoint = endpoint
+    }
+}

@@ -16,6 +16,8 @@ public enum ReelJobs {
         public static let edges = "edges"
         /// Garbage collection of unreferenced objects.
         public static let maintenance = "maintenance"
+        /// Webhook deliveries: many short HTTP requests, kept apart from media work.
+        public static let webhooks = "webhooks"
         /// Everything without a queue of its own (the demonstration jobs).
         public static let standard = "default"
     }
@@ -59,6 +61,16 @@ public enum ReelJobs {
     public static let popular = JobKind<PopularJob>("edge.popular", queue: Queue.edges, maxAttempts: 20, timeout: .seconds(1800))
     /// Check every edge and read its cache counters (periodic).
     public static let edgeStats = JobKind<NoArguments>("edge.stats", queue: Queue.edges, maxAttempts: 20, timeout: .seconds(120))
+
+    // MARK: Webhooks.
+
+    /// Deliver one event to one endpoint, signed as Standard Webhooks says. At
+    /// least once: retried with backoff from 5 s to 10 h over 16 attempts
+    /// (more than a day, as the specification asks), each attempt bounded by
+    /// the worker's webhook timeout.
+    public static let deliverWebhook = JobKind<WebhookJob>(
+        "webhook.deliver", queue: Queue.webhooks, maxAttempts: 16, retry: RetryPolicy(base: 5, maximum: 36000, jitter: 0.2),
+        timeout: .seconds(120), uniqueKey: { "\($0.event):\($0.endpoint)" })
 
     // MARK: Demonstration kinds (`reel worker --demo-handlers`, the tests and the benchmarks).
 

@@ -4,7 +4,8 @@ public import ReelPostgres
 import ReelQueue
 
 /// Applies a ``VideoLifecycle`` move in the caller's transaction: the status
-/// changes and the move's jobs are enqueued or cancelled together, so a video
+/// changes, the move's jobs are enqueued or cancelled and its webhook event is
+/// written together, so a video
 /// is never `ready` without its replication, nor `deleted` with its
 /// transcodes still running. Call it in the transaction that records what
 /// caused the move (the upload's row, the segment, the poster), then drop the
@@ -47,6 +48,7 @@ public enum VideoTransitions {
         for job in move.starts {
             try start(job, video: video, tenant: tenant, context, on: conn)
         }
+        try WebhookEvents.video(move.to, video: video, tenant: tenant, error: context.error, on: conn)
         return true
     }
 

@@ -69,6 +69,7 @@ struct APICommand: AsyncParsableCommand {
             }
             configuration.publicURL = address
         }
+        configuration.webhookAddresses = try WebhookSettingsEnvironment.addresses()
         let api = ReelAPI(catalog: try storage.catalog(pool), regions: regions, configuration: configuration)
         if api.configuration.openUploads { logger.notice("uploads are open: anyone who reaches this API may upload") }
         if signer != nil { logger.notice("playback needs signed URLs (REEL_PLAYBACK_KEY is set)") }

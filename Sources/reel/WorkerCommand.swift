@@ -72,7 +72,7 @@ struct Worker: AsyncParsableCommand {
                                         warmSegments: max(0, warmSegments), limits: try MediaLimitsEnvironment.load(),
                                         demo: demoHandlers,
                                         scrubRate: try scrubRate ?? EnvironmentNumber.read("REEL_SCRUB_RATE", atLeast: 0.01) ?? 2,
-                                        playbackSignature: playbackSignature)
+                                        playbackSignature: playbackSignature, webhooks: try WebhookSettingsEnvironment.delivery())
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -39,7 +39,7 @@ struct APIHarness {
         _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil, openUploads: Bool = true,
         playbackSigner: PlaybackSigner? = nil, limits: MediaLimits = .standard, server: ServerLimits = ServerLimits(),
         pool: PostgresPool? = nil, regions given: Regions? = nil, uploads: UploadPolicy = UploadPolicy(),
-        cors: CORSPolicy = CORSPolicy(origins: [])
+        cors: CORSPolicy = CORSPolicy(origins: []), webhooks: WebhookDeliverySettings = WebhookDeliverySettings()
     ) async throws -> APIHarness {
         let regions = try given ?? Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
@@ -50,11 +50,12 @@ struct APIHarness {
         }
         let catalog = Catalog(pool: pool ?? db.pool, cache: CatalogCache(redis: try RedisPool(url: redis)))
         let scratch = TestObjectStores.freshFolder("api")
-        let api = ReelAPI(catalog: catalog, regions: regions,
-                          configuration: APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: regions.home.name, spool: scratch,
-                                                          playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root),
-                                                          adminToken: adminToken, openUploads: openUploads, playbackSigner: playbackSigner,
-                                                          server: server, uploads: uploads, cors: cors))
+        var configuration = APIConfiguration(maxUploadBytes: maxUploadBytes, nearestRegion: regions.home.name, spool: scratch,
+                                             playerDirectory: APIConfiguration.findPlayer(root: PackagePaths.root),
+                                             adminToken: adminToken, openUploads: openUploads, playbackSigner: playbackSigner,
+                                             server: server, uploads: uploads, cors: cors)
+        configuration.webhookAddresses = webhooks.addresses
+        let api = ReelAPI(catalog: catalog, regions: regions, configuration: configuration)
         let port = Mutex(0)
         let app = api.application(port: 0, logger: .test) { bound in port.withLock { $0 = bound } }
         var services: [any Service] = [app]
@@ -64,12 +65,13 @@ struct APIHarness {
             warmSignature = { video in signer.query(video: video, expires: Date().addingTimeInterval(3600)) }
         }
         if worker {
-            var configuration = WorkerConfiguration(queues: [ReelJobs.Queue.media: 2, ReelJobs.Queue.replication: 2, ReelJobs.Queue.edges: 2])
+            var configuration = WorkerConfiguration(queues: [ReelJobs.Queue.media: 2, ReelJobs.Queue.replication: 2, ReelJobs.Queue.edges: 2,
+                                                             ReelJobs.Queue.webhooks: 2])
             configuration.pollInterval = 0.2
             services.append(ReelQueue.Worker(
                 pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch, edgeToken: edgeToken,
                                                                   limits: limits, demo: true,
-                                                                  playbackSignature: warmSignature),
+                                                                  playbackSignature: warmSignature, webhooks: webhooks),
                 configuration: configuration, logger: .test))
         }
         let harness = ServiceHarness(services)

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ReelAPI
 import ReelCatalog
+import ReelPipeline
 import ReelPostgres
 import ReelStore
 import ReelTesting
@@ -165,7 +166,7 @@ import Testing
             _ = try await db.pool.query("UPDATE uploads SET expires_at = now() - interval '1 second' WHERE id = $1", [lateID])
             #expect(try await api.request("HEAD", late, headers: [tus]).status == 410)
             #expect(try await api.request("PATCH", late, headers: [tus, chunk, ("Upload-Offset", "0")], body: bytes).status == 410)
-            #expect(try await Uploads.expire(pool: db.pool) == 1)
+            #expect(try await UploadExpiry.run(pool: db.pool) == 1)
             #expect(try await api.api.sweepSpool() == 1)
             #expect(try await api.request("HEAD", late, headers: [tus]).status == 404)
             try await api.stop()

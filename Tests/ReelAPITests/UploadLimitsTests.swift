@@ -1,6 +1,7 @@
 import Foundation
 import ReelAPI
 import ReelCatalog
+import ReelPipeline
 import ReelPostgres
 import ReelTesting
 import Testing
@@ -72,7 +73,7 @@ import Testing
             try await db.pool.query("UPDATE uploads SET expires_at = now() - interval '1 second' WHERE id = $1", [id])
             #expect(try await api.request("HEAD", path).status == 404)
             #expect(try await api.request("PATCH", path, headers: [("Upload-Offset", "400")], body: Data(count: 600)).status == 404)
-            #expect(try await Uploads.expire(pool: db.pool) == 1)
+            #expect(try await UploadExpiry.run(pool: db.pool) == 1)
             #expect(try await db.scalar(Int.self, "SELECT count(*)::int FROM uploads") == 0)
             #expect(try await api.api.sweepSpool() >= 1)
             #expect(!FileManager.default.fileExists(atPath: file.path))

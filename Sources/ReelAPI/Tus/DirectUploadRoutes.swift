@@ -60,14 +60,8 @@ struct DirectUploadAsk: Decodable {
     /// (a misspelt one is refused, not silently left at its default).
     static func parse(_ body: Data) throws -> DirectUploadAsk {
         guard !body.isEmpty else { return DirectUploadAsk() }
-        let fields = CodingKeys.allCases.map(\.rawValue)
-        let shape = APIError.badRequest(
-            "the body must be a JSON object with any of max_bytes (integer), expires_in (seconds), title (text), metadata (object of texts), owner (text)")
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { throw shape }
-        if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
-            throw APIError.badRequest("the body has a field '\(unknown.prefix(64))' this API does not know; it takes \(fields.joined(separator: ", "))")
-        }
-        do { return try JSONDecoder().decode(DirectUploadAsk.self, from: body) } catch { throw shape }
+        return try StrictJSON.decode(DirectUploadAsk.self, from: body, fields: CodingKeys.allCases.map(\.rawValue),
+                                     shape: "any of max_bytes (integer), expires_in (seconds), title (text), metadata (object of texts), owner (text)")
     }
 }
 

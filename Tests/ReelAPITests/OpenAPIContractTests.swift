@@ -1,5 +1,6 @@
 import Foundation
 import ReelAPI
+import ReelCatalog
 import ReelTesting
 import Testing
 import Yams
@@ -95,6 +96,12 @@ import Yams
             let granted = try await api.request("POST", "/v1/uploads/direct", headers: admin + [json], body: Data(#"{"max_bytes": 4}"#.utf8))
             #expect(spec.mismatch("POST /v1/uploads/direct", granted) == nil)
             let direct = String(try #require(try granted.json()["url"] as? String).dropFirst(api.base.count))
+            // A public address literal (nothing is sent to it: no worker serves the webhooks queue here), and a documentation one.
+            let hookBody = Data(#"{"url": "https://93.184.216.34/hook", "events": ["video.ready"]}"#.utf8)
+            let refusedHook = Data(#"{"url": "https://192.0.2.1/hook", "events": ["video.ready"]}"#.utf8)
+            // Written past the API's address check (as an operator's SQL could): the worker refuses to send to it, no network needed.
+            let hook = try await Webhooks.add(tenant: "", url: "https://192.0.2.10/x", events: [.videoReady], description: "",
+                                              secret: Webhooks.makeSecret(), pool: db.pool).id
             let requests: [(String, String, String, [(String, String)], Data?)] = [
                 ("GET /healthz", "GET", "/healthz", [], nil),
                 ("GET /readyz", "GET", "/readyz", [], nil),
@@ -142,6 +149,19 @@ import Yams
                 ("PATCH /v1/uploads/direct/{secret}", "PATCH", direct, [tus, chunk, ("Upload-Offset", "0")], Data([1, 2])),
                 ("DELETE /v1/uploads/direct/{secret}", "DELETE", direct, [tus], nil),
                 ("DELETE /v1/uploads/direct/{secret}", "DELETE", direct, [tus], nil),
+                ("POST /v1/webhooks", "POST", "/v1/webhooks", admin + [json], hookBody),
+                ("POST /v1/webhooks", "POST", "/v1/webhooks", admin + [json], Data(#"{"url": "https://x.example/", "events": ["nope"]}"#.utf8)),
+                ("POST /v1/webhooks", "POST", "/v1/webhooks", admin + [json], refusedHook),
+                ("POST /v1/webhooks", "POST", "/v1/webhooks", [json], hookBody),
+                ("GET /v1/webhooks", "GET", "/v1/webhooks", admin, nil),
+                ("GET /v1/webhooks/{hook}", "GET", "/v1/webhooks/\(hook)", admin, nil),
+                ("GET /v1/webhooks/{hook}", "GET", "/v1/webhooks/999999", admin, nil),
+                ("POST /v1/webhooks/{hook}/test", "POST", "/v1/webhooks/\(hook)/test", admin, nil),
+                ("POST /v1/webhooks/{hook}/enable", "POST", "/v1/webhooks/\(hook)/enable", admin, nil),
+                ("POST /v1/webhooks/{hook}/rotate", "POST", "/v1/webhooks/\(hook)/rotate", admin, nil),
+                ("POST /v1/webhooks/{hook}/rotate", "POST", "/v1/webhooks/\(hook)/rotate?overlap_hours=1000", admin, nil),
+                ("DELETE /v1/webhooks/{hook}", "DELETE", "/v1/webhooks/\(hook)", admin, nil),
+                ("DELETE /v1/webhooks/{hook}", "DELETE", "/v1/webhooks/x", admin, nil),
                 ("GET /v1/videos/{id}", "GET", video, [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/AAAAAAAAAAAA", [], nil),
                 ("GET /v1/videos/{id}", "GET", "/v1/videos/bad!id", [], nil),

@@ -1,4 +1,5 @@
 import Foundation
+import ReelCatalog
 import ReelPostgres
 import ReelTesting
 import Testing
@@ -40,6 +41,12 @@ extension ExclusiveSuites {
                     _ = try await api.request("POST", "/v1/uploads/direct/\(secret)", headers: [("Tus-Resumable", "1.0.0"), ("Upload-Length", "100000")])
                     directs.append(secret)
                 }
+                // Two webhook endpoints (one for DELETE), at a documentation address the worker refuses: nothing leaves the machine.
+                var endpoints: [Int64] = []
+                for _ in 0..<2 {
+                    endpoints.append(try await Webhooks.add(tenant: "", url: "https://192.0.2.10/x", events: [.videoReady], description: "",
+                                                        secret: Webhooks.makeSecret(), pool: db.pool).id)
+                }
                 let job = try #require(try await db.scalar(Int64.self, "SELECT min(id) FROM reel_jobs"))
                 let folder = TestObjectStores.freshFolder("schemathesis")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -75,6 +82,11 @@ extension ExclusiveSuites {
                     checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 400, 404, 409, 410, 413, 423, 429, 460]
                     checks.negative_data_rejection.expected-statuses = [204, 400, 404, 405, 406, 409, 410, 412, 413, 415, 422, 423, 428, 429, 460]
 
+                    # A URL valid by its schema is refused when it is not https to a public address (422).
+                    [[operations]]
+                    include-operation-id = ["addWebhook"]
+                    checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 422]
+
                     # Metadata valid by its schema can still pass 4096 bytes once base64-encoded (400).
                     [[operations]]
                     include-operation-id = ["grantDirectUpload"]
@@ -86,6 +98,7 @@ extension ExclusiveSuites {
                     "env", "PYTHONPATH=\(hooks)", "SCHEMATHESIS_HOOKS=schemathesis_hooks",
                     "REEL_CONTRACT_VIDEO=\(video)", "REEL_CONTRACT_DELETE_VIDEO=\(doomed)", "REEL_CONTRACT_UPLOAD=\(upload)",
                     "REEL_CONTRACT_DELETE_UPLOAD=\(doomedUpload)", "REEL_CONTRACT_DIRECT=\(directs[0])", "REEL_CONTRACT_DELETE_DIRECT=\(directs[1])",
+                    "REEL_CONTRACT_HOOK=\(endpoints[0])", "REEL_CONTRACT_DELETE_HOOK=\(endpoints[1])",
                     "REEL_CONTRACT_JOB=\(job)",
                     Self.venv.path, "--config-file", config.path, "--no-color", "run",
                     PackagePaths.root.appendingPathComponent("openapi.yaml").path, "--url", api.base,

@@ -7,7 +7,7 @@ with this folder on PYTHONPATH; Tests/ReelAPITests/SchemathesisTests.swift).
   spec's own schema) is replaced, just before the call, by an id that exists
   (REEL_CONTRACT_VIDEO, REEL_CONTRACT_DELETE_VIDEO for DELETE, _UPLOAD and
   _DELETE_UPLOAD for tus termination, _DIRECT and _DELETE_DIRECT for direct
-  upload URLs, _JOB),
+  upload URLs, _HOOK and _DELETE_HOOK for webhook endpoints, _JOB),
   so the requests reach the handlers instead of stopping at 404. A value
   generated invalid on purpose is left alone: the API must refuse it.
 """
@@ -41,6 +41,9 @@ def before_call(context, case, kwargs):
     direct = os.environ.get("REEL_CONTRACT_DELETE_DIRECT" if deleting else "REEL_CONTRACT_DIRECT")
     if direct and isinstance(params.get("secret"), str):
         params["secret"] = direct
+    hook = os.environ.get("REEL_CONTRACT_DELETE_HOOK" if deleting else "REEL_CONTRACT_HOOK")
+    if hook and isinstance(params.get("hook"), int) and not isinstance(params.get("hook"), bool) and params["hook"] >= 1:
+        params["hook"] = int(hook)
     if os.environ.get("REEL_CONTRACT_JOB") and isinstance(params.get("job"), int) and not isinstance(params.get("job"), bool):
         params["job"] = int(os.environ["REEL_CONTRACT_JOB"])
     if isinstance(params.get("rendition"), str) and params["rendition"]:

@@ -131,12 +131,12 @@ extension Webhooks {
         }
     }
 
-    /// An endpoint's latest attempts, newest first.
-    public static func attempts(endpoint: Int64, limit: Int, pool: PostgresPool) async throws -> [Attempt] {
+    /// The latest attempts, newest first: one endpoint's, or every endpoint's when nil.
+    public static func attempts(endpoint: Int64?, limit: Int, pool: PostgresPool) async throws -> [Attempt] {
         try await pool.query(
             """
             SELECT event_id, endpoint_id, attempt, status, latency_ms, response, succeeded, extract(epoch FROM at)::float8 AS at
-            FROM webhook_attempts WHERE endpoint_id = $1 ORDER BY at DESC, id DESC LIMIT $2
+            FROM webhook_attempts WHERE $1::int8 IS NULL OR endpoint_id = $1 ORDER BY at DESC, id DESC LIMIT $2
             """, [endpoint, limit]
         ).map { row in
             Attempt(eventID: try row.decode(String.self, "event_id"), endpointID: try row.decode(Int64.self, "endpoint_id"),
@@ -150,5 +150,40 @@ extension Webhooks {
     @discardableResult
     public static func prune(olderThanDays days: Int, pool: PostgresPool) async throws -> Int {
         try await pool.query("DELETE FROM webhook_events WHERE created_at < now() - make_interval(days => $1)", [days]).affectedRows
+    }
+}
+
+extension Webhooks {
+    /// An endpoint's deliveries in the last day (`reel report webhook_attempts`).
+    public struct Summary: Sendable, Hashable {
+        public let endpoint: Int64
+        public let tenant: String
+        public let url: String
+        /// ok, failing or disabled.
+        public let state: String
+        public let attempts: Int64
+        public let succeeded: Int64
+        public let failed: Int64
+        public let p50Milliseconds: Double?
+        public let p99Milliseconds: Double?
+        public let lastAttempt: Date?
+    }
+
+    /// Every endpoint's last day, from the report view.
+    public static func summaries(pool: PostgresPool) async throws -> [Summary] {
+        try await pool.query(
+            """
+            SELECT endpoint, tenant, url, state, attempts, succeeded, failed, p50_ms::float8 AS p50, p99_ms::float8 AS p99,
+                   extract(epoch FROM last_attempt)::float8 AS last
+            FROM reel_report_webhook_attempts
+            """
+        ).map { row in
+            Summary(endpoint: try row.decode(Int64.self, "endpoint"), tenant: try row.decode(String.self, "tenant"),
+                    url: try row.decode(String.self, "url"), state: try row.decode(String.self, "state"),
+                    attempts: try row.decode(Int64.self, "attempts"), succeeded: try row.decode(Int64.self, "succeeded"),
+                    failed: try row.decode(Int64.self, "failed"), p50Milliseconds: try row.decode(Double?.self, "p50"),
+                    p99Milliseconds: try row.decode(Double?.self, "p99"),
+                    lastAttempt: try row.decode(Double?.self, "last").map { Date(timeIntervalSince1970: $0) })
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ReelCatalog
 import ReelPipeline
 import ReelAPI
 import ReelQueue
@@ -24,9 +25,16 @@ import Testing
                 try await db.scalar(String.self, "SELECT state::text FROM reel_jobs WHERE id = $1", [job]) == "discarded"
             }
 
+            // A webhook endpoint at an address the worker refuses: its attempt is on the webhooks page.
+            let hook = try await Webhooks.add(tenant: "acme", url: "https://192.0.2.10/hook", events: [.videoReady], description: "",
+                                              secret: Webhooks.makeSecret(), pool: db.pool)
+            _ = try await WebhookEvents.test(endpoint: hook, pool: db.pool)
+            try await eventually(timeout: 30, "the refused attempt") { try await !Webhooks.attempts(endpoint: hook.id, limit: 1, pool: db.pool).isEmpty }
+
             let screenshots = PackagePaths.root.appendingPathComponent(".build/test-screenshots/dashboard").path
             let checked = try await BrowserCheck.run(
-                "dashboard-check.py", [api.base, "--token", admin, "--retry-job", String(job), "--video", video, "--out", screenshots])
+                "dashboard-check.py", [api.base, "--token", admin, "--retry-job", String(job), "--video", video, "--webhook", hook.url,
+                                       "--out", screenshots])
             #expect(checked.status == 0 && checked.output.contains("PASS dashboard"), "\(checked.output)")
             #expect(FileManager.default.fileExists(atPath: screenshots + "/02-queues.png"))
 

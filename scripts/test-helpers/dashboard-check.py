@@ -6,7 +6,7 @@
 
 Signs in on /admin/login with the token (typed into the form, as a person
 would), then opens each page: queues with their charts, jobs filtered to the
-discarded ones, a job, videos, a video, edges. On each it checks what an
+discarded ones, a job, videos, a video, edges, webhooks. On each it checks what an
 operator looks for (the table, the row of the job or video named, no error
 box, the charts drawn) and writes a screenshot DIR/NN-page.png.  With
 --retry-job it clicks that job's Retry button on the discarded-jobs page and
@@ -157,6 +157,7 @@ def main():
     parser.add_argument("--retry-job", type=int, help="a discarded job to retry from the jobs page")
     parser.add_argument("--video", help="a video whose page to check")
     parser.add_argument("--edge", help="an edge the edges page must list")
+    parser.add_argument("--webhook", help="a webhook endpoint URL the webhooks page must list, with an attempt")
     parser.add_argument("--out", default="dashboard-screenshots", help="folder for the screenshots")
     parser.add_argument("--timeout", type=float, default=90, help="seconds for the whole check")
     parser.add_argument("--no-install", action="store_true", help="do not run install-player.sh when Chromium is missing")
@@ -246,6 +247,9 @@ def main():
 
         browser.open(base + "/admin/edges")
         page("edges", expect_tables=["edges"], expect_text=["Edges"] + ([args.edge] if args.edge else []))
+
+        browser.open(base + "/admin/webhooks")
+        page("webhooks", expect_tables=["webhooks", "attempts"], expect_text=["Webhooks"] + ([args.webhook, "refused"] if args.webhook else []))
     except Exception as error:  # a broken page or browser is a failed check, said plainly
         failures.append(f"{type(error).__name__}: {error}")
         print(f"FAIL dashboard: {type(error).__name__}: {error}", flush=True)

@@ -22,7 +22,7 @@ struct Dashboard: Sendable {
         return Dashboard(library: library)
     }
 
-    enum Section: String { case queues, jobs, videos, edges, none }
+    enum Section: String { case queues, jobs, videos, edges, webhooks, none }
 
     /// A page: the template filled with `values`, the header's title,
     /// navigation, who is signed in and any message.

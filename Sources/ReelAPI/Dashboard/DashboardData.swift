@@ -179,6 +179,31 @@ struct DashboardData: Sendable {
         }
     }
 
+    struct WebhookRow: Sendable {
+        let id, tenant, url, state, attempts, succeeded, failed, p50, p99, last: String
+        let disabled: Bool
+    }
+
+    struct AttemptRow: Sendable {
+        let at, endpoint, event, attempt, status, milliseconds, answer: String
+        let succeeded: Bool
+    }
+
+    func webhooks() async throws -> (endpoints: [WebhookRow], attempts: [AttemptRow]) {
+        let milliseconds = { (value: Double?) in value.map { String(format: "%.1f", $0) } ?? "-" }
+        let endpoints = try await Webhooks.summaries(pool: pool).map { e in
+            WebhookRow(id: String(e.endpoint), tenant: e.tenant, url: e.url, state: e.state, attempts: String(e.attempts),
+                       succeeded: String(e.succeeded), failed: String(e.failed), p50: milliseconds(e.p50Milliseconds),
+                       p99: milliseconds(e.p99Milliseconds), last: e.lastAttempt.map(Self.time) ?? "-", disabled: e.state == "disabled")
+        }
+        let attempts = try await Webhooks.attempts(endpoint: nil, limit: 50, pool: pool).map { a in
+            AttemptRow(at: Self.time(a.at), endpoint: String(a.endpointID), event: a.eventID, attempt: String(a.attempt),
+                       status: a.status.map(String.init) ?? "none", milliseconds: milliseconds(a.latencyMilliseconds),
+                       answer: String(a.response.prefix(120)), succeeded: a.succeeded)
+        }
+        return (endpoints, attempts)
+    }
+
     static func time(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
     }

@@ -113,6 +113,22 @@ extension ReelAPI {
             guard let caller = try await viewer(request) else { return Dashboard.redirect("/admin/login") }
             return dashboard.page("edges", title: "Edges", section: .edges, caller: caller, values: ["edges": try await data.edges()])
         }
+
+        router.get("admin/webhooks") { request, _ -> Response in
+            guard let caller = try await viewer(request) else { return Dashboard.redirect("/admin/login") }
+            let (endpoints, attempts) = try await data.webhooks()
+            let done = request.uri.queryParameters.get("done") == "enabled" ? "Enabled: deliveries go to it again." : nil
+            return dashboard.page("webhooks", title: "Webhooks", section: .webhooks, caller: caller,
+                                  values: ["endpoints": endpoints, "attempts": attempts], flash: done)
+        }
+
+        router.post("admin/webhooks/:hook/enable") { request, context -> Response in
+            try await actor(request)
+            guard let id = Int64(context.parameters.get("hook") ?? ""), try await Webhooks.enable(id, tenant: nil, pool: catalog.pool) else {
+                throw APIError.notFound("no such webhook endpoint")
+            }
+            return Dashboard.redirect("/admin/webhooks?done=enabled")
+        }
     }
 
     /// Retry or cancel every job a filter matches, from the jobs page.

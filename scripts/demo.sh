@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Reel end to end on the embedded defaults: PostgreSQL, Redis, two regions
 # (file stores under .reel-data/), the API, a Varnish edge in front of it, a
-# worker and the scheduler. It
-# uploads a generated 15 s vertical clip with `reel upload` (progress bar),
-# waits until it is playable, prints its URLs, shows its replication and the
+# worker and the scheduler. It registers a webhook receiver (a few lines of
+# Python that verify each delivery with PyPI's `standardwebhooks`), uploads a
+# generated 15 s vertical clip with a tus client (tuspy, in checksummed
+# chunks), prints the verified video.created, video.playable and video.ready
+# events as they arrive, prints its URLs, shows its replication and the
 # edge's warming (a first request through the edge is a cache hit), and
 # finally plays it from the API in headless Chromium (Video.js, HLS and DASH,
 # every rendition, then on the API's own player page) and says whether
@@ -19,6 +21,8 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 reel_install_packages
 bash scripts/services/install-player.sh
+bash scripts/services/install-clients.sh
+py="$PWD/.venv-clients/bin/python"
 dir=".reel-data/demo-$$"
 pids=()
 cleanup() {
@@ -38,6 +42,8 @@ swift build 2>&1 | tail -1
 reel="$(swift build --show-bin-path)/reel"
 REEL_BIN="$reel"
 export REEL_EDGE_TOKEN="demo-edge-token-$RANDOM$RANDOM$RANDOM"
+# The demo's webhook receiver listens on loopback, which deliveries reach only when allowed.
+export REEL_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8"
 
 say "migrating"
 "$reel" migrate
@@ -48,7 +54,7 @@ export REEL_TOKEN
 
 say "starting the API, a worker and the scheduler (regions: $REEL_REGIONS)"
 REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
-REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2,edges=2 & pids+=($!)
+REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2,edges=2,webhooks=2 & pids+=($!)
 REEL_LOG_LEVEL=warning "$reel" scheduler --interval 0.5 & pids+=($!)
 api=$(reel_api_url "$dir/api.log")
 echo "API at $api"
@@ -61,9 +67,24 @@ ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1080x1920:rate
     -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -shortest "$dir/clip.mp4"
 ls -lh "$dir/clip.mp4" | awk '{print $5, $NF}'
 
-say "reel upload (waits until the video is playable)"
-"$reel" upload "$dir/clip.mp4" --api "$api" --title "demo clip" --wait
-id=$("$reel" videos --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+say "an app's webhook receiver (scripts/test-helpers/webhook-receiver.py: standardwebhooks verifies each delivery)"
+"$py" scripts/test-helpers/webhook-receiver.py --secrets "$dir/webhook-secrets" --log "$dir/webhooks.jsonl" \
+    > >(tee "$dir/receiver.out" | sed -u 's/^/  [receiver] /') 2>&1 & pids+=($!)
+for _ in $(seq 1 100); do grep -qs '"port"' "$dir/receiver.out" && break; sleep 0.1; done
+hookport=$(sed -n 's/.*"port": \([0-9]*\).*/\1/p' "$dir/receiver.out")
+registered=$(curl -fsS -X POST "$api/v1/webhooks" -H "Authorization: Bearer $REEL_TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"url\": \"http://127.0.0.1:$hookport/ok\", \"events\": [\"video.created\", \"video.playable\", \"video.ready\"]}")
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("endpoint", d["endpoint"]["id"], d["endpoint"]["url"], "events", ",".join(d["endpoint"]["events"]))' "$registered"
+python3 -c 'import json,sys; print(json.loads(sys.argv[1])["secret"])' "$registered" > "$dir/webhook-secrets"
+
+say "uploading with tus (tuspy, 1 MiB chunks with sha1 checksums); the receiver prints each verified event"
+uploaded=$("$py" scripts/test-helpers/tus-client.py upload "$dir/clip.mp4" --endpoint "$api/v1/uploads/tus" --token "$REEL_TOKEN" \
+    --chunk 1048576 --checksum --title "demo clip" | tail -n 1)
+echo "$uploaded"
+id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["video_id"])' "$uploaded")
+heard() { grep -s "\"verified\": true" "$dir/webhooks.jsonl" | grep "\"type\": \"$1\"" | grep -q "\"id\": \"$id\""; }
+for _ in $(seq 1 600); do heard video.playable && break; sleep 0.5; done
+heard video.playable && echo "video.playable heard: $id plays now" || echo "no video.playable event within 300 s"
 
 say "waiting until every rung is stored and replicated"
 for _ in $(seq 1 600); do
@@ -107,7 +128,11 @@ board=yes
 operator=$("$reel" tokens create --name demo-operator --scope admin)
 python3 scripts/test-helpers/dashboard-check.py "$api" --token "$operator" --video "$id" --edge demo-edge --out .reel-data/demo-dashboard \
     --no-install || board=no
+for _ in $(seq 1 120); do heard video.ready && break; sleep 0.5; done
+webhooks=no
+heard video.created && heard video.playable && heard video.ready && webhooks=yes
+echo "the webhook receiver verified video.created, video.playable and video.ready: $webhooks"
 echo "every rendition played to the end: $streams"
 echo "the player page played it to the end: $page"
 echo "every dashboard page showed what it should: $board"
-[ "$streams" = yes ] && [ "$page" = yes ] && [ "$board" = yes ]
+[ "$webhooks" = yes ] && [ "$streams" = yes ] && [ "$page" = yes ] && [ "$board" = yes ]

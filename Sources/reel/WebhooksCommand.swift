@@ -87,15 +87,26 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The endpoint's id.")
         var id: Int64
+        @Option(help: "How many test events (the webhook benchmark sends many).")
+        var count = 1
+        @Option(help: "Seconds between them, each in its own transaction.")
+        var interval = 0.0
 
         func run() async throws {
-            let event = try await database.withPool(size: 1) { pool -> String in
+            let events = try await database.withPool(size: 1) { pool -> [String] in
                 guard let endpoint = try await Webhooks.endpoint(id, tenant: nil, pool: pool) else {
                     throw CLIError("no webhook endpoint \(id): see `reel webhooks list`")
                 }
-                return try await WebhookEvents.test(endpoint: endpoint, pool: pool)
+                var sent: [String] = []
+                for index in 0..<max(1, count) {
+                    if index > 0, interval > 0 { try await Task.sleep(for: .seconds(interval)) }
+                    sent.append(try await WebhookEvents.test(endpoint: endpoint, pool: pool))
+                }
+                return sent
             }
-            print("queued test event \(event) for endpoint \(id)")
+            if events.count == 1 { print("queued test event \(events[0]) for endpoint \(id)") } else {
+                print("queued \(events.count) test events for endpoint \(id)")
+            }
         }
     }
 

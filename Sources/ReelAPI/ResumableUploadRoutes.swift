@@ -93,12 +93,24 @@ extension ReelAPI {
         }
     }
 
-    /// Creates a new upload's empty spool file; forgets the upload if it cannot.
+    /// Makes the place a new upload's bytes wait: a staged upload in the
+    /// home region's store when it can stage them (S3), so any instance
+    /// continues it, else an empty spool file (instances then share the
+    /// spool folder). Forgets the upload if it cannot.
     func openSpoolFile(_ id: String) async throws {
         do {
-            try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
+            if let staging = regions.home.store.staging {
+                let staged = try await staging.begin(id)
+                try await Uploads.stage(id, staging: String(decoding: try JSONEncoder().encode(staged), as: UTF8.self), pool: catalog.pool)
+            } else {
+                try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
+            }
         } catch {
             try? await Uploads.discard(id, pool: catalog.pool)
+            if let error = error as? StoreError {
+                logger.error("an upload's bytes cannot be staged", metadata: ["upload": "\(id)", "error": "\(error.message)"])
+                throw APIError(.serviceUnavailable, "unavailable", "uploads cannot be stored right now; try again in a minute")
+            }
             throw error
         }
     }
@@ -114,6 +126,7 @@ extension ReelAPI {
     /// With a `checksum`, the chunk is kept only whole and matching: a broken
     /// or mismatching chunk is cut off again (460 for a mismatch).
     func writing(_ upload: UploadRow, claim: UploadClaim, body: RequestBody, checksum: TusChecksum? = nil) async throws -> ChunkOutcome {
+        if let staged = upload.staging { return try await writingStaged(upload, staged, claim: claim, body: body, checksum: checksum) }
         let file = ResumableFile(url: spoolFile(upload.id))
         let hasher = checksum?.hasher()
         let received: Int64

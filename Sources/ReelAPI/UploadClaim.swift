@@ -52,9 +52,9 @@ struct UploadClaim: Sendable {
         return try await body()
     }
 
-    /// Records the bytes on disk and lets the claim go.
-    func release(received: Int64, pool: PostgresPool) async throws {
-        try await Uploads.releaseClaim(upload, token: token, received: received, pool: pool)
+    /// Records the bytes stored (and what is committed of staged ones) and lets the claim go.
+    func release(received: Int64, staging: String? = nil, pool: PostgresPool) async throws {
+        try await Uploads.releaseClaim(upload, token: token, received: received, staging: staging, pool: pool)
     }
 
     /// Names the upload's video, in the publishing transaction; fails (and so

@@ -22,11 +22,13 @@ extension Uploads {
         public let lengthDeferred: Bool
         /// Unfinished and past its expiry (the scheduler has yet to remove it).
         public let expired: Bool
+        /// What is committed of its bytes in the home region's store (JSON), when they are staged there.
+        public var staging: String? = nil
 
         /// The row once ``Uploads/declareLength(_:token:length:pool:)`` has set its length.
         public func declaring(length: Int64) -> Resumable {
             Resumable(id: id, length: length, received: received, title: title, owner: owner, contentType: contentType, video: video,
-                      expires: expires, metadata: metadata, lengthDeferred: false, expired: expired)
+                      expires: expires, metadata: metadata, lengthDeferred: false, expired: expired, staging: staging)
         }
     }
 
@@ -35,7 +37,7 @@ extension Uploads {
         try await pool.query(
             """
             SELECT id, length, received, title, owner, content_type, video_id, extract(epoch FROM expires_at)::float8 AS expires,
-                   metadata, length_deferred, (video_id IS NULL AND expires_at <= now()) AS expired
+                   metadata, length_deferred, (video_id IS NULL AND expires_at <= now()) AS expired, staging::text AS staging
             FROM uploads WHERE id = $1 AND NOT one_shot
             """, [id]
         ).first.map { row in
@@ -45,7 +47,7 @@ extension Uploads {
                 owner: try row.decode(String.self, "owner"), contentType: try row.decode(String.self, "content_type"),
                 video: try row.decode(String?.self, "video_id"), expires: Date(timeIntervalSince1970: try row.decode(Double.self, "expires")),
                 metadata: try row.decode(String.self, "metadata"), lengthDeferred: try row.decode(Bool.self, "length_deferred"),
-                expired: try row.decode(Bool.self, "expired"))
+                expired: try row.decode(Bool.self, "expired"), staging: try row.decode(String?.self, "staging"))
         }
     }
 
@@ -121,11 +123,19 @@ extension Uploads {
         try await pool.query("UPDATE uploads SET writer_until = now() + make_interval(secs => $3) WHERE id = $1 AND writer = $2", [id, token, lease])
     }
 
-    /// Records the bytes on disk and lets the claim go.
-    public static func releaseClaim(_ id: String, token: String, received: Int64, pool: PostgresPool) async throws {
+    /// Records the bytes stored (and, when staged, what is committed of
+    /// them) and lets the claim go.
+    public static func releaseClaim(_ id: String, token: String, received: Int64, staging: String? = nil, pool: PostgresPool) async throws {
         try await pool.query(
-            "UPDATE uploads SET received = $3, writer = NULL, writer_until = NULL, updated_at = now() WHERE id = $1 AND writer = $2",
-            [id, token, received])
+            """
+            UPDATE uploads SET received = $3, staging = coalesce($4::jsonb, staging), writer = NULL, writer_until = NULL, updated_at = now()
+            WHERE id = $1 AND writer = $2
+            """, [id, token, received, staging])
+    }
+
+    /// Records where a new upload's bytes are staged.
+    public static func stage(_ id: String, staging: String, pool: PostgresPool) async throws {
+        try await pool.query("UPDATE uploads SET staging = $2::jsonb WHERE id = $1", [id, staging])
     }
 
     /// Names the upload's video in the publishing transaction; false when the

@@ -52,6 +52,10 @@ extension ReelAPI {
         switch try await Uploads.terminate(upload.id, pool: catalog.pool) {
         case .removed, .missing:
             try? FileManager.default.removeItem(at: spoolFile(upload.id))
+            if let staging = regions.home.store.staging, let text = upload.staging,
+               let staged = try? JSONDecoder().decode(StagedUpload.self, from: Data(text.utf8)) {
+                await staging.abort(staged)
+            }
             return Response(status: .noContent)
         case .busy:
             throw APIError(Tus.locked, "busy", "a chunk of upload \(upload.id) is being written; terminate it when that request ends")

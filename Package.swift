@@ -96,7 +96,7 @@ let package = Package(
         // Reel's job kinds, declared once, and the enqueueing of each pipeline step.
         .target(
             name: "ReelPipeline",
-            dependencies: ["ReelQueue", "ReelPostgres", "ReelCatalog", "ReelEdge", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["ReelQueue", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict),
         .target(
             name: "ReelEdge",

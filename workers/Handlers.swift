@@ -16,7 +16,8 @@ public enum ReelHandlers {
     /// (`edge.*`, whose PURGE and BAN carry `edgeToken`: REEL_EDGE_TOKEN).
     /// With signed playback, `playbackSignature` signs the edges' warm fetches.
     /// `objects.scrub` re-hashes `scrubRate` stored copies a second (REEL_SCRUB_RATE).
-    /// With the catalog, `webhook.deliver` posts events as `webhooks` says.
+    /// With the catalog, `webhook.deliver` posts events as `webhooks` says;
+    /// with the regions too, `upload.unstage` removes expired uploads' staged bytes.
     /// The demonstration handlers (`DemoHandlers`: `crash` exits the process)
     /// only with `demo`, which production workers never set.
     public static func all(
@@ -30,6 +31,7 @@ public enum ReelHandlers {
         if let catalog, let regions, let scratch {
             PublishingHandlers(catalog: catalog, regions: regions, scratch: scratch, limits: limits).register(into: &handlers)
             ReplicationHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
+            UnstageHandler(regions: regions).register(into: &handlers)
             GarbageCollectionHandler(catalog: catalog, regions: regions).register(into: &handlers)
             ObjectScrubber(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers, rate: scrubRate)
             EdgeHandlers(catalog: catalog, client: EdgeClient(token: edgeToken), firstSegments: warmSegments, signature: playbackSignature)

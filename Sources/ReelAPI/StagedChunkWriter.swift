@@ -90,7 +90,9 @@ extension ReelAPI {
             throw Self.unavailable(error, upload: upload.id)
         }
         let (video, source) = try await complete(upload, file: file, claim: claim)
-        await staging.abort(staged)
+        do { try await staging.abort(staged) } catch {
+            logger.warning("a published upload's staged bytes were not removed", metadata: ["upload": "\(upload.id)", "error": "\(error.message)"])
+        }
         return .published(video, source)
     }
 

@@ -126,6 +126,8 @@ public enum Uploads {
         public let received: Int64
         /// nil while its length was deferred.
         public let length: Int64?
+        /// What was staged of it in the home region's store (JSON), to be removed there.
+        public let staging: String?
     }
 
     /// Deletes unfinished uploads past their expiry (and finished resumable
@@ -140,12 +142,14 @@ public enum Uploads {
             """
             DELETE FROM uploads
             WHERE (video_id IS NULL AND expires_at < now()) OR (video_id IS NOT NULL AND updated_at < now() - interval '7 days')
-            RETURNING id, owner, received, CASE WHEN length_deferred THEN NULL ELSE length END AS length, video_id IS NULL AS unfinished
+            RETURNING id, owner, received, CASE WHEN length_deferred THEN NULL ELSE length END AS length, video_id IS NULL AS unfinished,
+                      staging::text AS staging
             """
         ).compactMap { row in
             guard try row.decode(Bool.self, "unfinished") else { return nil }
             return Expired(id: try row.decode(String.self, "id"), owner: try row.decode(String.self, "owner"),
-                           received: try row.decode(Int64.self, "received"), length: try row.decode(Int64?.self, "length"))
+                           received: try row.decode(Int64.self, "received"), length: try row.decode(Int64?.self, "length"),
+                           staging: try row.decode(String?.self, "staging"))
         }
     }
 

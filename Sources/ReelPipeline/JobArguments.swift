@@ -136,3 +136,15 @@ public struct WebhookJob: Codable, Sendable, Hashable {
         self.endpoint = endpoint
     }
 }
+
+/// An expired upload whose staged bytes are to be removed.
+public struct UnstageJob: Codable, Sendable, Hashable {
+    public var upload: String
+    /// `uploads.staging` as it was (JSON of ReelStore's `StagedUpload`).
+    public var staging: String
+
+    public init(upload: String, staging: String) {
+        self.upload = upload
+        self.staging = staging
+    }
+}

@@ -46,6 +46,9 @@ public enum ReelJobs {
     public static let replicate = JobKind<ReplicateJob>("replicate", queue: Queue.replication, maxAttempts: 25, timeout: .seconds(3600))
     /// Re-hash the copies scrubbed longest ago and repair what went bad (periodic).
     public static let scrub = JobKind<ScrubJob>("objects.scrub", queue: Queue.replication, maxAttempts: 20, timeout: .seconds(600))
+    /// Remove what an expired upload left staged in the home region's store (an S3 multipart upload and its tail).
+    public static let unstage = JobKind<UnstageJob>("upload.unstage", queue: Queue.replication, maxAttempts: 20, timeout: .seconds(120),
+                                                    uniqueKey: \.upload)
     /// Remove objects no video references any more.
     public static let collectGarbage = JobKind<GarbageJob>("gc", queue: Queue.maintenance, maxAttempts: 20, timeout: .seconds(3600))
 

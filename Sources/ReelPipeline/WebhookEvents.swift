@@ -85,14 +85,18 @@ public enum WebhookEvents {
     }
 }
 
-/// Removes expired uploads and reports the unfinished ones (`upload.expired`)
-/// in the same transaction.
+/// Removes expired uploads and, in the same transaction, reports the
+/// unfinished ones (`upload.expired`) and enqueues the removal of what they
+/// left staged in the home region's store (`upload.unstage`).
 public enum UploadExpiry {
     @discardableResult
     public static func run(pool: PostgresPool) async throws -> Int {
         try await pool.withTransaction { conn in
             let expired = try Uploads.expire(on: conn)
             for upload in expired {
+                if let staging = upload.staging {
+                    try ReelJobs.unstage.enqueue(UnstageJob(upload: upload.id, staging: staging), tenant: upload.owner, on: conn)
+                }
                 try WebhookEvents.emit(.uploadExpired, tenant: upload.owner, data: WebhookEvents.UploadData(
                     id: upload.id, tenant: upload.owner, received: upload.received, length: upload.length), on: conn)
             }

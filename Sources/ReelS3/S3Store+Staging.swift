@@ -96,11 +96,27 @@ extension S3Store: UploadStaging {
         }
     }
 
-    public func abort(_ staged: StagedUpload) async {
-        if let response = try? await send("DELETE", key: staged.key, query: [("uploadId", staged.uploadID)]) {
-            _ = try? await collect(response, limit: 1 << 16)
-        }
-        if let tail = staged.tail { await removeTail(tail) }
-        await removeTail(staged.key)  // the joined object, once finished
+    public func abort(_ staged: StagedUpload) async throws(StoreError) {
+        // S3 answers 204 for a removed multipart upload and 404 (NoSuchUpload) for a finished or gone one.
+        try await remove(staged.key, query: [("uploadId", staged.uploadID)], doing: "abort the staged upload \(staged.key)")
+        if let tail = staged.tail { try await remove(tail, doing: "remove the staged tail \(tail)") }
+        try await remove(staged.key, doing: "remove the joined upload \(staged.key)")
+    }
+
+    public func isStaged(_ staged: StagedUpload) async throws(StoreError) -> Bool {
+        let parts = try await send("GET", key: staged.key, query: [("uploadId", staged.uploadID)])
+        let body = try await collect(parts, limit: 1 << 20)
+        if parts.status == .ok { return true }
+        guard parts.status == .notFound else { throw failure(parts.status, body, doing: "list the parts of \(staged.key)") }
+        guard let tail = staged.tail else { return false }
+        let head = try await send("HEAD", key: tail)
+        _ = try await collect(head, limit: 1 << 16)
+        return head.status == .ok
+    }
+
+    private func remove(_ key: String, query: [(String, String)] = [], doing what: String) async throws(StoreError) {
+        let response = try await send("DELETE", key: key, query: query)
+        let body = try await collect(response, limit: 1 << 16)
+        guard [.noContent, .ok, .notFound].contains(response.status) else { throw failure(response.status, body, doing: what) }
     }
 }

@@ -27,7 +27,9 @@ public protocol UploadStaging: Sendable {
     func finish(_ staged: StagedUpload, last: ByteBuffer, into file: URL) async throws(StoreError)
     /// Removes everything staged for the upload (parts, tail, the joined
     /// object): once its video is published, or when it is given up.
-    func abort(_ staged: StagedUpload) async
+    func abort(_ staged: StagedUpload) async throws(StoreError)
+    /// Whether anything of it is still in the store (the unfinished upload or its tail).
+    func isStaged(_ staged: StagedUpload) async throws(StoreError) -> Bool
 }
 
 /// A staged upload as the catalog keeps it.

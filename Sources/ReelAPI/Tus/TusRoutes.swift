@@ -54,7 +54,7 @@ extension ReelAPI {
             try? FileManager.default.removeItem(at: spoolFile(upload.id))
             if let staging = regions.home.store.staging, let text = upload.staging,
                let staged = try? JSONDecoder().decode(StagedUpload.self, from: Data(text.utf8)) {
-                await staging.abort(staged)
+                try? await staging.abort(staged)
             }
             return Response(status: .noContent)
         case .busy:

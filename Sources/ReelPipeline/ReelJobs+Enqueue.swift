@@ -27,7 +27,7 @@ extension ReelJobs {
         return [
             entry(ingest), entry(transcode), entry(package), entry(fileIngest), entry(fileTranscode), entry(filePackage),
             entry(replicate), entry(scrub), entry(collectGarbage), entry(warm), entry(purge), entry(popular), entry(edgeStats),
-            entry(noop), entry(sleep), entry(fail), entry(crash), entry(snooze),
+            entry(deliverWebhook), entry(unstage), entry(noop), entry(sleep), entry(fail), entry(crash), entry(snooze),
         ]
     }()
 }

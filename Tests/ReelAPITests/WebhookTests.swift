@@ -223,6 +223,31 @@ import Testing
         }
     }
 
+    @Test func anUnfinishedUploadThatExpiresIsReported() async throws {
+        guard TusUploadTests.installed() else { return }
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db, adminToken: "webhook-admin", webhooks: try Self.settings())
+            let receiver = try await Receiver()
+            let registered = try await Self.register(api, token: "webhook-admin", url: receiver.base + "/ok", events: ["upload.expired"], tenant: "acme")
+            try receiver.trust([try #require(try registered.json()["secret"] as? String)])
+            let acme = try await TokenStore(pool: db.pool).create(name: "acme", scopes: [.upload], tenant: "acme").token
+            let tus = ("Tus-Resumable", "1.0.0"), bearer = ("Authorization", "Bearer \(acme)")
+            let created = try await api.request("POST", "/v1/uploads/tus", headers: [tus, bearer, ("Upload-Length", "1000")])
+            let id = try #require(created.headers["reel-video-id"])
+            _ = try await api.request("PATCH", "/v1/uploads/tus/\(id)", headers: [tus, bearer, ("Upload-Offset", "0"),
+                                                                                  ("Content-Type", "application/offset+octet-stream")], body: Data(count: 300))
+            try await db.pool.query("UPDATE uploads SET expires_at = now() - interval '1 second' WHERE id = $1", [id])
+            #expect(try await UploadExpiry.run(pool: db.pool) == 1)
+            try await eventually(timeout: 60, "upload.expired to arrive") { receiver.records().contains { $0["type"] as? String == "upload.expired" } }
+            let record = try #require(receiver.records().first)
+            let data = try #require(record["data"] as? [String: Any])
+            #expect(record["verified"] as? Bool == true)
+            #expect(data["id"] as? String == id && data["tenant"] as? String == "acme" && data["received"] as? Int == 300 && data["length"] as? Int == 1000)
+            await receiver.stop()
+            try await api.stop()
+        }
+    }
+
     @Test func badRegistrationsAreClearRefusalsThatKeepNothing() async throws {
         try await TestDatabase.withFresh { db in
             // The operator allowed no network: loopback and private addresses are refused.

@@ -8,7 +8,7 @@ import Testing
         let names = ReelJobs.all.map(\.name)
         #expect(Set(names).count == names.count, "a kind is declared twice: \(names)")
         #expect(ReelJobs.all.allSatisfy { !$0.queue.isEmpty && $0.maxAttempts >= 1 })
-        #expect(names.count == 18)
+        #expect(names.count == 20)
     }
 
     @Test func thePublishingChainIsKeyedByVideo() throws {

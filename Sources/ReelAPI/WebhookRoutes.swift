@@ -141,11 +141,11 @@ extension ReelAPI {
     static func eventTypes(_ names: [String]) throws -> [Webhooks.EventType] {
         let known = Webhooks.EventType.subscribable.map(\.rawValue).joined(separator: ", ")
         guard !names.isEmpty, names.count <= 20 else { throw APIError.badRequest("events must name one or more of: \(known)") }
-        return try Array(Set(names.map { name -> Webhooks.EventType in
+        return try names.map { name -> Webhooks.EventType in
             guard let type = Webhooks.EventType(rawValue: name), type != .test else {
                 throw APIError.badRequest("unknown event '\(name.prefix(64))': use \(known)")
             }
             return type
-        })).sorted { $0.rawValue < $1.rawValue }
+        }
     }
 }

@@ -65,12 +65,12 @@ public enum Webhooks {
             disabledReason: try row.decode(String?.self, "disabled_reason"))
     }
 
-    /// Registers an endpoint; its secret is `secret` (shown to the caller once).
+    /// Registers an endpoint (its events once each, in name order); its secret is `secret` (shown to the caller once).
     public static func add(tenant: String, url: String, events: [EventType], description: String, secret: String,
                            pool: PostgresPool) async throws -> Endpoint {
         let rows = try await pool.query(
             "INSERT INTO webhook_endpoints (tenant, url, events, description, secret) VALUES ($1, $2, $3, $4, $5) RETURNING \(columns)",
-            [tenant, url, events.map(\.rawValue), description, secret])
+            [tenant, url, Set(events.map(\.rawValue)).sorted(), description, secret])
         guard let row = rows.first else { throw CatalogError("registering a webhook endpoint returned no row") }
         return try endpoint(row)
     }

@@ -99,36 +99,30 @@ extension Webhooks {
         }
     }
 
-    /// Records an attempt and the endpoint's health in one transaction: a
-    /// success ends its failure run; a failure starts one or, once the run is
-    /// older than `disableAfter` seconds, disables the endpoint. Returns true
-    /// when this attempt disabled it.
+    /// Records an attempt and the endpoint's health in one statement (one
+    /// round trip, atomic): a success ends its failure run; a failure starts
+    /// one or, once the run is older than `disableAfter` seconds, disables the
+    /// endpoint. Returns true when this attempt disabled it.
     @discardableResult
     public static func recordAttempt(_ attempt: Attempt, disableAfter: Double, pool: PostgresPool) async throws -> Bool {
-        try await pool.withTransaction { conn in
-            _ = try conn.queryPrepared(
-                """
+        let rows = try await pool.query(
+            """
+            WITH attempt AS (
                 INSERT INTO webhook_attempts (event_id, endpoint_id, attempt, status, latency_ms, response, succeeded)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """, [attempt.eventID, attempt.endpointID, attempt.attempt, attempt.status, attempt.latencyMilliseconds,
-                      String(attempt.response.prefix(500)), attempt.succeeded])
-            if attempt.succeeded {
-                _ = try conn.queryPrepared(
-                    "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", [attempt.endpointID])
-                return false
-            }
-            let disabled = try conn.queryPrepared(
-                """
+            ), health AS (
                 UPDATE webhook_endpoints
-                SET failing_since = coalesce(failing_since, now()),
-                    disabled_at = CASE WHEN failing_since < now() - make_interval(secs => $2) THEN now() END,
-                    disabled_reason = CASE WHEN failing_since < now() - make_interval(secs => $2)
-                                           THEN 'every delivery failed for ' || $2::int || ' seconds' END
-                WHERE id = $1 AND disabled_at IS NULL
+                SET failing_since = CASE WHEN $7 THEN NULL ELSE coalesce(failing_since, now()) END,
+                    disabled_at = CASE WHEN NOT $7 AND failing_since < now() - make_interval(secs => $8) THEN now() END,
+                    disabled_reason = CASE WHEN NOT $7 AND failing_since < now() - make_interval(secs => $8)
+                                           THEN 'every delivery failed for ' || $8::int || ' seconds' END
+                WHERE id = $2 AND disabled_at IS NULL AND (NOT $7 OR failing_since IS NOT NULL)
                 RETURNING disabled_at IS NOT NULL AS disabled
-                """, [attempt.endpointID, disableAfter])
-            return try disabled.first?.decode(Bool.self, "disabled") ?? false
-        }
+            )
+            SELECT coalesce((SELECT disabled FROM health), false) AS disabled
+            """, [attempt.eventID, attempt.endpointID, attempt.attempt, attempt.status, attempt.latencyMilliseconds,
+                  String(attempt.response.prefix(500)), attempt.succeeded, disableAfter])
+        return try rows.first?.decode(Bool.self, "disabled") ?? false
     }
 
     /// The latest attempts, newest first: one endpoint's, or every endpoint's when nil.

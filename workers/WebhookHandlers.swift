@@ -100,14 +100,30 @@ struct WebhookHandlers {
         request.body = .bytes(ByteBuffer(string: delivery.payload))
         do {
             let client = await WebhookClients.shared.client(for: target, timeout: settings.timeout)
+            let deadline = ContinuousClock.now + .milliseconds(Int64(settings.timeout * 1000))
             let response = try await client.execute(request, timeout: .milliseconds(Int64(settings.timeout * 1000)))
-            var excerpt = ByteBuffer()
-            for try await part in response.body {
-                var part = part
-                excerpt.writeBuffer(&part)
-                if excerpt.readableBytes >= 500 { break }  // a record, not the whole answer
+            let status = Int(response.status.code)
+            // The answer's first bytes, read within what is left of the timeout: a body that
+            // trickles in cannot hold the worker either.
+            let excerpt = try await withThrowingTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    var excerpt = ByteBuffer()
+                    for try await part in response.body {
+                        var part = part
+                        excerpt.writeBuffer(&part)
+                        if excerpt.readableBytes >= 500 { break }  // a record, not the whole answer
+                    }
+                    return String(buffer: excerpt).prefix(500).description
+                }
+                group.addTask {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
             }
-            return Outcome(status: Int(response.status.code), excerpt: String(buffer: excerpt).prefix(500).description)
+            return Outcome(status: status, excerpt: excerpt ?? "(the answer's body did not arrive within \(settings.timeout) s)")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             return Outcome(status: nil, excerpt: "no answer within \(settings.timeout) s")
         } catch {

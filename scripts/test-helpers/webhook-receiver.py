@@ -18,6 +18,7 @@ arrived. The path decides the answer:
   /ok        204 once verified, 400 if not
   /fail      500 (an endpoint that is down)
   /slow      the answer after --slow seconds (an endpoint that hangs)
+  /trickle   200 at once, then its body one byte a second for --slow seconds
   /redirect  302 to /ok (deliveries must not follow it)
 """
 
@@ -81,6 +82,18 @@ def main():
             if self.path == "/slow":
                 time.sleep(args.slow)
                 return self.answer(200)
+            if self.path == "/trickle":
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                try:
+                    for _ in range(int(args.slow)):
+                        self.wfile.write(b".")
+                        self.wfile.flush()
+                        time.sleep(1)
+                except OSError:
+                    pass  # the sender gave up, as it should
+                return
             if self.path == "/redirect":
                 return self.answer(302, {"Location": "/ok"})
             if not args.quiet and record["verified"]:

@@ -103,6 +103,7 @@ struct WebhookHandlers {
             let deadline = ContinuousClock.now + .milliseconds(Int64(settings.timeout * 1000))
             let response = try await client.execute(request, timeout: .milliseconds(Int64(settings.timeout * 1000)))
             let status = Int(response.status.code)
+            if response.headers.first(name: "content-length") == "0" { return Outcome(status: status, excerpt: "") }
             // The answer's first bytes, read within what is left of the timeout: a body that
             // trickles in cannot hold the worker either.
             let excerpt = try await withThrowingTaskGroup(of: String?.self) { group in

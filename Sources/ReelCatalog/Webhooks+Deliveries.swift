@@ -54,13 +54,13 @@ extension Webhooks {
 
     /// The delivery of `event` to `endpoint`; nil when either is gone.
     public static func delivery(event: String, endpoint: Int64, pool: PostgresPool) async throws -> Delivery? {
-        try await pool.query(
+        try await pool.withConnection { conn in try await conn.queryPrepared(
             """
             SELECT e.id, e.type, e.payload, p.url, p.secret, p.disabled_at IS NOT NULL AS disabled,
                    CASE WHEN p.previous_until > now() THEN p.previous_secret END AS previous
             FROM webhook_events e, webhook_endpoints p WHERE e.id = $1 AND p.id = $2
-            """, [event, endpoint]
-        ).first.map { row in
+            """, [event, endpoint]) }
+        .first.map { row in
             Delivery(eventID: try row.decode(String.self, "id"), type: try row.decode(String.self, "type"),
                      payload: try row.decode(String.self, "payload"), url: try row.decode(String.self, "url"),
                      secrets: [try row.decode(String.self, "secret")] + [try row.decode(String?.self, "previous")].compactMap { $0 },
@@ -105,7 +105,7 @@ extension Webhooks {
     /// endpoint. Returns true when this attempt disabled it.
     @discardableResult
     public static func recordAttempt(_ attempt: Attempt, disableAfter: Double, pool: PostgresPool) async throws -> Bool {
-        let rows = try await pool.query(
+        let rows = try await pool.withConnection { conn in try await conn.queryPrepared(
             """
             WITH attempt AS (
                 INSERT INTO webhook_attempts (event_id, endpoint_id, attempt, status, latency_ms, response, succeeded)
@@ -121,7 +121,7 @@ extension Webhooks {
             )
             SELECT coalesce((SELECT disabled FROM health), false) AS disabled
             """, [attempt.eventID, attempt.endpointID, attempt.attempt, attempt.status, attempt.latencyMilliseconds,
-                  String(attempt.response.prefix(500)), attempt.succeeded, disableAfter])
+                  String(attempt.response.prefix(500)), attempt.succeeded, disableAfter]) }
         return try rows.first?.decode(Bool.self, "disabled") ?? false
     }
 

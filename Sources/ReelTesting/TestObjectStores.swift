@@ -38,7 +38,6 @@ public enum TestObjectStores {
         return store
     }
 
-    /// `count` random bytes.
     /// A file in a fresh folder holding `data`.
     public static func file(with data: Data) throws -> URL {
         let url = freshFolder("source")
@@ -46,6 +45,7 @@ public enum TestObjectStores {
         return url
     }
 
+    /// `count` random bytes (eight at a time: cheap even for many MiB in a debug build).
     public static func randomBytes(_ count: Int) -> Data {
         var generator = SystemRandomNumberGenerator()
         var words = [UInt64](repeating: 0, count: (count + 7) / 8)

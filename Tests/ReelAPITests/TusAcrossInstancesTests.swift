@@ -34,8 +34,7 @@ import Testing
             a["REEL_DATA_DIR"] = TestObjectStores.freshFolder("tus-a").path
             b["REEL_DATA_DIR"] = TestObjectStores.freshFolder("tus-b").path
             // 20 MiB in chunks of about 3.3 MiB: tails, whole 8 MiB parts, and a chunk cut by the kill.
-            var generator = SystemRandomNumberGenerator()
-            let file = Data((0..<(20 << 20)).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+            let file = TestObjectStores.randomBytes(20 << 20)
             let video = try await Self.alternate(db, file, a: a, b: b)
             let staged = try await db.scalar(String.self, "SELECT staging->>'upload_id' FROM uploads WHERE id = $1", [video])
             #expect(staged?.isEmpty == false, "the upload was staged as an S3 multipart upload")

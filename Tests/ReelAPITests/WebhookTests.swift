@@ -162,7 +162,8 @@ import Testing
     @Test func slowTricklingRedirectingAndRefusedEndpointsCannotHoldAWorkerAndAreRecorded() async throws {
         guard TusUploadTests.installed() else { return }
         try await TestDatabase.withFresh { db in
-            let api = try await APIHarness.start(db, adminToken: "webhook-admin", webhooks: try Self.settings(timeout: 1))
+            // 5 s: the receiver answers a head at once, even on a loaded machine; the slow and trickling bodies take 30 s.
+            let api = try await APIHarness.start(db, adminToken: "webhook-admin", webhooks: try Self.settings(timeout: 5))
             let admin = [("Authorization", "Bearer webhook-admin")]
             let receiver = try await Receiver(slow: 30)
             var ids: [String: Int] = [:]
@@ -176,9 +177,9 @@ import Testing
                 }
             }
             let slow = try await Webhooks.attempts(endpoint: Int64(ids["slow"] ?? 0), limit: 5, pool: db.pool)
-            #expect(slow.first?.status == nil && slow.first?.response.contains("no answer within 1.0 s") == true, "\(slow)")
+            #expect(slow.first?.status == nil && slow.first?.response.contains("no answer within 5.0 s") == true, "\(slow)")
             let trickle = try await Webhooks.attempts(endpoint: Int64(ids["trickle"] ?? 0), limit: 5, pool: db.pool)
-            #expect(trickle.first?.status == 200 && trickle.first?.response.contains("did not arrive within 1.0 s") == true, "\(trickle)")
+            #expect(trickle.first?.status == 200 && trickle.first?.response.contains("did not arrive within 5.0 s") == true, "\(trickle)")
             let redirect = try await Webhooks.attempts(endpoint: Int64(ids["redirect"] ?? 0), limit: 5, pool: db.pool)
             #expect(redirect.first?.status == 302 && redirect.first?.succeeded == false, "\(redirect)")
             #expect(!receiver.records().contains { $0["path"] as? String == "/ok" }, "the redirect was not followed")

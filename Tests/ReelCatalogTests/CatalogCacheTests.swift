@@ -77,7 +77,10 @@ import Testing
 
     @Test func unknownIdsAreCachedAsAbsent() async throws {
         try await TestDatabase.withFresh { db in
-            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)))
+            // An absent entry lives ten seconds by default; two reads once took longer than that on a
+            // loaded CI machine, so this test gives it ten minutes.
+            let cache = CatalogCache(redis: try RedisPool(url: try Self.redisURL(), connectTimeout: .seconds(10), commandTimeout: .seconds(10)),
+                                     negativeTTL: .seconds(600))
             let catalog = Catalog(pool: db.pool, cache: cache)
             let unknown = VideoID.make()
             #expect(try await catalog.playback(unknown) == nil)

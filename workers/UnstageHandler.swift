@@ -13,7 +13,7 @@ struct UnstageHandler: Sendable {
     func register(into handlers: inout JobHandlers) {
         let regions = regions
         handlers.register(ReelJobs.unstage) { job, _ in
-            guard let staged = try? JSONDecoder().decode(StagedUpload.self, from: Data(job.staging.utf8)) else {
+            guard let staged = StagedUpload(json: job.staging) else {
                 throw JobFailure.permanent("upload \(job.upload)'s staging record is not readable: \(job.staging.prefix(200))")
             }
             guard let staging = regions.home.store.staging else {

@@ -101,7 +101,7 @@ extension ReelAPI {
         do {
             if let staging = regions.home.store.staging {
                 let staged = try await staging.begin(id)
-                try await Uploads.stage(id, staging: String(decoding: try JSONEncoder().encode(staged), as: UTF8.self), pool: catalog.pool)
+                try await Uploads.stage(id, staging: staged.json, pool: catalog.pool)
             } else {
                 try await ResumableFile(url: spoolFile(id)).truncate(to: 0)
             }

@@ -14,7 +14,7 @@ extension ReelAPI {
         -> ChunkOutcome
     {
         guard let staging = regions.home.store.staging,
-              let committed = try? JSONDecoder().decode(StagedUpload.self, from: Data(text.utf8)), committed.size == claim.offset else {
+              let committed = StagedUpload(json: text), committed.size == claim.offset else {
             try await claim.release(received: claim.offset, pool: catalog.pool)
             logger.error("a staged upload's record does not match its store", metadata: ["upload": "\(upload.id)"])
             throw APIError(.gone, "bytes_missing", "the bytes stored so far of upload \(upload.id) cannot be found; start a new upload")
@@ -71,7 +71,7 @@ extension ReelAPI {
             try await claim.release(received: claim.offset, pool: catalog.pool)
             throw Self.unavailable(error, upload: upload.id)
         }
-        try await claim.release(received: next.size, staging: String(decoding: try JSONEncoder().encode(next), as: UTF8.self), pool: catalog.pool)
+        try await claim.release(received: next.size, staging: next.json, pool: catalog.pool)
         if let old = committed.tail, old != next.tail { await staging.removeTail(old) }
         if let failure { throw failure }
         return .stored(received: next.size)

@@ -36,11 +36,6 @@ extension Webhooks {
             [event.id, event.tenant, event.type.rawValue, event.payload])
     }
 
-    /// Writes an event outside any other change (a test event).
-    public static func record(_ event: Event, pool: PostgresPool) async throws {
-        try await pool.withTransaction { conn in try record(event, on: conn) }
-    }
-
     /// What one delivery needs: the event, and the endpoint as it is now.
     public struct Delivery: Sendable {
         public let eventID: String

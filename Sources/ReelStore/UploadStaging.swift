@@ -55,6 +55,15 @@ public struct StagedUpload: Codable, Sendable, Hashable {
     /// Bytes staged: the parts and the tail.
     public var size: Int64 { parts.reduce(0) { $0 + $1.size } + tailSize }
 
+    /// The record as the catalog keeps it (`uploads.staging`, an `upload.unstage` job's argument).
+    public var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self) }
+
+    /// A record read back from the catalog; nil when it is not one.
+    public init?(json: String) {
+        guard let staged = try? JSONDecoder().decode(StagedUpload.self, from: Data(json.utf8)) else { return nil }
+        self = staged
+    }
+
     enum CodingKeys: String, CodingKey {
         case uploadID = "upload_id", key, parts, tail, tailSize = "tail_size"
     }

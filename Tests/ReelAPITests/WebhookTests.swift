@@ -110,7 +110,11 @@ import Testing
             let order = records.filter { (($0["data"] as? [String: Any])?["id"] as? String) == video }.compactMap { $0["type"] as? String }
             #expect(order == ["video.created", "video.playable", "video.ready", "video.deleted"], "\(order)")
 
-            // Every attempt is on record, and nothing went to the other tenant's endpoint.
+            // Every attempt is on record (a worker writes its row once the answer is back, just after the
+            // receiver logged the request), and nothing went to the other tenant's endpoint.
+            try await eventually(timeout: 30, "every attempt to be recorded") {
+                try await db.scalar(Int64.self, "SELECT count(*) FROM webhook_attempts WHERE endpoint_id = $1", [Int64(endpoint)]) == Int64(records.count)
+            }
             let detail = try await api.request("GET", "/v1/webhooks/\(endpoint)", headers: [("Authorization", "Bearer \(acme)")]).json()
             let attempts = try #require(detail["attempts"] as? [[String: Any]])
             #expect(attempts.count == records.count && attempts.allSatisfy { $0["status"] as? Int == 204 && $0["succeeded"] as? Bool == true })

@@ -153,9 +153,11 @@ extension ReelAPI {
             throw APIError.notFound("this is not a direct upload URL (or it expired more than a week ago): ask the app's backend for one")
         }
         // A URL whose upload completed still answers HEAD after it expires: the phone learns it is done.
-        let completed = grant.used ? try await Uploads.resumable(grant.id, pool: catalog.pool)?.video != nil : false
-        if grant.expired, !completed {
-            throw APIError(.gone, "expired", "this direct upload URL expired at \(Self.httpDate(grant.expires)): ask the app's backend for a new one")
+        if grant.expired {
+            let completed = grant.used ? try await Uploads.resumable(grant.id, pool: catalog.pool)?.video != nil : false
+            if !completed {
+                throw APIError(.gone, "expired", "this direct upload URL expired at \(Self.httpDate(grant.expires)): ask the app's backend for a new one")
+            }
         }
         return (grant, DirectUploadURL.path + "/" + secret)
     }

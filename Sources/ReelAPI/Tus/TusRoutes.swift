@@ -53,7 +53,7 @@ extension ReelAPI {
         case .removed, .missing:
             try? FileManager.default.removeItem(at: spoolFile(upload.id))
             if let staging = regions.home.store.staging, let text = upload.staging,
-               let staged = try? JSONDecoder().decode(StagedUpload.self, from: Data(text.utf8)) {
+               let staged = StagedUpload(json: text) {
                 try? await staging.abort(staged)
             }
             return Response(status: .noContent)

@@ -94,9 +94,10 @@ public struct ReelAPI: Sendable {
     /// The API's database pool: a request waits at most `limits.databaseWait`
     /// for a connection (then 503 + Retry-After), and no statement runs longer
     /// than `limits.statementTimeoutMs`.
-    public static func pool(url: String, connections: Int, limits: ServerLimits) -> PostgresPool {
+    /// Through a transaction pooler the timeout is the pooler's to set (PgBouncer's `connect_query`).
+    public static func pool(url: String, connections: Int, limits: ServerLimits, pooling: PostgresPooling = .none) -> PostgresPool {
         PostgresPool(url: url, maxConnections: max(1, connections), name: "reel-api",
-                     setup: "SET statement_timeout = \(limits.statementTimeoutMs)", maxWait: limits.databaseWait)
+                     setup: "SET statement_timeout = \(limits.statementTimeoutMs)", maxWait: limits.databaseWait, pooling: pooling)
     }
 
     /// An application bound to `host:port` (port 0 picks a free one; `onRunning` gets the real port).

@@ -24,6 +24,9 @@ public actor PostgresConnection {
     private var prepared: [String: String] = [:]
     /// The libpq connection string or URL this connection was opened with.
     public nonisolated let url: String
+    /// What lies between this connection and the server; decides whether
+    /// ``queryPrepared(_:_:)`` may keep server-side statements.
+    public nonisolated let pooling: PostgresPooling
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -31,9 +34,12 @@ public actor PostgresConnection {
     ///
     /// `url` is anything libpq accepts: `postgresql://user@host:port/db?options=…`
     /// or `host=… dbname=…`. The session uses UTC and ISO dates so that
-    /// timestamps decode the same way everywhere.
-    public static func connect(_ url: String, name: String = "reel-pg") async throws(PostgresError) -> PostgresConnection {
-        let connection = PostgresConnection(url: url, executor: ThreadExecutor(name: name))
+    /// timestamps decode the same way everywhere (settings PgBouncer tracks
+    /// per client, so they hold through a transaction pooler too).
+    public static func connect(
+        _ url: String, name: String = "reel-pg", pooling: PostgresPooling = .none
+    ) async throws(PostgresError) -> PostgresConnection {
+        let connection = PostgresConnection(url: url, pooling: pooling, executor: ThreadExecutor(name: name))
         do {
             try await connection.open()
         } catch {
@@ -43,8 +49,9 @@ public actor PostgresConnection {
         return connection
     }
 
-    private init(url: String, executor: ThreadExecutor) {
+    private init(url: String, pooling: PostgresPooling, executor: ThreadExecutor) {
         self.url = url
+        self.pooling = pooling
         self.executor = executor
     }
 
@@ -75,11 +82,17 @@ public actor PostgresConnection {
 
     /// Closes the connection and ends its thread.
     public func close() {
+        dropSession()
+        executor.shutdown()
+    }
+
+    /// Ends the server session but keeps the thread, so later calls fail
+    /// cleanly ("the connection is closed") and the pool replaces the connection.
+    private func dropSession() {
         if let handle { PQfinish(handle) }
         handle = nil
         socket.store(-1, ordering: .releasing)
         usable.store(false, ordering: .releasing)
-        executor.shutdown()
     }
 
     /// False once the connection broke (server restart, network): drop it.
@@ -139,8 +152,11 @@ public actor PostgresConnection {
     /// Like ``query(_:_:)``, but parses and plans `sql` once per connection
     /// (`PQprepare`) and only binds and executes it afterwards. For the hot
     /// statements a process runs thousands of times: fetch, enqueue, heartbeat.
+    /// Through a transaction pooler the next statement may reach another
+    /// server session, so there it is a plain ``query(_:_:)``.
     @discardableResult
     public func queryPrepared(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresResult {
+        guard pooling.keepsSession else { return try query(sql, binds) }
         let conn = try live()
         let name: String
         if let known = prepared[sql] {
@@ -197,6 +213,11 @@ public actor PostgresConnection {
         default:
             let error = serverError(result, sql: sql)
             PQclear(result)
+            if error.sqlState == "25006" {
+                // A read-only server: a standby, or a primary demoted under us. Drop the
+                // session so the pool reconnects and libpq's target_session_attrs finds the primary.
+                dropSession()
+            }
             throw error
         }
     }

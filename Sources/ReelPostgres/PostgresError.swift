@@ -54,6 +54,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var isConnectionProblem: Bool {
         code == .connectionFailed || code == .connectionClosed || (sqlState?.hasPrefix("08") ?? false)
             || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
+            // read_only_sql_transaction: the session reached a standby; a new one finds the primary.
+            || sqlState == "25006"
     }
 
     public var description: String {

@@ -22,16 +22,27 @@ public final class PostgresPool: Sendable {
     /// without bound.
     public let maxWait: Double?
 
+    /// What lies between the pool and the server (see ``PostgresPooling``).
+    public let pooling: PostgresPooling
+
     /// `setup` runs on every new connection (e.g. `SET synchronous_commit = off`).
-    public init(url: String, maxConnections: Int = 8, name: String = "reel-pg", setup: String? = nil, maxWait: Double? = nil) {
+    /// Through a transaction pooler it is not run: a session setting would stay
+    /// on the pooler's server connection and reach its other clients, so such
+    /// settings belong in the pooler (PgBouncer's `connect_query`) or the role.
+    public init(
+        url: String, maxConnections: Int = 8, name: String = "reel-pg", setup: String? = nil, maxWait: Double? = nil,
+        pooling: PostgresPooling = .none
+    ) {
         self.url = url
         self.maxConnections = maxConnections
         self.maxWait = maxWait
+        self.pooling = pooling
+        let setup = pooling.keepsSession ? setup : nil
         pool = ConnectionPool(
             capacity: maxConnections, onConnectFailure: .wakeNext,
             maxWait: maxWait.map { .milliseconds(Int64($0 * 1000)) },
             connect: { slot in
-                let connection = try await PostgresConnection.connect(url, name: "\(name)-\(slot)")
+                let connection = try await PostgresConnection.connect(url, name: "\(name)-\(slot)", pooling: pooling)
                 do {
                     if let setup { try await connection.execute(setup) }
                 } catch {

@@ -43,7 +43,7 @@ public final class Worker: Service, Sendable {
         let listener: PostgresListener? = config.pollOnly ? nil : try await Self.retrying(logger: logger, what: "LISTEN") {
             [pool, config] in
             try await PostgresListener(
-                url: pool.url, channels: ["\(schema).reel_jobs", "\(schema).reel_cancel"], setup: config.connectionSetup
+                url: config.listenURL ?? pool.url, channels: ["\(schema).reel_jobs", "\(schema).reel_cancel"], setup: config.connectionSetup
             ) { [self] event, session in self.handle(event, session, jobsChannel: "\(schema).reel_jobs") }
         }
         logger.info("worker started", metadata: [

@@ -13,8 +13,13 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeat: Double?
     /// Seconds between polls when no notification arrives (the fallback).
     public var pollInterval: Double = 1
-    /// Never LISTEN, only poll: for PgBouncer in transaction pooling mode.
+    /// Never LISTEN, only poll: for PgBouncer in transaction pooling mode
+    /// when no direct URL is given for listening.
     public var pollOnly = false
+    /// Where the worker LISTENs, when not through its pool's URL: PostgreSQL
+    /// itself, while the pool goes through a transaction pooler that cannot
+    /// keep a listening session.
+    public var listenURL: String?
     /// Seconds running jobs get to finish on shutdown before their leases are released.
     public var shutdownTimeout: Double = 10
     public var retry = RetryPolicy()

@@ -52,7 +52,8 @@ struct APICommand: AsyncParsableCommand {
         }
         let regions = try storage.load()
         let limits = try server.limits()
-        let pool = ReelAPI.pool(url: database.url, connections: connections, limits: limits)
+        try await database.checkServer(writes: true, logger: logger)
+        let pool = ReelAPI.pool(url: database.url, connections: connections, limits: limits, pooling: database.pooling)
         var configuration = APIConfiguration(
                 maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
                 spool: storage.dataFolder.appendingPathComponent("spool"),

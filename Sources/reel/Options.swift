@@ -8,12 +8,52 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database-url"), help: "libpq URL or conninfo (default: $REEL_DATABASE_URL).")
     var databaseURL: String?
 
+    @Option(name: .customLong("database-pooler"),
+            help: "What stands between Reel and PostgreSQL: none, session or transaction (PgBouncer's pool_mode = transaction: no server-side prepared statements or session settings; default: $REEL_DATABASE_POOLER, else none).")
+    var databasePooler: String?
+
     var url: String {
         databaseURL ?? ProcessInfo.processInfo.environment["REEL_DATABASE_URL"]
             ?? "postgresql://reel@127.0.0.1:5432/reel"
     }
 
-    func pool(size: Int = 4) -> PostgresPool { PostgresPool(url: url, maxConnections: size) }
+    /// The declared pooler; `validate()` has refused a value that is not one.
+    var pooling: PostgresPooling {
+        (try? PostgresPooling(setting: databasePooler ?? ProcessInfo.processInfo.environment["REEL_DATABASE_POOLER"])) ?? .none
+    }
+
+    func validate() throws {
+        do {
+            _ = try PostgresPooling(setting: databasePooler ?? ProcessInfo.processInfo.environment["REEL_DATABASE_POOLER"])
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func pool(size: Int = 4) -> PostgresPool { PostgresPool(url: url, maxConnections: size, pooling: pooling) }
+
+    /// Stops a long-running process at start when its URL cannot work: a
+    /// transaction pooler nobody declared, or a standby for a process that
+    /// writes. A database that is down now is not an error here: the process
+    /// waits for it as it always has.
+    func checkServer(writes: Bool, logger: Logger) async throws {
+        let pooling = self.pooling
+        let variable = databaseURL == nil ? "REEL_DATABASE_URL" : "--database-url"
+        let check: PostgresServerCheck
+        do {
+            check = try await PostgresServerCheck.run(url: url, pooling: pooling)
+        } catch {
+            guard error.isConnectionProblem else { throw CLIError(error.description) }
+            logger.warning("cannot check the database yet: \(error.description)")
+            return
+        }
+        if let problem = check.problem(pooling: pooling, writes: writes, variable: variable) {
+            throw CLIError(problem.description)
+        }
+        if check.behindPooler {
+            logger.notice("PostgreSQL is reached through a pooler at \(check.server) (REEL_DATABASE_POOLER=\(pooling.rawValue))")
+        }
+    }
 
     /// Runs `body` with a pool that is closed afterwards.
     func withPool<T: Sendable>(size: Int = 4, _ body: (PostgresPool) async throws -> T) async throws -> T {

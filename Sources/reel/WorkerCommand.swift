@@ -27,8 +27,11 @@ struct Worker: AsyncParsableCommand {
     var lease = 15.0
     @Option(help: "Seconds between polls when no notification arrives.")
     var pollInterval = 1.0
-    @Flag(help: "Only poll, never LISTEN (for PgBouncer transaction pooling).")
+    @Flag(help: "Only poll, never LISTEN (for PgBouncer transaction pooling without --listen-database-url).")
     var pollOnly = false
+    @Option(name: .customLong("listen-database-url"),
+            help: "PostgreSQL itself, for LISTEN, when --database-url goes through a transaction pooler (default: $REEL_DATABASE_LISTEN_URL; without it such a worker only polls).")
+    var listenDatabaseURL: String?
     @Option(help: "Seconds running jobs get to finish on shutdown before their leases are released.")
     var shutdownTimeout = 10.0
     @Option(help: "First retry delay in seconds (doubles each attempt, with jitter).")
@@ -53,13 +56,20 @@ struct Worker: AsyncParsableCommand {
         config.lease = lease
         config.pollInterval = pollInterval
         config.pollOnly = pollOnly
+        config.listenURL = listenDatabaseURL ?? ProcessInfo.processInfo.environment["REEL_DATABASE_LISTEN_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if database.pooling == .transaction && config.listenURL == nil && !pollOnly {
+            config.pollOnly = true
+            logger.notice("only polling: a transaction pooler cannot keep a LISTEN session (set REEL_DATABASE_LISTEN_URL to PostgreSQL itself to listen)")
+        }
         config.shutdownTimeout = shutdownTimeout
         config.retry = RetryPolicy(base: retryBase, maximum: max(retryBase, retryMax))
         config.synchronousCommit = synchronousCommit
         // Media jobs fill the scratch disk: while it is nearly full they wait (REEL_MIN_FREE_MIB).
         let scratchGuard = DiskGuard(folder: storage.scratch, minimumFree: try UploadPolicyEnvironment.minimumFree())
         config.hold = { queue in queue == ReelJobs.Queue.media ? scratchGuard.shortage().map { "the scratch disk has \($0)" } : nil }
-        let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup)
+        try await database.checkServer(writes: true, logger: logger)
+        let pool = PostgresPool(url: database.url, maxConnections: config.queues.count + 3, setup: config.connectionSetup,
+                                pooling: database.pooling)
         // With signed playback, warm fetches are signed like a viewer's (for an hour).
         var playbackSignature: (@Sendable (String) -> String)?
         if let key = ProcessInfo.processInfo.environment["REEL_PLAYBACK_KEY"], !key.isEmpty {
@@ -109,6 +119,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         config.failedRetention = retainFailedHours * 3600
         config.historyPartition = max(1, historyPartitionSeconds)
         config.pruneInterval = max(1, pruneInterval)
+        try await database.checkServer(writes: true, logger: logger)
         let pool = database.pool(size: 2)
         let scheduler = Scheduler(pool: pool, configuration: config, logger: logger)
         let group = ServiceGroup(

@@ -48,21 +48,23 @@ extension Catalog {
     /// what a transition just committed reads with `cached: false`: the job
     /// can start (on the commit's notification) before the committer has
     /// dropped the cached entry, and a warming that read the entry from just
-    /// before `ready` left the poster off the edge.
+    /// before `ready` left the poster off the edge. Such a read also goes to
+    /// the primary, never to a standby that may not have replayed the commit.
     public func playback(_ id: String, cached: Bool = true) async throws -> Playback? {
         guard VideoID.isValid(id) else { return nil }
-        guard cached, let cache else { return try await playbackFromDatabase(id) }
+        guard cached else { return try await playbackFromDatabase(id, pool: pool) }
+        guard let cache else { return try await readNearby { try await playbackFromDatabase(id, pool: $0) } }
         switch await cache.lookup(id) {
         case .hit(let playback): return playback
-        case .unavailable: return try await playbackFromDatabase(id)
+        case .unavailable: return try await readNearby { try await playbackFromDatabase(id, pool: $0) }
         case .miss(let generation):
-            let playback = try await playbackFromDatabase(id)
+            let playback = try await readNearby { try await playbackFromDatabase(id, pool: $0) }
             await cache.store(id, playback, generation: generation)
             return playback
         }
     }
 
-    func playbackFromDatabase(_ id: String) async throws -> Playback? {
+    func playbackFromDatabase(_ id: String, pool: PostgresPool) async throws -> Playback? {
         let result = try await pool.query(
             """
             SELECT \(Video.columns), probe::text AS probe,

@@ -8,10 +8,23 @@ public struct Catalog: Sendable {
     public let pool: PostgresPool
     /// Redis in front of playback reads, when configured.
     public let cache: CatalogCache?
+    /// A hot standby near this process that serves viewers' reads (a
+    /// region's API far from the primary); nil reads the primary.
+    public let readPool: PostgresPool?
 
-    public init(pool: PostgresPool, cache: CatalogCache? = nil) {
+    public init(pool: PostgresPool, cache: CatalogCache? = nil, readPool: PostgresPool? = nil) {
         self.pool = pool
         self.cache = cache
+        self.readPool = readPool
+    }
+
+    /// Runs a read on the standby, when there is one, and again on the
+    /// primary when the standby has nothing: a video created a moment ago
+    /// may not have been replayed there yet, and its uploader reads it next.
+    func readNearby<T: Sendable>(_ read: (PostgresPool) async throws -> T?) async throws -> T? {
+        guard let readPool else { return try await read(pool) }
+        if let found = try await read(readPool) { return found }
+        return try await read(pool)
     }
 
     /// Drops the video's cached entry after a change committed elsewhere
@@ -39,7 +52,9 @@ public struct Catalog: Sendable {
 
     public func video(_ id: String) async throws -> Video? {
         guard VideoID.isValid(id) else { return nil }
-        return try await pool.query("SELECT \(Video.columns) FROM videos WHERE id = $1", [id]).first.map(Video.init(row:))
+        return try await readNearby { pool in
+            try await pool.query("SELECT \(Video.columns) FROM videos WHERE id = $1", [id]).first.map(Video.init(row:))
+        }
     }
 
     /// The newest videos, optionally of one status.

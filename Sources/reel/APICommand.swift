@@ -26,6 +26,9 @@ struct APICommand: AsyncParsableCommand {
     var region: String?
     @Option(help: "Connections to PostgreSQL.")
     var connections = 16
+    @Option(name: .customLong("read-database-url"),
+            help: "A hot standby near this API for viewers' catalog reads, e.g. postgresql://reel@standby/reel; what it lacks is read from --database-url (default: $REEL_DATABASE_READ_URL, else none: every read goes to --database-url).")
+    var readDatabaseURL: String?
     @Option(help: "Viewers' region when a request gives none (?region= or X-Reel-Region): playback URLs point at an edge there (default: $REEL_EDGE_REGION).")
     var edgeRegion: String?
     @Flag(help: "Accept uploads without a token (a private network, the demo); default: uploads need a token with the upload scope ($REEL_OPEN_UPLOADS=1 also turns this on).")
@@ -54,6 +57,13 @@ struct APICommand: AsyncParsableCommand {
         let limits = try server.limits()
         try await database.checkServer(writes: true, logger: logger)
         let pool = ReelAPI.pool(url: database.url, connections: connections, limits: limits, pooling: database.pooling)
+        var readPool: PostgresPool?
+        if let readURL = readDatabaseURL ?? environment["REEL_DATABASE_READ_URL"], !readURL.isEmpty {
+            try await DatabaseOptions.checkServer(
+                url: readURL, pooling: .none, writes: false,
+                variable: readDatabaseURL == nil ? "REEL_DATABASE_READ_URL" : "--read-database-url", logger: logger)
+            readPool = ReelAPI.pool(url: readURL, connections: connections, limits: limits)
+        }
         var configuration = APIConfiguration(
                 maxUploadBytes: maxUploadMiB << 20, nearestRegion: region ?? ProcessInfo.processInfo.environment["REEL_REGION"],
                 spool: storage.dataFolder.appendingPathComponent("spool"),
@@ -71,7 +81,7 @@ struct APICommand: AsyncParsableCommand {
             configuration.publicURL = address
         }
         configuration.webhookAddresses = try WebhookSettingsEnvironment.addresses()
-        let api = ReelAPI(catalog: try storage.catalog(pool), regions: regions, configuration: configuration)
+        let api = ReelAPI(catalog: try storage.catalog(pool, readPool: readPool), regions: regions, configuration: configuration)
         if api.configuration.openUploads { logger.notice("uploads are open: anyone who reaches this API may upload") }
         if signer != nil { logger.notice("playback needs signed URLs (REEL_PLAYBACK_KEY is set)") }
         if api.configuration.cors.isEnabled {
@@ -86,5 +96,6 @@ struct APICommand: AsyncParsableCommand {
             configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await pool.close()
+        await readPool?.close()
     }
 }

@@ -37,8 +37,12 @@ struct DatabaseOptions: ParsableArguments {
     /// writes. A database that is down now is not an error here: the process
     /// waits for it as it always has.
     func checkServer(writes: Bool, logger: Logger) async throws {
-        let pooling = self.pooling
-        let variable = databaseURL == nil ? "REEL_DATABASE_URL" : "--database-url"
+        try await Self.checkServer(url: url, pooling: pooling, writes: writes,
+                                   variable: databaseURL == nil ? "REEL_DATABASE_URL" : "--database-url", logger: logger)
+    }
+
+    /// The same check for another URL (an API's standby for reads); `variable` names it in the message.
+    static func checkServer(url: String, pooling: PostgresPooling, writes: Bool, variable: String, logger: Logger) async throws {
         let check: PostgresServerCheck
         do {
             check = try await PostgresServerCheck.run(url: url, pooling: pooling)

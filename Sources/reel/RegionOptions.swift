@@ -19,10 +19,12 @@ struct RegionOptions: ParsableArguments {
     var redisURL: String?
 
     /// The catalog, with its Redis cache when one is configured.
-    func catalog(_ pool: PostgresPool) throws -> Catalog {
-        guard let url = redisURL ?? ProcessInfo.processInfo.environment["REEL_REDIS_URL"] else { return Catalog(pool: pool) }
+    func catalog(_ pool: PostgresPool, readPool: PostgresPool? = nil) throws -> Catalog {
+        guard let url = redisURL ?? ProcessInfo.processInfo.environment["REEL_REDIS_URL"] else {
+            return Catalog(pool: pool, readPool: readPool)
+        }
         do {
-            return Catalog(pool: pool, cache: CatalogCache(redis: try RedisPool(url: url, maxConnections: 16)))
+            return Catalog(pool: pool, cache: CatalogCache(redis: try RedisPool(url: url, maxConnections: 16)), readPool: readPool)
         } catch {
             throw CLIError("REEL_REDIS_URL: \(error)")
         }

@@ -131,4 +131,49 @@ import ReelTesting
         #expect(try await scheduler.waitForExit() == 0, "\(scheduler.log)")
         await second.close()
     }
+
+    @Test func anAPIReadsTheCatalogFromItsStandbyAndThePrimaryForWhatTheStandbyLacks() async throws {
+        let primary = try await Self.migratedPrimary()
+        let standby = try await primary.standby()
+        defer { Task { await standby.remove(); await primary.remove() } }
+        let writes = PostgresPool(url: primary.url, maxConnections: 1)
+        let replica = PostgresPool(url: standby.url, maxConnections: 1)
+        func insert(_ id: String, _ title: String) async throws {
+            try await writes.query("""
+                INSERT INTO videos (id, title, home_region, source_digest, source_size) VALUES ($1, $2, 'region-a', repeat('ab', 32), 1)
+                """, [id, title])
+        }
+        try await insert("replicated1", "first")
+        try await eventually(timeout: 60, "the standby to replay the insert") {
+            try await replica.query("SELECT count(*)::int FROM videos WHERE id = 'replicated1'").single(Int.self) == 1
+        }
+        let api = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: primary.url,
+                                  environment: ["REEL_DATABASE_READ_URL": standby.url,
+                                                "REEL_DATA_DIR": TestObjectStores.freshFolder("api").path])
+        var base = ""
+        try await eventually(timeout: 30, "reel api to listen") {
+            guard let range = api.log.range(of: "listening on http://") else { return false }
+            base = "http://" + api.log[range.upperBound...].prefix { !$0.isWhitespace }
+            return true
+        }
+        // The standby stops replaying: what the API answers now shows where it read.
+        _ = try await replica.query("SELECT pg_wal_replay_pause()")
+        try await writes.query("UPDATE videos SET title = 'second' WHERE id = 'replicated1'")
+        try await insert("brandnew1", "just uploaded")
+        #expect(try await Self.body(base + "/v1/videos/replicated1").contains("\"first\""))
+        // What the standby has not seen yet is read from the primary: its uploader finds it.
+        #expect(try await Self.body(base + "/v1/videos/brandnew1").contains("just uploaded"))
+        _ = try await replica.query("SELECT pg_wal_replay_resume()")
+        try await eventually(timeout: 60, "the API to read the replayed title") {
+            try await Self.body(base + "/v1/videos/replicated1").contains("\"second\"")
+        }
+        api.signal(SIGTERM)
+        #expect(try await api.waitForExit() == 0, "\(api.log)")
+        await writes.close()
+        await replica.close()
+    }
+
+    static func body(_ url: String) async throws -> String {
+        try await ChildProcess.tool("curl", ["-s", "--max-time", "10", url]).output
+    }
 }

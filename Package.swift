@@ -102,6 +102,8 @@ let package = Package(
             name: "ReelEdge",
             dependencies: [
                 "ReelPostgres", "ReelCatalog", "ReelManifests",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -60,6 +60,8 @@ api=$(reel_api_url "$dir/api.log")
 echo "API at $api"
 edge=$(reel_edge_start "$dir" demo-edge "$api" 64m)
 "$reel" edges add demo-edge --region demo --url "$edge" --workdir "$(cd "$dir" && pwd -P)/edge-demo-edge/varnish"
+# The edge caches master playlists; its agent counts the plays it serves from its log.
+REEL_LOG_LEVEL=warning "$reel" edge-agent --workdir "$(cd "$dir" && pwd -P)/edge-demo-edge/varnish" & pids+=($!)
 
 say "making a 15 s 1080x1920 clip with the ffmpeg command line"
 ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1080x1920:rate=30" \
@@ -107,6 +109,10 @@ psql -q "$REEL_DATABASE_URL" -c "SELECT edge, reason, state, objects, bytes,
     round(extract(epoch FROM finished_at - started_at)::numeric, 3) AS seconds FROM edge_warmings WHERE video_id = '$id' ORDER BY id"
 echo "GET $edge/v1/videos/$id/360p/0.m4s → X-Cache-Status: $(curl -fsS -o /dev/null -D - "$edge/v1/videos/$id/360p/0.m4s" |
     tr -d '\r' | sed -n 's/^X-Cache-Status: //Ip')"
+for _ in 1 2 3; do curl -fsS -o /dev/null "$edge/v1/videos/$id/master.m3u8"; done
+sleep 3
+echo "3 viewers fetched the master through the edge; plays counted by its agent: $(psql -qtA "$REEL_DATABASE_URL" -c \
+    "SELECT coalesce(sum(plays), 0) FROM video_plays WHERE video_id = '$id'")"
 echo "metadata for a viewer in region demo: $(curl -fsS "$api/v1/videos/$id?region=demo" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["edge"]["hls"])')"
 "$reel" submit edge.stats --any-kind --queue edges > /dev/null

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 public import ReelCatalog
+import ReelEdge
 public import ReelPostgres
 public import ReelStore
 import ServiceLifecycle

@@ -32,12 +32,14 @@ extension ReelAPI {
             let file = context.parameters.get("part") ?? ""
             switch file {
             case "master.m3u8":
-                let response = try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file, grant: grant)
-                plays.count(playback.video.id)
+                let response = try playlist(Playlists.master(playback), type: "application/vnd.apple.mpegurl", playback, file,
+                                            grant: grant, completeMaxAge: ReelAPI.masterMaxAge)
+                countPlay(request, playback.video.id)
                 return response
             case "manifest.mpd":
-                let response = try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file, grant: grant)
-                plays.count(playback.video.id)
+                let response = try playlist(Playlists.mpd(playback), type: "application/dash+xml", playback, file,
+                                            grant: grant, completeMaxAge: ReelAPI.masterMaxAge)
+                countPlay(request, playback.video.id)
                 return response
             case "player":
                 return ReelAPI.playerPage(id: playback.video.id, title: playback.video.title, query: grant)
@@ -99,9 +101,22 @@ extension ReelAPI {
         return playback
     }
 
+    /// Seconds an edge keeps a finished video's master playlist or MPD: short,
+    /// so a change (a deletion's ban aside) shows soon, yet the origin answers
+    /// each edge about once per this many seconds per video however many play it.
+    static let masterMaxAge = 10
+
+    /// A viewer's play, unless an edge fetched it: an edge's agent counts what
+    /// the edge served (`reel edge-agent`), cached or not.
+    func countPlay(_ request: Request, _ video: String) {
+        if request.headers[.reelEdge] == nil { plays.count(video) }
+    }
+
     /// A playlist: a short cache lifetime while the video grows, longer once
     /// complete; with a playback signature, its URLs carry it.
-    func playlist(_ text: String?, type: String, _ playback: Playback, _ file: String, grant: String? = nil) throws -> Response {
+    func playlist(
+        _ text: String?, type: String, _ playback: Playback, _ file: String, grant: String? = nil, completeMaxAge: Int = 300
+    ) throws -> Response {
         guard let text else {
             throw APIError.notFound("\(file) of video \(playback.video.id) is not ready: status \(playback.video.status.rawValue)")
         }
@@ -109,7 +124,7 @@ extension ReelAPI {
         let body = grant.map { PlaybackSigner.carry($0, into: text) } ?? text
         return Response(
             status: .ok,
-            headers: [.contentType: type, .cacheControl: complete ? "public, max-age=300" : "public, max-age=1, stale-while-revalidate=2"],
+            headers: [.contentType: type, .cacheControl: complete ? "public, max-age=\(completeMaxAge)" : "public, max-age=1, stale-while-revalidate=2"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 

@@ -9,7 +9,9 @@ public import Foundation
 ///   dropped before the lookup, so `?x=1`, `?x=2`… cannot fill the cache
 ///   with copies of one object or force fetches from the origin; Host,
 ///   cookies and the like are irrelevant too. Only `/v1/videos/` is cached;
-///   uploads and the admin API pass through;
+///   uploads and the admin API pass through. Master playlists and MPDs are
+///   cached for the few seconds the origin gives them; plays are counted from
+///   the edge's log by `reel edge-agent`, not by passing every play on;
 /// - the origin's `Cache-Control: private` or `no-store` is honoured (not kept);
 /// - with `signed` (the origin runs with REEL_PLAYBACK_KEY), every cached
 ///   object needs a valid `exp` and `sig`, checked at the edge: the edge asks
@@ -183,9 +185,9 @@ public struct EdgeVCL: Sendable {
                 if (req.method != "GET" && req.method != "HEAD") {
                     return (pass);
                 }
-                # Only video objects are cached. The master playlist and the MPD are not:
-                # each fetch is a play, counted by the origin, which answers them from memory.
-                if (req.url !~ "^/v1/videos/" || req.url ~ "^/v1/videos/[^/?]+/(player|master\\.m3u8|manifest\\.mpd)") {
+                # Only video objects are cached, master playlists and MPDs too (for the short
+                # time the origin gives): the edge's agent counts plays from this edge's log.
+                if (req.url !~ "^/v1/videos/" || req.url ~ "^/v1/videos/[^/?]+/player") {
                     return (pass);
                 }
             \(signed ? signedPass : "")

@@ -5,9 +5,9 @@ import ReelManifests
 /// for before the player has had time to choose (the media playlists, every
 /// init segment, the first few segments of every rendition, for DASH and for
 /// HLS, whose variants carry the audio: ``MuxedVariant``), and the poster.
-/// The master playlist and the MPD are not cached by edges (see
-/// ``EdgeVCL``): they are the play count, answered by the origin from
-/// memory. Nor is the metadata warmed: it lives a second, and differs with
+/// The master playlist and the MPD are not warmed: the edge's agent counts
+/// every one the edge serves as a play (``EdgePlayLog``), and they live only
+/// seconds. Nor is the metadata warmed: it lives a second, and differs with
 /// the viewer's region hint.
 public enum WarmPlan {
     /// The paths, origin-relative. `firstSegments` nil means every segment

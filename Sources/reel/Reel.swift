@@ -9,6 +9,6 @@ struct Reel: AsyncParsableCommand {
         subcommands: [
             Migrate.self, APICommand.self, Worker.self, SchedulerCommand.self, Submit.self, Jobs.self, Queues.self, Report.self,
             Periodic.self, Videos.self, Upload.self, Probe.self, Ingest.self, Transcode.self, Bench.self, Version.self,
-            EdgeConfig.self, Edges.self, Tokens.self, WebhooksCommand.self, Sign.self, Verify.self,
+            EdgeConfig.self, EdgeAgent.self, Edges.self, Tokens.self, WebhooksCommand.self, Sign.self, Verify.self,
         ])
 }

@@ -69,9 +69,23 @@ import Testing
                         "\(path): \(reply.status) \(reply.headers["x-cache-status"] ?? "-"); warmings: \(history)")
                 #expect(reply.headers["x-reel-edge"] == "eu-1")
             }
-            // The master playlist is the play count: always passed to the origin.
-            let master = try await APIHarness.request(edge.url, "GET", "/v1/videos/\(id)/master.m3u8")
-            #expect(master.status == 200 && master.headers["x-cache-status"] == "MISS")
+            // Master playlists are cached for a few seconds, and plays are counted from the edge's
+            // log by its agent: three viewers, one origin fetch, three plays.
+            let agent = try ReelProcess(["edge-agent", "--workdir", edge.workdir.path, "--flush-interval", "0.2"], databaseURL: db.url)
+            try await eventually(timeout: 30, "the edge agent to start") { agent.log.contains("counting the plays") }
+            try await Task.sleep(for: .milliseconds(500))
+            let masterFetches = try await edge.counter("MAIN.backend_req")
+            var masterCaches: [String] = []
+            for _ in 0..<3 {
+                let master = try await APIHarness.request(edge.url, "GET", "/v1/videos/\(id)/master.m3u8")
+                #expect(master.status == 200 && master.body.starts(with: Data("#EXTM3U".utf8)))
+                masterCaches.append(master.headers["x-cache-status"] ?? "-")
+            }
+            #expect(masterCaches == ["MISS", "HIT", "HIT"])
+            #expect(try await edge.counter("MAIN.backend_req") - masterFetches == 1)
+            try await eventually(timeout: 30, "the edge's three plays to be counted") {
+                try await db.pool.query("SELECT sum(plays)::int FROM video_plays WHERE video_id = $1", [id]).first?.int(0) == 3
+            }
 
             // 50 concurrent viewers of a segment nobody warmed: one origin fetch.
             let cold = "/v1/videos/\(id)/480p/3.m4s"
@@ -90,11 +104,8 @@ import Testing
             let range = try await APIHarness.request(edge.url, "GET", cold, headers: [("Range", "bytes=0-99")])
             #expect(range.status == 206 && range.body.count == 100 && range.body == origin.body.prefix(100))
 
-            // Popularity: the plays counted (the master fetched above, through the edge) put the video in
+            // Popularity: the plays counted (the masters fetched above, through the edge) put the video in
             // the top K, and the popular warming fetches every segment, even those nobody asked for.
-            try await eventually(timeout: 30, "the play to be counted") {
-                try await db.pool.query("SELECT 1 FROM video_plays WHERE video_id = $1", [id]).count == 1
-            }
             _ = try await JobQueue(pool: db.pool).enqueue(
                 JobRequest(kind: "edge.popular", args: #"{"top": 5, "minutes": 60}"#, queue: ReelJobs.Queue.edges))
             try await eventually(timeout: 60, "the popular warming") {
@@ -145,6 +156,8 @@ import Testing
             }
             let after = try await APIHarness.request(edge.url, "GET", segment)
             #expect(after.status == 404 && after.headers["x-cache-status"] == "MISS", "\(after.status) \(after.headers["x-cache-status"] ?? "-")")
+            agent.signal(SIGTERM)
+            #expect(try await agent.waitForExit() == 0, "\(agent.log)")
             await edge.stop()
             try await api.stop()
         }

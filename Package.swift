@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries (module map + shim.h with macro wrappers)
@@ -49,6 +51,16 @@ let package = Package(
         // MARK: Libraries
         // A serial executor on a thread of its own, for actors that make blocking C calls.
         .target(name: "ReelThreads", swiftSettings: strict),
+        // swift-metrics into swift-prometheus, and the /metrics, /healthz, /readyz server of every process.
+        .target(
+            name: "ReelObservability",
+            dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // The connection-pool state machine and its runtime, shared by the PostgreSQL and Redis pools.
         .target(name: "ReelPool", swiftSettings: strict),
         .target(
@@ -61,6 +73,7 @@ let package = Package(
             name: "ReelQueue",
             dependencies: [
                 "ReelPostgres",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -91,7 +104,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis", .product(name: "Logging", package: "swift-log")],
+            name: "ReelCatalog", dependencies: ["ReelPostgres", "ReelStore", "ReelRedis", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strict),
         // Reel's job kinds, declared once, and the enqueueing of each pipeline step.
         .target(
@@ -103,6 +116,7 @@ let package = Package(
             dependencies: [
                 "ReelPostgres", "ReelCatalog", "ReelManifests",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -115,6 +129,7 @@ let package = Package(
             dependencies: [
                 "ReelQueue", "ReelPipeline", "ReelMedia", "ReelManifests", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,8 +142,9 @@ let package = Package(
         .target(
             name: "ReelAPI",
             dependencies: [
-                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelPipeline", "ReelManifests", "ReelEdge",
+                "ReelCatalog", "ReelStore", "ReelQueue", "ReelPostgres", "ReelPipeline", "ReelManifests", "ReelEdge", "ReelObservability",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -145,6 +161,7 @@ let package = Package(
             dependencies: [
                 "ReelQueue", "ReelPostgres", "ReelCatalog", "ReelPipeline",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "scheduler",
@@ -154,7 +171,7 @@ let package = Package(
             name: "reel",
             dependencies: [
                 "ReelPostgres", "ReelQueue", "ReelPipeline", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog", "ReelAPI", "ReelRedis",
-                "ReelEdge",
+                "ReelEdge", "ReelObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -19,6 +19,7 @@ public final class Scheduler: Service, Sendable {
     private let logger: Logger
     private let election: LeaderElection
     private let periodic: PeriodicJobs
+    private let gauges = QueueGauges()
 
     public init(pool: PostgresPool, configuration: SchedulerConfiguration, logger: Logger) {
         self.pool = pool
@@ -41,15 +42,27 @@ public final class Scheduler: Service, Sendable {
     private func loop() async -> Bool {
         var leading = false
         var lastPrune = ContinuousClock.now - .seconds(config.pruneInterval)
+        var lastGauges = ContinuousClock.now - .seconds(60)
+        var gaugedQueues: [String] = []
         while !Task.isCancelled {
             do {
                 let nowLeading = try await election.tryLead()
                 if nowLeading != leading {
                     logger.info(nowLeading ? "became the leader" : "lost the leadership")
                     leading = nowLeading
+                    if !leading {
+                        gauges.clear(gaugedQueues)
+                        gaugedQueues = []
+                    }
                 }
                 if leading {
                     try await round()
+                    if ContinuousClock.now - lastGauges >= .seconds(5) {
+                        lastGauges = ContinuousClock.now
+                        let summaries = try await JobQueue(pool: pool).summaries()
+                        gauges.update(summaries)
+                        gaugedQueues = summaries.map(\.name)
+                    }
                     if ContinuousClock.now - lastPrune >= .seconds(config.pruneInterval) {
                         lastPrune = ContinuousClock.now
                         try await prune()

@@ -61,7 +61,7 @@ echo "API at $api"
 edge=$(reel_edge_start "$dir" demo-edge "$api" 64m)
 "$reel" edges add demo-edge --region demo --url "$edge" --workdir "$(cd "$dir" && pwd -P)/edge-demo-edge/varnish"
 # The edge caches master playlists; its agent counts the plays it serves from its log.
-REEL_LOG_LEVEL=warning "$reel" edge-agent --workdir "$(cd "$dir" && pwd -P)/edge-demo-edge/varnish" & pids+=($!)
+REEL_LOG_LEVEL=warning "$reel" edge-agent --edge demo-edge --workdir "$(cd "$dir" && pwd -P)/edge-demo-edge/varnish" & pids+=($!)
 
 say "making a 15 s 1080x1920 clip with the ffmpeg command line"
 ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1080x1920:rate=30" \

@@ -88,6 +88,7 @@ public struct PublishingHandlers: Sendable {
         let (segments, written) = AsyncStream<(String, SegmentRecord)>.makeStream()
         let publishing = Task { try await publisher.publish(segments) }
         let transcoded: Result<PackagedVideo, any Error>
+        let started = ContinuousClock.now
         do {
             transcoded = .success(try await MediaPackager.renditions(
                 path: source.path, info: info, rungs: rungs, to: output, segmentSeconds: args.segmentSeconds ?? 2,
@@ -99,6 +100,7 @@ public struct PublishingHandlers: Sendable {
         written.finish()
         try await publishing.value
         _ = try await failing(video) { try transcoded.get() }
+        PipelineMetrics.transcoded(videoSeconds: info.duration, took: ContinuousClock.now - started)
         try await catalog.renditionsComplete(video.id)
     }
 

@@ -31,6 +31,7 @@ public struct ReplicationHandlers: Sendable {
         let replication = self
         handlers.register(ReelJobs.replicate) { args, context in
             try await replication.replicate(args, logger: context.logger)
+            PipelineMetrics.replicated(region: args.region, since: context.job.createdAt)
             return .completed
         }
     }

@@ -3,6 +3,7 @@ import Logging
 import Hummingbird
 import ReelCatalog
 import ReelEdge
+import ReelObservability
 import ReelPostgres
 import ReelQueue
 
@@ -10,16 +11,11 @@ extension ReelAPI {
     func addHealthRoutes(to router: Router<BasicRequestContext>) {
         // Alive: the process answers.
         router.get("healthz") { _, _ in JSONBody(["status": "ok"]) }
+        // This process's metrics (swift-metrics into swift-prometheus). Edges' counters are each
+        // edge agent's to export (`reel edge-agent --metrics-port`), once per edge.
         router.get("metrics") { _, _ in
-            // The edges' counters come from the catalog (edge.stats jobs read them from each edge);
-            // without the catalog, the API's own metrics still answer.
-            let edgeLines = (try? await EdgeRecords(pool: catalog.pool).summaries().map { e in
-                EdgeMetricRow(edge: e.name, region: e.region, up: e.healthy, hits: e.hits ?? 0, misses: e.misses ?? 0,
-                              clientBytes: e.bytesServed ?? 0, originBytes: e.originBytes ?? 0, objects: e.objects ?? 0)
-            }) ?? []
-            let text = metrics.exposition(cache: catalog.cache, memoHits: memo.hits) + APIMetrics.edgeExposition(edgeLines)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: ReelMetrics.exposition())))
         }
         // Ready: the catalog answers (the store is checked per request, with fallback).
         router.get("readyz") { _, _ -> Response in

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import ReelCatalog
 import Synchronization
@@ -31,6 +32,8 @@ final class PlaybackMemo: Sendable {
 
     private let entries = Mutex([String: Entry]())
     private let served = Mutex(0)
+    /// The same hits, for `/metrics` (`reel_catalog_reads_total{source="memory"}`).
+    private let servedCounter = CatalogReadMetrics().memory
     let lifetime: Duration
     /// Entries kept at most; past it the memory starts again empty (cheap,
     /// and a second's worth of popular videos comes back at once).
@@ -67,7 +70,10 @@ final class PlaybackMemo: Sendable {
             entries[id] = entry
             return nil
         }
-        if found != nil { served.withLock { $0 += 1 } }
+        if found != nil {
+            served.withLock { $0 += 1 }
+            servedCounter.increment()
+        }
         return found
     }
 

@@ -3,6 +3,7 @@ public import Hummingbird
 public import Logging
 public import ReelCatalog
 import ReelEdge
+import ReelObservability
 public import ReelPostgres
 public import ReelStore
 import ServiceLifecycle
@@ -15,8 +16,7 @@ public struct ReelAPI: Sendable {
     public let regions: Regions
     public let configuration: APIConfiguration
 
-    let metrics = APIMetrics()
-    let memo = PlaybackMemo()
+    let memo: PlaybackMemo
     let edges: EdgeFleet
     let admission: EdgeAdmission
     let plays: PlayCounter
@@ -49,6 +49,9 @@ public struct ReelAPI: Sendable {
         self.catalog = catalog
         self.regions = regions
         self.configuration = configuration
+        // Before any metric is made: one made earlier would record nowhere.
+        ReelMetrics.bootstrap()
+        memo = PlaybackMemo()
         edges = EdgeFleet(pool: catalog.pool)
         admission = EdgeAdmission(pool: catalog.pool)
         plays = PlayCounter(pool: catalog.pool, logger: Logger(label: "reel.api.plays"))
@@ -64,7 +67,8 @@ public struct ReelAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         // HEAD answers for every GET route (RFC 9110 §9.3.2: servers must support HEAD).
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        // Hummingbird's: a count and a duration histogram per route, method and status.
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: CORSHeaders(policy: configuration.cors))
         router.add(middleware: JSONErrorMiddleware())
         addHealthRoutes(to: router)

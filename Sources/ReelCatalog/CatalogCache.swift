@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 public import ReelRedis
 import Synchronization
@@ -18,6 +19,8 @@ public final class CatalogCache: Sendable {
     /// How long "no such video" is remembered.
     public let negativeTTL: Duration
     private let counts = Mutex(CacheCounts())
+    /// The same reads, for the process's `/metrics`.
+    private let metrics = CatalogReadMetrics()
 
     public init(redis: RedisPool, finishedTTL: Duration = .seconds(3600), publishingTTL: Duration = .seconds(1),
                 negativeTTL: Duration = .seconds(10)) {
@@ -59,13 +62,16 @@ public final class CatalogCache: Sendable {
             guard let bytes = found.first ?? nil else { return .miss(generation: (found.count > 1 ? found[1] : nil) ?? []) }
             if bytes == Self.absent {
                 counts.withLock { $0.negativeHits += 1 }
+                metrics.cacheAbsent.increment()
                 return .hit(nil)
             }
             let playback = try JSONDecoder().decode(Playback.self, from: Data(bytes))
             counts.withLock { $0.hits += 1 }
+            metrics.cache.increment()
             return .hit(playback)
         } catch let error as RedisError where error.code == .unavailable {
             counts.withLock { $0.fallbacks += 1 }
+            metrics.databaseRedisDown.increment()
             return .unavailable
         } catch {
             // An entry Reel cannot read (an older format): a miss that may not refill it.
@@ -80,6 +86,7 @@ public final class CatalogCache: Sendable {
     /// a video's "publishing" playlists right after it became ready.
     func store(_ id: String, _ playback: Playback?, generation: [UInt8]) async {
         counts.withLock { $0.misses += 1 }
+        metrics.databaseAfterMiss.increment()
         do {
             let value: [UInt8]
             let ttl: Duration

@@ -18,6 +18,7 @@ public final class Worker: Service, Sendable {
     private let handlers: JobHandlers
     private let config: WorkerConfiguration
     private let logger: Logger
+    private let metrics = JobMetrics()
     private let running = RunningJobs()
     private let completer: Completer
     private let wakeups: [String: Wakeup]
@@ -143,6 +144,10 @@ public final class Worker: Service, Sendable {
         var logger = self.logger
         logger[metadataKey: "job"] = "\(job.id)"
         logger[metadataKey: "kind"] = "\(job.kind)"
+        // A kind no handler knows is anyone's string: one series for all of them.
+        let kindLabel = handlers.entry(for: job.kind) == nil ? "unknown" : job.kind
+        metrics.claimed(job, kind: kindLabel)
+        let started = ContinuousClock.now
         let outcome: JobOutcome
         if let entry = handlers.entry(for: job.kind) {
             let context = JobContext(job: job, workerID: config.id, logger: logger)
@@ -161,6 +166,7 @@ public final class Worker: Service, Sendable {
                 message: "unknown job kind '\(job.kind)': no handler on worker \(config.id) (it knows \(handlers.kinds.joined(separator: ", "))); submit a known kind or run a worker that has this handler",
                 retryAt: Date(), permanent: true)
         }
+        metrics.finished(job, kind: kindLabel, outcome: outcome, after: ContinuousClock.now - started)
         let (found, reason) = running.remove(job.id)
         wakeups[job.queue]?.signal()
         guard found else { return }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReelObservability
 import ReelPostgres
 
 /// Where the database is; every command that talks to it takes these.
@@ -92,6 +93,8 @@ enum CLI {
 
     static func logger(_ label: String) -> Logger {
         _ = bootstrapLogging
+        // Before any metric is made (one made earlier would record nowhere).
+        ReelMetrics.bootstrap()
         return Logger(label: label)
     }
 

@@ -46,6 +46,7 @@ struct Worker: AsyncParsableCommand {
     var warmSegments = Int(ProcessInfo.processInfo.environment["REEL_EDGE_WARM_SEGMENTS"] ?? "") ?? 3
     @Option(help: "Stored copies the periodic scrub reads back and hashes a second (default: $REEL_SCRUB_RATE, else 2).")
     var scrubRate: Double?
+    @OptionGroup var metrics: MetricsOptions
     @Flag(help: "Also run the demonstration handlers (noop, sleep, fail, crash, snooze; crash exits the process): for tests and demos only (or REEL_DEMO_HANDLERS=1).")
     var demoHandlers = ProcessInfo.processInfo.environment["REEL_DEMO_HANDLERS"] == "1"
 
@@ -84,8 +85,9 @@ struct Worker: AsyncParsableCommand {
                                         scrubRate: try scrubRate ?? EnvironmentNumber.read("REEL_SCRUB_RATE", atLeast: 0.01) ?? 2,
                                         playbackSignature: playbackSignature, webhooks: try WebhookSettingsEnvironment.delivery())
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: worker)] + metrics.services(pool: pool, logger: logger),
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await pool.close()
     }
@@ -109,6 +111,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     var historyPartitionSeconds = 3600.0
     @Option(help: "Seconds between pruning rounds.")
     var pruneInterval = 60.0
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         let logger = CLI.logger("reel.scheduler")
@@ -122,8 +125,9 @@ struct SchedulerCommand: AsyncParsableCommand {
         try await database.checkServer(writes: true, logger: logger)
         let pool = database.pool(size: 2)
         let scheduler = Scheduler(pool: pool, configuration: config, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: scheduler)] + metrics.services(pool: pool, logger: logger),
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await pool.close()
     }

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import ReelQueue
+import ReelTesting
+
+/// Every Reel process exports its metrics, and a real Prometheus (Debian's)
+/// scrapes them: the test asks Prometheus, through its HTTP API, for what an
+/// operator would graph.
+@Suite struct ObservabilityTests {
+    /// The address a process logged for `marker` ("listening on http://", "metrics on http://").
+    static func address(_ process: ReelProcess, after marker: String) async throws -> String {
+        var found = ""
+        try await eventually(timeout: 30, "reel \(process.arguments.first ?? "") to log \(marker)") {
+            guard let range = process.log.range(of: marker) else { return false }
+            found = String(process.log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "/" })
+            return true
+        }
+        return found
+    }
+
+    static func get(_ url: String) async throws -> (status: String, body: String) {
+        let out = try await ChildProcess.tool("curl", ["-s", "--max-time", "10", "-w", "\n%{http_code}", url]).output
+        let status = String(out.split(separator: "\n").last ?? "")
+        return (status, String(out.dropLast(status.count)))
+    }
+
+    @Test func prometheusScrapesEveryProcessAndAnswersQuantilesAndQueueDepth() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: db.url,
+                                      environment: ["REEL_DATA_DIR": TestObjectStores.freshFolder("api").path])
+            let worker = try ReelProcess(["worker", "--demo-handlers", "--queues", "default=4", "--metrics-port", "0"], databaseURL: db.url)
+            let scheduler = try ReelProcess(["scheduler", "--interval", "0.2", "--metrics-port", "0"], databaseURL: db.url)
+            let apiAddress = try await Self.address(api, after: "listening on http://")
+            let workerAddress = try await Self.address(worker, after: "metrics on http://")
+            let schedulerAddress = try await Self.address(scheduler, after: "metrics on http://")
+
+            // Each process answers its own health and readiness.
+            for address in [workerAddress, schedulerAddress] {
+                #expect(try await Self.get("http://\(address)/healthz").status == "200")
+                #expect(try await Self.get("http://\(address)/readyz").status == "200")
+            }
+            // Work to measure: jobs run by the worker, jobs waiting in a queue nobody works, requests.
+            let queue = JobQueue(pool: db.pool)
+            try await queue.enqueueMany((0..<20).map { _ in JobRequest(kind: "sleep", args: #"{"ms": 20}"#) })
+            try await queue.enqueueMany((0..<7).map { _ in JobRequest(kind: "noop", args: "{}", queue: "nobody") })
+            for _ in 0..<10 { _ = try await Self.get("http://\(apiAddress)/v1/videos/doesnotexist1234") }
+            try await eventually(timeout: 60, "the 20 jobs to complete") {
+                try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE state = 'completed'") == 20
+            }
+
+            let prometheus = try await TestPrometheus(targets: ["api": [apiAddress], "worker": [workerAddress], "scheduler": [schedulerAddress]])
+            try await eventually(timeout: 60, "Prometheus to scrape all three processes") {
+                let up = try await prometheus.query("up")
+                return up.count == 3 && up.allSatisfy { $0.value == 1 }
+            }
+            try await eventually(timeout: 60, "request duration quantiles by route") {
+                let p99 = try await prometheus.query(
+                    "histogram_quantile(0.99, sum by (le, route, status) (reel_http_request_duration_seconds_bucket))")
+                return p99.contains { $0.labels["route"] == "/v1/videos/{id}" && $0.labels["status"] == "404" && $0.value > 0 && $0.value.isFinite }
+            }
+            try await eventually(timeout: 60, "the queue depth of a queue nobody works") {
+                let depth = try await prometheus.query(#"reel_queue_depth{queue="nobody",state="available"}"#)
+                return depth.first?.value == 7
+            }
+            let oldest = try await prometheus.query(#"reel_queue_oldest_waiting_seconds{queue="nobody"}"#)
+            #expect((oldest.first?.value ?? 0) > 0)
+            let runs = try await prometheus.query(#"sum by (kind, outcome) (reel_job_run_seconds_count{job="worker"})"#)
+            #expect(runs.contains { $0.labels["kind"] == "sleep" && $0.labels["outcome"] == "completed" && $0.value == 20 }, "\(runs)")
+            let waits = try await prometheus.query(#"histogram_quantile(0.5, sum by (le, kind) (reel_job_wait_seconds_bucket))"#)
+            #expect(waits.contains { $0.labels["kind"] == "sleep" && $0.value.isFinite })
+
+            await prometheus.stop()
+            for process in [api, worker, scheduler] {
+                process.signal(SIGTERM)
+                #expect(try await process.waitForExit() == 0, "\(process.log)")
+            }
+        }
+    }
+}

@@ -12,8 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/services/lib/seaweedfs.sh
 
 # GStreamer, the second player of the playback tests (scripts/test-helpers/gst-play-check.py);
-# PgBouncer for DatabaseTopologyTests.
-reel_install_packages pgbouncer gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
+# PgBouncer for DatabaseTopologyTests, Prometheus for ObservabilityTests.
+reel_install_packages pgbouncer prometheus gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
     python3-gi gir1.2-gstreamer-1.0
 reel_seaweedfs_install
 # Headless Chromium and Video.js for the browser playback test; schemathesis for the API contract;

@@ -57,6 +57,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = APIError.json(.serviceUnavailable, code: "busy", message: "the server is busy; try again in a second")
             response.headers[.retryAfter] = "1"
             return response
+        } catch let error as PostgresError where error.isConnectionProblem {
+            // The catalog cannot be reached (a partition, a failover under way): say so, and when to retry.
+            context.logger.warning("catalog database unreachable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            var response = APIError.json(.serviceUnavailable, code: "catalog_unavailable",
+                                         message: "the catalog cannot be reached now; try again in a few seconds")
+            response.headers[.retryAfter] = "5"
+            return response
         } catch let error as HTTPError {
             // A known path asked with a method it does not have: 405 with the ones it has.
             let allowed = error.status == .notFound ? RouteTable.methods(of: request.uri.path) : []

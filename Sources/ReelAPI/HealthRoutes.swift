@@ -22,6 +22,12 @@ extension ReelAPI {
             do {
                 try await JobQueue(pool: catalog.pool).reachable()
                 return try JSONBody(["status": "ready"]).response()
+            } catch where catalog.readPool != nil {
+                // Cut off from the primary (a partition): viewers' reads still work from the standby.
+                guard let standby = catalog.readPool, (try? await JobQueue(pool: standby).reachable()) != nil else {
+                    return APIError.json(.serviceUnavailable, code: "not_ready", message: "neither the primary nor the standby answers")
+                }
+                return try JSONBody(["status": "ready", "degraded": "the primary does not answer: reads are served, writes fail"]).response()
             } catch {
                 logger.warning("readiness: the catalog database does not answer", metadata: ["error": "\(error)"])
                 return APIError.json(.serviceUnavailable, code: "not_ready", message: "the catalog database does not answer")

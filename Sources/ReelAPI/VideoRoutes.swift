@@ -62,28 +62,40 @@ extension ReelAPI {
         router.get("v1/videos/:id/:part/:file") { request, context -> Response in
             let grant = try await playbackGrant(request, video: context.parameters.get("id") ?? "")
             let playback = try await playback(context)
-            let name = context.parameters.get("part") ?? ""
-            let file = context.parameters.get("file") ?? ""
-            let rung = MuxedVariant.rung(of: name)
-            guard let rendition = playback.renditions.first(where: { $0.name == (rung ?? name) && (rung == nil || $0.kind == "video") }) else {
-                throw APIError.notFound("video \(playback.video.id) has no rendition \(name) (yet)")
+            do {
+                return try await renditionFile(request, context, playback, grant: grant)
+            } catch let error as APIError where error.status == .notFound && catalog.readPool != nil {
+                // Read from a standby that may not have replayed the segment yet (an edge warmed
+                // the moment the primary committed it): ask the primary once before saying 404.
+                guard let fresh = try? await catalog.playback(playback.video.id, cached: false) else { throw error }
+                return try await renditionFile(request, context, fresh, grant: grant)
             }
-            let type = rendition.kind == "audio" ? "audio/mp4" : "video/mp4"
-            if file == "index.m3u8" {
-                return try playlist(Playlists.media(playback, rendition: name), type: "application/vnd.apple.mpegurl", playback, file, grant: grant)
-            }
-            if rung != nil { return try await variantWithAudio(rendition, file: file, request: request, of: playback) }
-            if file == "init.mp4", let digest = ObjectDigest(hex: rendition.initDigest) {
-                return try await object(digest, type: type, request: request, of: playback)
-            }
-            guard file.hasSuffix(".m4s"), let number = Int(file.dropLast(4)) else {
-                throw APIError.notFound("no \(file) in rendition \(name): try index.m3u8, init.mp4 or N.m4s")
-            }
-            guard let segment = rendition.segments.first(where: { $0.number == number }), let digest = ObjectDigest(hex: segment.digest) else {
-                throw APIError.notFound("segment \(number) of \(name) is not stored \(rendition.complete ? "(the rendition has \(rendition.segments.count))" : "yet")")
-            }
+        }
+    }
+
+    /// A rendition's playlist, init segment or media segment, from what `playback` lists.
+    func renditionFile(_ request: Request, _ context: BasicRequestContext, _ playback: Playback, grant: String?) async throws -> Response {
+        let name = context.parameters.get("part") ?? ""
+        let file = context.parameters.get("file") ?? ""
+        let rung = MuxedVariant.rung(of: name)
+        guard let rendition = playback.renditions.first(where: { $0.name == (rung ?? name) && (rung == nil || $0.kind == "video") }) else {
+            throw APIError.notFound("video \(playback.video.id) has no rendition \(name) (yet)")
+        }
+        let type = rendition.kind == "audio" ? "audio/mp4" : "video/mp4"
+        if file == "index.m3u8" {
+            return try playlist(Playlists.media(playback, rendition: name), type: "application/vnd.apple.mpegurl", playback, file, grant: grant)
+        }
+        if rung != nil { return try await variantWithAudio(rendition, file: file, request: request, of: playback) }
+        if file == "init.mp4", let digest = ObjectDigest(hex: rendition.initDigest) {
             return try await object(digest, type: type, request: request, of: playback)
         }
+        guard file.hasSuffix(".m4s"), let number = Int(file.dropLast(4)) else {
+            throw APIError.notFound("no \(file) in rendition \(name): try index.m3u8, init.mp4 or N.m4s")
+        }
+        guard let segment = rendition.segments.first(where: { $0.number == number }), let digest = ObjectDigest(hex: segment.digest) else {
+            throw APIError.notFound("segment \(number) of \(name) is not stored \(rendition.complete ? "(the rendition has \(rendition.segments.count))" : "yet")")
+        }
+        return try await object(digest, type: type, request: request, of: playback)
     }
 
     /// The video named by the route's `:id`, or a 400/404 the client can act on.

@@ -167,9 +167,17 @@ import ReelTesting
         try await eventually(timeout: 60, "the API to read the replayed title") {
             try await Self.body(base + "/v1/videos/replicated1").contains("\"second\"")
         }
+        // Cut off from the primary: what the standby holds is still served, the API stays ready
+        // (degraded), and what only the primary could say is a 503 to retry, not an error.
+        await writes.close()
+        await primary.stop()
+        #expect(try await Self.body(base + "/v1/videos/replicated1").contains("\"second\""))
+        let ready = try await Self.body(base + "/readyz")
+        #expect(ready.contains("degraded"), "\(ready)")
+        #expect(try await Self.status(base + "/v1/videos/unknownvideo1") == "503")
+        #expect(try await Self.body(base + "/v1/videos/unknownvideo1").contains("catalog_unavailable"))
         api.signal(SIGTERM)
         #expect(try await api.waitForExit() == 0, "\(api.log)")
-        await writes.close()
         await replica.close()
     }
 

@@ -81,10 +81,18 @@ struct OutputOptions: ParsableArguments {
 }
 
 enum CLI {
-    /// Logs to stderr at $REEL_LOG_LEVEL (default info); once per process.
+    /// Logs to stderr at $REEL_LOG_LEVEL (default info), as text lines for a
+    /// terminal or, with REEL_LOG_FORMAT=json, one JSON object a line for a
+    /// log shipper; once per process.
     static let bootstrapLogging: Void = {
-        let level = ProcessInfo.processInfo.environment["REEL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let environment = ProcessInfo.processInfo.environment
+        let level = environment["REEL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let format = (environment["REEL_LOG_FORMAT"] ?? "text").lowercased()
+        if format != "text" && format != "json" {
+            FileHandle.standardError.write(Data("REEL_LOG_FORMAT is '\(format)': use text or json; logging as text\n".utf8))
+        }
         LoggingSystem.bootstrap { label in
+            if format == "json" { return JSONLogHandler(label: label, level: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

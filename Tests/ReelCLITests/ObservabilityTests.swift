@@ -12,7 +12,7 @@ import ReelTesting
         var found = ""
         try await eventually(timeout: 30, "reel \(process.arguments.first ?? "") to log \(marker)") {
             guard let range = process.log.range(of: marker) else { return false }
-            found = String(process.log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "/" })
+            found = String(process.log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "/" && $0 != "\"" })
             return true
         }
         return found
@@ -76,4 +76,44 @@ import ReelTesting
             }
         }
     }
+
+    /// Every line of a process's log as a JSON object (a line that is not one fails the test).
+    static func jsonLines(_ log: String) -> [[String: Any]] {
+        log.split(separator: "\n").compactMap { line in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object != nil, "not a JSON line: \(line)")
+            return object
+        }
+    }
+
+    @Test func logsAreJSONLinesWithTheIdsToJoinOn() async throws {
+        try await TestDatabase.withFresh { db in
+            let json = ["REEL_LOG_FORMAT": "json"]
+            let id = try await JobQueue(pool: db.pool).enqueue(JobRequest(kind: "fail", args: #"{"permanent": true}"#)).id
+            let worker = try ReelProcess(["worker", "--demo-handlers"], databaseURL: db.url, environment: json)
+            try await eventually(timeout: 60, "the job to fail") {
+                try await db.scalar(Int.self, "SELECT count(*)::int FROM reel_jobs WHERE id = $1 AND state = 'discarded'", [id]) == 1
+            }
+            worker.signal(SIGTERM)
+            #expect(try await worker.waitForExit() == 0)
+            let lines = Self.jsonLines(worker.log)
+            #expect(lines.allSatisfy { $0["ts"] is String && $0["level"] is String && $0["msg"] is String && $0["logger"] as? String == "reel.worker" })
+            let failed = lines.first { ($0["msg"] as? String) == "job failed" }
+            #expect(failed?["job_id"] as? String == "\(id)", "\(worker.log)")
+            #expect(failed?["kind"] as? String == "fail")
+
+            // An API whose database is away: the request's 503 is logged with its request id.
+            let api = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: "postgresql://reel@127.0.0.1:1/reel",
+                                      environment: json.merging(["REEL_DATA_DIR": TestObjectStores.freshFolder("api").path]) { $1 })
+            let address = try await Self.address(api, after: "listening on http://")
+            #expect(try await Self.get("http://\(address)/v1/videos/somevideo123").status == "503")
+            try await eventually(timeout: 30, "the API to log the request") { api.log.contains("catalog database unreachable") }
+            api.signal(SIGTERM)
+            #expect(try await api.waitForExit() == 0)
+            let unreachable = Self.jsonLines(api.log).first { ($0["msg"] as? String) == "catalog database unreachable" }
+            #expect((unreachable?["request_id"] as? String)?.isEmpty == false, "\(api.log)")
+            #expect(unreachable?["path"] as? String == "/v1/videos/somevideo123")
+        }
+    }
 }
+

@@ -67,7 +67,10 @@ public struct ReelAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         // HEAD answers for every GET route (RFC 9110 §9.3.2: servers must support HEAD).
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        // Hummingbird's: a count and a duration histogram per route, method and status.
+        // Hummingbird's: a server span per request, continuing a caller's traceparent (an edge
+        // warming for a worker), so what the request enqueues joins the same trace…
+        router.add(middleware: TracingMiddleware())
+        // …and a count and a duration histogram per route, method and status.
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: CORSHeaders(policy: configuration.cors))
         router.add(middleware: JSONErrorMiddleware())

@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 public import NIOCore
 import NIOHTTP1
+import Tracing
 
 /// Reel's side of the edges: fetches through an edge as a viewer would (to
 /// warm it), purges from it, and checks that it answers. Speaks plain HTTP,
@@ -41,6 +42,18 @@ public struct EdgeClient: Sendable {
     /// edge stores it. A path the origin answers with 4xx (deleted meanwhile)
     /// is a failure of that path; a connection error ends the warming.
     public func warm(_ edge: Edge, paths: [String]) async throws -> Warmed {
+        // One span per warming; each fetch carries its trace context, so the origin's
+        // spans for what the edge missed join the trace (worker → edge → API).
+        try await withSpan("edge.warm", ofKind: .client) { span in
+            span.attributes["reel.edge"] = edge.name
+            span.attributes["reel.paths"] = paths.count
+            let warmed = try await warmEach(edge, paths: paths)
+            span.attributes["reel.already_cached"] = warmed.alreadyCached
+            return warmed
+        }
+    }
+
+    private func warmEach(_ edge: Edge, paths: [String]) async throws -> Warmed {
         var result = Warmed()
         try await withThrowingTaskGroup(of: (String, FetchOutcome).self) { group in
             var pending = paths.makeIterator()
@@ -73,7 +86,11 @@ public struct EdgeClient: Sendable {
     func fetch(_ edge: Edge, _ path: String) async throws -> FetchOutcome {
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(HTTPClientRequest(url: edge.url + path), timeout: timeout)
+            var request = HTTPClientRequest(url: edge.url + path)
+            if let context = ServiceContext.current {
+                InstrumentationSystem.instrument.inject(context, into: &request.headers, using: HeadersInjector())
+            }
+            response = try await http.execute(request, timeout: timeout)
         } catch {
             throw Unreachable(edge: edge.name, reason: "GET \(path): \(error)")
         }
@@ -135,5 +152,12 @@ public struct EdgeRefused: Error, CustomStringConvertible {
     public var description: String {
         "edge \(edge) refused \(method) \(path) with HTTP \(status) (\(body.prefix(200))): check that REEL_EDGE_TOKEN matches the "
             + "token its VCL was written with (reel edge-config) and that this machine's address is in its purgers ACL"
+    }
+}
+
+/// Writes trace context (`traceparent`, `tracestate`) into request headers.
+struct HeadersInjector: Injector {
+    func inject(_ value: String, forKey key: String, into headers: inout HTTPHeaders) {
+        headers.replaceOrAdd(name: key, value: value)
     }
 }

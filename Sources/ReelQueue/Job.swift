@@ -24,6 +24,9 @@ public struct Job: Sendable, Identifiable, Codable, Hashable {
     public let cancelReason: String?
     public let createdAt: Date
     public let finalizedAt: Date?
+    /// Free-form JSON kept with the job (`reel_jobs.meta`): the trace it
+    /// belongs to (`traceparent`), who submitted it.
+    public let meta: String
 
     /// Decodes the arguments into a type of the handler's.
     public func decodeArgs<T: Decodable>(_ type: T.Type = T.self) throws -> T {
@@ -49,7 +52,7 @@ extension Job {
     static let columns = """
         id, kind, queue, tenant, args, state, priority, attempt, max_attempts, run_at, lease_expires_at,
         attempted_by, attempted_at, errors, unique_key, parent_ids, cancel_requested_at, cancel_reason,
-        created_at, finalized_at
+        created_at, finalized_at, meta
         """
 
     /// Positions of the columns in one result, looked up once for all its rows.
@@ -57,6 +60,8 @@ extension Job {
         let id, kind, queue, tenant, args, state, priority, attempt, maxAttempts, runAt, leaseExpiresAt: Int
         let attemptedBy, attemptedAt, errors, uniqueKey, parentIDs, cancelRequestedAt, cancelReason: Int
         let createdAt, finalizedAt: Int
+        /// nil when the result has no `meta` column.
+        let meta: Int?
 
         init(_ result: PostgresResult) throws {
             func at(_ name: String) throws -> Int {
@@ -71,6 +76,7 @@ extension Job {
             (errors, uniqueKey, parentIDs) = (try at("errors"), try at("unique_key"), try at("parent_ids"))
             (cancelRequestedAt, cancelReason, createdAt, finalizedAt) =
                 (try at("cancel_requested_at"), try at("cancel_reason"), try at("created_at"), try at("finalized_at"))
+            meta = result.columnIndex("meta")
         }
     }
 
@@ -116,5 +122,6 @@ extension Job {
         cancelRequested = row.date(c.cancelRequestedAt) != nil
         cancelReason = row.string(c.cancelReason)
         finalizedAt = row.date(c.finalizedAt)
+        meta = c.meta.flatMap { row.string($0) } ?? "{}"
     }
 }

@@ -22,6 +22,7 @@ public struct JobQueue: Sendable {
     /// Enqueues one job inside the caller's open transaction on `conn`.
     public static func enqueue(_ request: JobRequest, on conn: isolated PostgresConnection) throws -> EnqueueResult {
         try request.validate()
+        let request = JobTraceContext.carrying(request)
         let rows = try conn.queryPrepared(
             "SELECT id, inserted, state FROM reel_insert_job($1, $2, $3, $4::jsonb, $5::smallint, $6, $7::timestamptz, $8, $9::bigint[], $10::jsonb)",
             [
@@ -52,6 +53,7 @@ public struct JobQueue: Sendable {
     }
 
     static func copy(_ requests: [JobRequest], on conn: isolated PostgresConnection) throws -> Int {
+        let requests = requests.map(JobTraceContext.carrying)
         // Fair-share positions: continue each (queue, tenant) from its base.
         var next: [String: Int64] = [:]
         let groups = Set(requests.map { FairKey(queue: $0.queue, tenant: $0.tenant) })

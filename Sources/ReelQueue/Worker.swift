@@ -3,6 +3,7 @@ public import Logging
 public import ReelPostgres
 public import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Runs jobs from PostgreSQL: a `Service` for a `ServiceGroup`.
 ///
@@ -152,7 +153,14 @@ public final class Worker: Service, Sendable {
         if let entry = handlers.entry(for: job.kind) {
             let context = JobContext(job: job, workerID: config.id, logger: logger)
             do {
-                switch try await entry.run(kind: job.kind, context) {
+                // A span per attempt, in the trace of whatever enqueued the job (its meta).
+                let result = try await withSpan(job.kind, context: JobTraceContext.context(of: job), ofKind: .consumer) { span in
+                    span.attributes["reel.job.id"] = Int(job.id)
+                    span.attributes["reel.job.queue"] = job.queue
+                    span.attributes["reel.job.attempt"] = job.attempt
+                    return try await entry.run(kind: job.kind, context)
+                }
+                switch result {
                 case .completed: outcome = .completed(id: job.id, attempt: job.attempt)
                 case .snooze(let seconds):
                     outcome = .snoozed(id: job.id, attempt: job.attempt, until: Date().addingTimeInterval(seconds))

@@ -38,7 +38,9 @@ public struct S3Store: ObjectStore {
 
     public func put(_ data: Data) async throws(StoreError) -> PutResult {
         let digest = ObjectDigest.of(data)
-        return try await putSingle(ByteBuffer(bytes: data), digest: digest)
+        return try await StoreSpan.traced("s3.put", store: configuration.bucket, digest: digest) { () async throws(StoreError) in
+            try await putSingle(ByteBuffer(bytes: data), digest: digest)
+        }
     }
 
     func putSingle(_ body: ByteBuffer, digest: ObjectDigest) async throws(StoreError) -> PutResult {
@@ -58,6 +60,12 @@ public struct S3Store: ObjectStore {
     }
 
     public func put(contentsOf file: URL, digest expected: ObjectDigest?) async throws(StoreError) -> PutResult {
+        try await StoreSpan.traced("s3.put", store: configuration.bucket, digest: expected) { () async throws(StoreError) in
+            try await putFile(file, digest: expected)
+        }
+    }
+
+    private func putFile(_ file: URL, digest expected: ObjectDigest?) async throws(StoreError) -> PutResult {
         let (digest, size) = try await S3Store.hash(file)
         if let expected, expected != digest {
             throw StoreError(.digestMismatch, "\(file.path) hashes to \(digest), not to the expected \(expected); nothing was stored")

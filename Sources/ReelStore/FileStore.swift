@@ -26,6 +26,10 @@ public struct FileStore: ObjectStore {
     func path(of digest: ObjectDigest) -> String { "\(objects)/\(digest.shardedPath)" }
 
     public func put(_ data: Data) async throws(StoreError) -> PutResult {
+        try await StoreSpan.traced("file.put", store: objects) { () async throws(StoreError) in try await putData(data) }
+    }
+
+    private func putData(_ data: Data) async throws(StoreError) -> PutResult {
         try await blocking { () throws(StoreError) in
             let digest = ObjectDigest.of(data)
             let size = Int64(data.count)
@@ -41,6 +45,12 @@ public struct FileStore: ObjectStore {
     }
 
     public func put(contentsOf source: URL, digest expected: ObjectDigest?) async throws(StoreError) -> PutResult {
+        try await StoreSpan.traced("file.put", store: objects, digest: expected) { () async throws(StoreError) in
+            try await putFile(source, digest: expected)
+        }
+    }
+
+    private func putFile(_ source: URL, digest expected: ObjectDigest?) async throws(StoreError) -> PutResult {
         try await blocking { () throws(StoreError) in
             if let expected, let size = try PosixPath.size(path(of: expected)) {
                 return PutResult(digest: expected, size: size, created: false)

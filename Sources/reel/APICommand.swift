@@ -92,8 +92,9 @@ struct APICommand: AsyncParsableCommand {
         let app = api.application(host: host, port: port, logger: logger) { port in
             logger.notice("reel api listening on http://\(host):\(port)")
         }
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(
+            services: try CLI.tracing("reel-api", logger: logger) + [.init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await pool.close()
         await readPool?.close()

@@ -34,7 +34,8 @@ struct EdgeAgent: AsyncParsableCommand {
         logger.notice("counting the plays of the edge in \(workdir)")
         // Stopped in reverse: the log first, then the counter writes what it still holds.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: counter), .init(service: log), .init(service: counters)] + metrics.services(pool: pool, logger: logger),
+            services: try CLI.tracing("reel-edge-agent", logger: logger)
+                + [.init(service: counter), .init(service: log), .init(service: counters)] + metrics.services(pool: pool, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await pool.close()

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ReelObservability
 import ReelPostgres
+import ServiceLifecycle
 
 /// Where the database is; every command that talks to it takes these.
 struct DatabaseOptions: ParsableArguments {
@@ -91,13 +92,23 @@ enum CLI {
         if format != "text" && format != "json" {
             FileHandle.standardError.write(Data("REEL_LOG_FORMAT is '\(format)': use text or json; logging as text\n".utf8))
         }
-        LoggingSystem.bootstrap { label in
-            if format == "json" { return JSONLogHandler(label: label, level: level) }
-            var handler = StreamLogHandler.standardError(label: label)
+        LoggingSystem.bootstrap({ label, provider in
+            if format == "json" { return JSONLogHandler(label: label, level: level, metadataProvider: provider) }
+            var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
             handler.logLevel = level
             return handler
-        }
+        }, metadataProvider: ReelTracing.logMetadata)
     }()
+
+    /// The trace exporter as the first service of a process's group (it stops
+    /// last, flushing what the others recorded), or none when tracing is off.
+    static func tracing(_ service: String, logger: Logger) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        do {
+            return try ReelTracing.bootstrap(service: service, logger: logger).map { [.init(service: $0)] } ?? []
+        } catch {
+            throw CLIError("cannot export traces: \(error) (check OTEL_EXPORTER_OTLP_ENDPOINT)")
+        }
+    }
 
     static func logger(_ label: String) -> Logger {
         _ = bootstrapLogging

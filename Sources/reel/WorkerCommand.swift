@@ -86,7 +86,7 @@ struct Worker: AsyncParsableCommand {
                                         playbackSignature: playbackSignature, webhooks: try WebhookSettingsEnvironment.delivery())
         let worker = ReelQueue.Worker(pool: pool, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: worker)] + metrics.services(pool: pool, logger: logger),
+            services: try CLI.tracing("reel-worker", logger: logger) + [.init(service: worker)] + metrics.services(pool: pool, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await pool.close()
@@ -126,7 +126,8 @@ struct SchedulerCommand: AsyncParsableCommand {
         let pool = database.pool(size: 2)
         let scheduler = Scheduler(pool: pool, configuration: config, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: scheduler)] + metrics.services(pool: pool, logger: logger),
+            services: try CLI.tracing("reel-scheduler", logger: logger) + [.init(service: scheduler)]
+                + metrics.services(pool: pool, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await pool.close()

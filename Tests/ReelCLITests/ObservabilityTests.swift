@@ -115,5 +115,81 @@ import ReelTesting
             #expect(unreachable?["path"] as? String == "/v1/videos/somevideo123")
         }
     }
+
+    /// One span as the OTLP receiver (scripts/test-helpers/otlp-receiver.py) decoded it.
+    struct ReceivedSpan: Decodable {
+        let trace_id, span_id, parent_span_id, name, service: String
+    }
+
+    @Test func oneUploadIsOneConnectedTraceAcrossTheAPITheWorkerAndTheEdge() async throws {
+        try await TestDatabase.withFresh { db in
+            let folder = TestObjectStores.freshFolder("traces")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let spansFile = folder.appendingPathComponent("spans.jsonl")
+            let receiverLog = folder.appendingPathComponent("receiver.log")
+            let python = PackagePaths.root.appendingPathComponent(".venv-clients/bin/python").path
+            let receiver = try SpawnedProcess(
+                [python, PackagePaths.root.appendingPathComponent("scripts/test-helpers/otlp-receiver.py").path, spansFile.path],
+                output: receiverLog)
+            defer { receiver.signal(SIGKILL) }
+            var collector = ""
+            try await eventually(timeout: 30, "the OTLP receiver to listen") {
+                let log = (try? String(contentsOf: receiverLog, encoding: .utf8)) ?? ""
+                guard let range = log.range(of: "listening on ") else { return false }
+                collector = String(log[range.upperBound...].prefix { !$0.isWhitespace })
+                return true
+            }
+            let traced = ["OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_BSP_SCHEDULE_DELAY": "200",
+                          "REEL_DATA_DIR": folder.appendingPathComponent("data").path]
+            let api = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: db.url, environment: traced)
+            let base = "http://" + (try await Self.address(api, after: "listening on http://"))
+            let worker = try ReelProcess(["worker", "--queues", "media=1,replication=2,edges=2"], databaseURL: db.url, environment: traced)
+            // An edge in front of the API: the warming's fetches reach the API through Varnish.
+            let vcl = try await ReelProcess.run(["edge-config", "--edge", "trace-1", "--origin", base, "--token", "trace-test-edge-token"],
+                                                databaseURL: db.url)
+            let edge = try await VarnishEdge(name: "trace-1", vcl: vcl.output)
+            #expect(try await ReelProcess.run(["edges", "add", "trace-1", "--region", "eu", "--url", edge.url], databaseURL: db.url).status == 0)
+
+            let upload = try await ReelProcess.run(["upload", "--json", try await TestClips.path("vertical.mp4"), "--api", base],
+                                                   databaseURL: db.url)
+            let uploaded = try JSONSerialization.jsonObject(with: Data(upload.output.utf8)) as? [String: Any]
+            let video = try #require(uploaded?["id"] as? String, "\(upload.output)")
+            try await eventually(timeout: 180, "the video to be ready, replicated and warmed") {
+                let done = try await db.scalar(Int.self, """
+                    SELECT count(*)::int FROM reel_jobs WHERE state = 'completed' AND args->>'video' = $1
+                      AND kind IN ('video.ingest', 'video.transcode', 'video.package', 'replicate', 'edge.warm')
+                    """, [video]) ?? 0
+                return done >= 6
+            }
+
+            // The upload's request span is the root; every job it caused, and what those did, hangs from it.
+            var trace: [ReceivedSpan] = []
+            try await eventually(timeout: 60, "the trace's spans to arrive") {
+                let lines = ((try? String(contentsOf: spansFile, encoding: .utf8)) ?? "").split(separator: "\n")
+                let spans = lines.compactMap { try? JSONDecoder().decode(ReceivedSpan.self, from: Data($0.utf8)) }
+                guard let ingest = spans.first(where: { $0.name == "video.ingest" }) else { return false }
+                trace = spans.filter { $0.trace_id == ingest.trace_id }
+                let names = Set(trace.map(\.name))
+                return ["video.ingest", "video.transcode", "video.package", "replicate", "edge.warm"].allSatisfy(names.contains)
+                    && trace.contains { $0.service == "reel-api" && $0.parent_span_id != "" }
+            }
+            let ids = Set(trace.map(\.span_id))
+            let roots = trace.filter { $0.parent_span_id.isEmpty }
+            #expect(roots.count == 1 && roots.first?.service == "reel-api", "\(roots.map(\.name))")
+            #expect(trace.allSatisfy { $0.parent_span_id.isEmpty || ids.contains($0.parent_span_id) },
+                    "spans whose parent is not in the trace: \(trace.filter { !$0.parent_span_id.isEmpty && !ids.contains($0.parent_span_id) }.map(\.name))")
+            #expect(Set(trace.map(\.service)) == ["reel-api", "reel-worker"])
+            #expect(trace.contains { $0.name == "file.put" && $0.service == "reel-worker" }, "the store writes")
+            // The warming's fetches through the edge were answered by the API inside the same trace.
+            let warm = try #require(trace.first { $0.name == "edge.warm" })
+            #expect(trace.contains { $0.service == "reel-api" && $0.parent_span_id == warm.span_id }, "an API span under edge.warm")
+
+            for process in [api, worker] {
+                process.signal(SIGTERM)
+                #expect(try await process.waitForExit() == 0, "\(process.log)")
+            }
+            await edge.stop()
+        }
+    }
 }
 

@@ -58,6 +58,10 @@ public struct EdgeVCL: Sendable {
     public var signed: Bool
     /// Pages that may read what the edge serves (the origin's REEL_CORS_ORIGINS).
     public var cors: CORSPolicy
+    /// Whether master playlists and MPDs are cached (the default: plays are
+    /// counted from the edge's log). Off passes each to the origin, as edges did
+    /// before `reel edge-agent`: for comparing the origin's load, not for production.
+    public var cacheMasters = true
 
     public init(
         edge: String, origin: URL, token: String, purgers: [String] = ["127.0.0.1"], memory: String = "256m", playlistGrace: Int = 10,
@@ -187,7 +191,7 @@ public struct EdgeVCL: Sendable {
                 }
                 # Only video objects are cached, master playlists and MPDs too (for the short
                 # time the origin gives): the edge's agent counts plays from this edge's log.
-                if (req.url !~ "^/v1/videos/" || req.url ~ "^/v1/videos/[^/?]+/player") {
+                if (req.url !~ "^/v1/videos/" || req.url ~ "^/v1/videos/[^/?]+/\(cacheMasters ? "player" : "(player|master\\.m3u8|manifest\\.mpd)")") {
                     return (pass);
                 }
             \(signed ? signedPass : "")

@@ -27,6 +27,8 @@ struct EdgeConfig: AsyncParsableCommand {
     @Option(name: .customLong("cors-origin"),
             help: "A web page origin that may read what the edge serves, as the origin's --cors-origin (repeatable; default: $REEL_CORS_ORIGINS).")
     var corsOrigins: [String] = []
+    @Flag(help: "Pass master playlists and MPDs to the origin instead of caching them (to measure the origin's load with and without; plays are still counted by the edge agent).")
+    var passMasters = false
 
     func run() async throws {
         guard let url = URL(string: origin) else { throw CLIError("--origin '\(origin)' is not a URL") }
@@ -35,8 +37,10 @@ struct EdgeConfig: AsyncParsableCommand {
                           memory: memory, playlistGrace: playlistGrace, signed: signed,
                           cors: corsOrigins.isEmpty ? CORSPolicy(list: ProcessInfo.processInfo.environment["REEL_CORS_ORIGINS"] ?? "")
                               : CORSPolicy(origins: corsOrigins))
+        var configured = vcl
+        configured.cacheMasters = !passMasters
         do {
-            print(try vcl.render(), terminator: "")
+            print(try configured.render(), terminator: "")
         } catch {
             throw CLIError("\(error)")
         }

@@ -17,6 +17,13 @@ import Testing
         #expect(!vcl.contains("needs a signed URL"), "public playback checks no signature")
     }
 
+    @Test func mastersAreCachedUnlessAskedToPassThem() throws {
+        var edge = EdgeVCL(edge: "eu-1", origin: Self.origin, token: Self.token)
+        #expect(try edge.render().contains(#"req.url ~ "^/v1/videos/[^/?]+/player""#))
+        edge.cacheMasters = false
+        #expect(try edge.render().contains(#"req.url ~ "^/v1/videos/[^/?]+/(player|master\.m3u8|manifest\.mpd)""#))
+    }
+
     @Test func signedPlaybackIsCheckedAtTheEdge() throws {
         let vcl = try EdgeVCL(edge: "eu-1", origin: Self.origin, token: Self.token, signed: true).render()
         #expect(vcl.contains("playback of this video needs a signed URL"))

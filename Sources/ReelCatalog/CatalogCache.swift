@@ -22,6 +22,10 @@ public final class CatalogCache: Sendable {
     /// The same reads, for the process's `/metrics`.
     private let metrics = CatalogReadMetrics()
 
+    /// How long an API that reads a standby keeps a finished video in its region's
+    /// Redis: the primary's region cannot invalidate it, so its entries expire soon.
+    public static let standbyFinishedTTL: Duration = .seconds(15)
+
     public init(redis: RedisPool, finishedTTL: Duration = .seconds(3600), publishingTTL: Duration = .seconds(1),
                 negativeTTL: Duration = .seconds(10)) {
         self.redis = redis

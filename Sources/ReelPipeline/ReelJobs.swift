@@ -57,9 +57,13 @@ public enum ReelJobs {
     /// Fetch a video's warm set through one edge.
     public static let warm = JobKind<EdgeVideoJob>(
         "edge.warm", queue: Queue.edges, maxAttempts: 5, timeout: .seconds(600), uniqueKey: { "\($0.reason ?? "ready"):\($0.video):\($0.edge)" })
+    /// Seconds after a deletion's first BAN that a second one follows: longer than an
+    /// API reading a standby keeps a finished video in its cache
+    /// (`CatalogCache.standbyFinishedTTL`) plus the standby's replay lag.
+    public static let purgeAgainAfter: Double = 60
     /// BAN every URL of a deleted video from one edge.
     public static let purge = JobKind<EdgeVideoJob>(
-        "edge.purge", queue: Queue.edges, maxAttempts: 25, timeout: .seconds(120), uniqueKey: { "deleted:\($0.video):\($0.edge)" })
+        "edge.purge", queue: Queue.edges, maxAttempts: 25, timeout: .seconds(120), uniqueKey: { "\($0.reason ?? "deleted"):\($0.video):\($0.edge)" })
     /// Rank videos by plays and warm the most played on every edge (periodic).
     public static let popular = JobKind<PopularJob>("edge.popular", queue: Queue.edges, maxAttempts: 20, timeout: .seconds(1800))
     /// Check every edge and read its cache counters (periodic).

@@ -1,3 +1,4 @@
+import Foundation
 import ReelCatalog
 import ReelEdge
 public import ReelPostgres
@@ -63,6 +64,11 @@ public enum VideoTransitions {
         case .purgeEdges:
             for edge in try EdgeDirectory.enabledNames(on: conn) {
                 try ReelJobs.purge.enqueue(EdgeVideoJob(video: video, edge: edge, reason: "deleted"), tenant: tenant, on: conn)
+                // Once more a minute later: an API far from the primary reads a standby and keeps
+                // its own cache, so for a while it may still answer for the video, and an edge
+                // that asked it then has cached the video again.
+                try ReelJobs.purge.enqueue(EdgeVideoJob(video: video, edge: edge, reason: "deleted-again"), tenant: tenant,
+                                           runAt: Date().addingTimeInterval(ReelJobs.purgeAgainAfter), on: conn)
             }
         case .replicate:
             try ReelJobs.replicate(video: video, to: context.replicaRegions, on: conn)

@@ -24,7 +24,10 @@ struct RegionOptions: ParsableArguments {
             return Catalog(pool: pool, readPool: readPool)
         }
         do {
-            return Catalog(pool: pool, cache: CatalogCache(redis: try RedisPool(url: url, maxConnections: 16)), readPool: readPool)
+            let redis = try RedisPool(url: url, maxConnections: 16)
+            // Reading a standby, this region's cache is not invalidated by the primary's region: short lifetimes.
+            let cache = readPool == nil ? CatalogCache(redis: redis) : CatalogCache(redis: redis, finishedTTL: CatalogCache.standbyFinishedTTL)
+            return Catalog(pool: pool, cache: cache, readPool: readPool)
         } catch {
             throw CLIError("REEL_REDIS_URL: \(error)")
         }

@@ -164,6 +164,11 @@ import Testing
                 try await db.pool.query(
                     "SELECT 1 FROM reel_jobs WHERE kind = 'edge.purge' AND state = 'completed' AND args->>'video' = $1", [id]).count == 1
             }
+            // A second BAN follows a minute later, for what a region reading a standby cached meanwhile.
+            #expect(try await db.pool.query("""
+                SELECT 1 FROM reel_jobs WHERE kind = 'edge.purge' AND state = 'scheduled' AND args->>'video' = $1
+                  AND args->>'reason' = 'deleted-again' AND run_at > now() + interval '30 seconds'
+                """, [id]).count == 1)
             let after = try await APIHarness.request(edge.url, "GET", segment)
             #expect(after.status == 404 && after.headers["x-cache-status"] == "MISS", "\(after.status) \(after.headers["x-cache-status"] ?? "-")")
             agent.signal(SIGTERM)

@@ -51,7 +51,8 @@ public struct PostgresServerCheck: Sendable {
 }
 
 extension PostgresConnection {
-    func serverCheck() throws(PostgresError) -> PostgresServerCheck {
+    /// What ``PostgresServerCheck/run(url:pooling:)`` reads, on a connection already open.
+    public func serverCheck() throws(PostgresError) -> PostgresServerCheck {
         let conn = try live()
         let host = PQhost(conn).map { String(cString: $0) } ?? "?"
         let port = PQport(conn).map { String(cString: $0) } ?? "?"

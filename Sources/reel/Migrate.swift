@@ -19,6 +19,17 @@ struct Migrate: AsyncParsableCommand {
         let migrator = try PostgresMigrator(directory: try MigrationsLocator.find(migrations))
         let connection = try await PostgresConnection.connect(database.url)
         defer { Task { await connection.close() } }
+        if !status {
+            // Migrators take turns under a session advisory lock, which a transaction pooler cannot hold.
+            let check = try await connection.serverCheck()
+            if database.pooling == .transaction || check.behindPooler {
+                throw CLIError("reel migrate holds a session lock: run it against PostgreSQL itself, not through a pooler "
+                               + "(\(check.server) is one); give it the primary's direct URL with --database-url")
+            }
+            if check.inRecovery {
+                throw CLIError("\(check.server) is a standby in recovery: run reel migrate against the primary")
+            }
+        }
         if status {
             let rows = try await migrator.status(connection).map { Row(version: $0.version, name: $0.name, appliedAt: $0.appliedAt) }
             if output.json { return try CLI.printJSON(rows) }

@@ -35,6 +35,9 @@ import ReelTesting
             #expect(process.log.contains("through a connection pooler"), "\(process.log)")
             #expect(process.log.contains("REEL_DATABASE_POOLER=transaction"), "\(process.log)")
         }
+        let migrate = try await ReelProcess.run(["migrate", "--migrations", PackagePaths.root.appendingPathComponent("migrations").path],
+                                                databaseURL: bouncer.url, environment: ["REEL_DATABASE_POOLER": "transaction"])
+        #expect(migrate.status != 0 && migrate.output.contains("run it against PostgreSQL itself"), "\(migrate.output)")
         let wrong = try await ReelProcess.run(["worker"], databaseURL: bouncer.url, environment: ["REEL_DATABASE_POOLER": "pgbouncer"])
         #expect(wrong.status != 0)
         #expect(wrong.output.contains("use none, session or transaction"), "\(wrong.output)")

@@ -4,8 +4,9 @@
 # PostgreSQL, Redis and SeaweedFS (S3) on loopback under .reel-data/, builds,
 # runs `swift test`, and stops what it started by PID.
 # Extra arguments go to `swift test` (e.g. --filter ReelQueueIntegrationTests).
-# Without arguments, the fault tests (scripts/faults/chaos.sh) and the hostile media
-# run (scripts/faults/hostile-media.sh) follow the suite; REEL_TEST_FAULTS=0 skips them.
+# Without arguments, the fault tests (scripts/faults/chaos.sh), the hostile media run
+# (scripts/faults/hostile-media.sh) and the two-region cluster's faults
+# (scripts/cluster-chaos.sh, as root) follow the suite; REEL_TEST_FAULTS=0 skips them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/services/lib/services.sh
@@ -44,4 +45,10 @@ swift test --skip-build "$@"
 if [ $# -eq 0 ] && [ "${REEL_TEST_FAULTS:-1}" != 0 ]; then
     bash scripts/faults/chaos.sh
     bash scripts/faults/hostile-media.sh
+    # The two-region cluster of network namespaces under faults (needs root for the namespaces).
+    if [ "$(id -u)" = 0 ]; then
+        bash scripts/cluster-chaos.sh
+    else
+        echo "[test] not root: skipping scripts/cluster-chaos.sh (network namespaces need root)" >&2
+    fi
 fi

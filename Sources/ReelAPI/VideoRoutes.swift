@@ -51,7 +51,12 @@ extension ReelAPI {
                 return try JSONBody(Authorization(video: playback.video.id, authorized: true, expires: grant == nil ? nil : exp),
                                     cacheControl: grant == nil ? "no-store" : "public, max-age=\(left)").response()
             case "poster.jpg":
-                guard let poster = playback.video.posterDigest.flatMap(ObjectDigest.init(hex:)) else {
+                var poster = playback.video.posterDigest.flatMap(ObjectDigest.init(hex:))
+                if poster == nil, catalog.readPool != nil {
+                    // A standby (or this region's cache of it) may lag the primary: ask it once before a 404.
+                    poster = (try? await catalog.playback(playback.video.id, cached: false))??.video.posterDigest.flatMap(ObjectDigest.init(hex:))
+                }
+                guard let poster else {
                     throw APIError.notFound("video \(playback.video.id) has no poster yet (status \(playback.video.status.rawValue))")
                 }
                 return try await object(poster, type: "image/jpeg", request: request, of: playback)

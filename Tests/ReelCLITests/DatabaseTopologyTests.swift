@@ -55,6 +55,10 @@ import ReelTesting
                             environment: pooled.merging(["REEL_DATABASE_LISTEN_URL": primary.url]) { $1 })
         }
         let scheduler = try ReelProcess(["scheduler", "--interval", "0.2"], databaseURL: bouncer.url, environment: pooled)
+        // Both listen on PostgreSQL itself (LISTEN cannot go through the pooler).
+        try await eventually(timeout: 60, "both workers to listen") {
+            workers.allSatisfy { $0.log.contains("mode=listen") || $0.log.contains("\"mode\": \"listen\"") }
+        }
         let queue = JobQueue(pool: PostgresPool(url: bouncer.url, maxConnections: 2, pooling: .transaction))
         try await queue.enqueueMany((0..<60).map { i in JobRequest(kind: "noop", args: #"{"n": \#(i)}"#) })
         let direct = PostgresPool(url: primary.url, maxConnections: 1)
@@ -62,8 +66,6 @@ import ReelTesting
             try await direct.query("SELECT count(*)::int FROM reel_jobs WHERE state = 'completed'").single(Int.self) == 60
         }
         #expect(try await direct.query("SELECT count(*)::int FROM reel_jobs WHERE attempt > 1").single(Int.self) == 0)
-        // The workers listened on PostgreSQL itself.
-        #expect(workers.allSatisfy { $0.log.contains("\"mode\": \"listen\"") || $0.log.contains("mode=listen") })
 
         let api = try ReelProcess(["api", "--port", "0", "--open-uploads", "--connections", "4"], databaseURL: bouncer.url,
                                   environment: pooled.merging(["REEL_DATA_DIR": TestObjectStores.freshFolder("api").path]) { $1 })

@@ -145,12 +145,13 @@ public final class Worker: Service, Sendable {
         var logger = self.logger
         logger[metadataKey: "job"] = "\(job.id)"
         logger[metadataKey: "kind"] = "\(job.kind)"
+        let handler = handlers.entry(for: job.kind)
         // A kind no handler knows is anyone's string: one series for all of them.
-        let kindLabel = handlers.entry(for: job.kind) == nil ? "unknown" : job.kind
+        let kindLabel = handler == nil ? "unknown" : job.kind
         metrics.claimed(job, kind: kindLabel)
         let started = ContinuousClock.now
         let outcome: JobOutcome
-        if let entry = handlers.entry(for: job.kind) {
+        if let entry = handler {
             let context = JobContext(job: job, workerID: config.id, logger: logger)
             do {
                 // A span per attempt, in the trace of whatever enqueued the job (its meta).

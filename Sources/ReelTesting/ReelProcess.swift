@@ -39,6 +39,18 @@ public final class ReelProcess: Sendable {
 
     public var log: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
 
+    /// The `host:port` the process logged after `marker` ("listening on http://",
+    /// "metrics on http://"), in a text or a JSON log line; waits up to 30 s for it.
+    public func address(after marker: String) async throws -> String {
+        var found = ""
+        try await eventually(timeout: 30, "reel \(arguments.first ?? "") to log \(marker)") {
+            guard let range = self.log.range(of: marker) else { return false }
+            found = String(self.log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "/" && $0 != "\"" })
+            return true
+        }
+        return found
+    }
+
     /// Runs a short command to completion and returns (status, output).
     public static func run(_ arguments: [String], databaseURL: String, environment: [String: String] = [:]) async throws -> (
         status: Int32, output: String

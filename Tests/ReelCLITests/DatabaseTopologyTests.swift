@@ -69,12 +69,7 @@ import ReelTesting
 
         let api = try ReelProcess(["api", "--port", "0", "--open-uploads", "--connections", "4"], databaseURL: bouncer.url,
                                   environment: pooled.merging(["REEL_DATA_DIR": TestObjectStores.freshFolder("api").path]) { $1 })
-        var base = ""
-        try await eventually(timeout: 30, "reel api to listen") {
-            guard let range = api.log.range(of: "listening on http://") else { return false }
-            base = "http://" + api.log[range.upperBound...].prefix { !$0.isWhitespace }
-            return true
-        }
+        let base = "http://" + (try await api.address(after: "listening on http://"))
         #expect(try await Self.status(base + "/readyz") == "200")
         // A catalog read through the pooler: a well-formed id nobody uploaded.
         let missing = try await Self.status(base + "/v1/videos/doesnotexist1234")
@@ -155,12 +150,7 @@ import ReelTesting
         let api = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: primary.url,
                                   environment: ["REEL_DATABASE_READ_URL": standby.url,
                                                 "REEL_DATA_DIR": TestObjectStores.freshFolder("api").path])
-        var base = ""
-        try await eventually(timeout: 30, "reel api to listen") {
-            guard let range = api.log.range(of: "listening on http://") else { return false }
-            base = "http://" + api.log[range.upperBound...].prefix { !$0.isWhitespace }
-            return true
-        }
+        let base = "http://" + (try await api.address(after: "listening on http://"))
         // The standby stops replaying: what the API answers now shows where it read.
         _ = try await replica.query("SELECT pg_wal_replay_pause()")
         try await writes.query("UPDATE videos SET title = 'second' WHERE id = 'replicated1'")

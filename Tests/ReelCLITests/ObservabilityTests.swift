@@ -7,17 +7,6 @@ import ReelTesting
 /// scrapes them: the test asks Prometheus, through its HTTP API, for what an
 /// operator would graph.
 @Suite struct ObservabilityTests {
-    /// The address a process logged for `marker` ("listening on http://", "metrics on http://").
-    static func address(_ process: ReelProcess, after marker: String) async throws -> String {
-        var found = ""
-        try await eventually(timeout: 30, "reel \(process.arguments.first ?? "") to log \(marker)") {
-            guard let range = process.log.range(of: marker) else { return false }
-            found = String(process.log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "/" && $0 != "\"" })
-            return true
-        }
-        return found
-    }
-
     static func get(_ url: String) async throws -> (status: String, body: String) {
         let out = try await ChildProcess.tool("curl", ["-s", "--max-time", "10", "-w", "\n%{http_code}", url]).output
         let status = String(out.split(separator: "\n").last ?? "")
@@ -30,9 +19,9 @@ import ReelTesting
                                       environment: ["REEL_DATA_DIR": TestObjectStores.freshFolder("api").path])
             let worker = try ReelProcess(["worker", "--demo-handlers", "--queues", "default=4", "--metrics-port", "0"], databaseURL: db.url)
             let scheduler = try ReelProcess(["scheduler", "--interval", "0.2", "--metrics-port", "0"], databaseURL: db.url)
-            let apiAddress = try await Self.address(api, after: "listening on http://")
-            let workerAddress = try await Self.address(worker, after: "metrics on http://")
-            let schedulerAddress = try await Self.address(scheduler, after: "metrics on http://")
+            let apiAddress = try await api.address(after: "listening on http://")
+            let workerAddress = try await worker.address(after: "metrics on http://")
+            let schedulerAddress = try await scheduler.address(after: "metrics on http://")
 
             // Each process answers its own health and readiness.
             for address in [workerAddress, schedulerAddress] {
@@ -105,7 +94,7 @@ import ReelTesting
             // An API whose database is away: the request's 503 is logged with its request id.
             let api = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: "postgresql://reel@127.0.0.1:1/reel",
                                       environment: json.merging(["REEL_DATA_DIR": TestObjectStores.freshFolder("api").path]) { $1 })
-            let address = try await Self.address(api, after: "listening on http://")
+            let address = try await api.address(after: "listening on http://")
             #expect(try await Self.get("http://\(address)/v1/videos/somevideo123").status == "503")
             try await eventually(timeout: 30, "the API to log the request") { api.log.contains("catalog database unreachable") }
             api.signal(SIGTERM)
@@ -142,7 +131,7 @@ import ReelTesting
             let traced = ["OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_BSP_SCHEDULE_DELAY": "200",
                           "REEL_DATA_DIR": folder.appendingPathComponent("data").path]
             let api = try ReelProcess(["api", "--port", "0", "--open-uploads"], databaseURL: db.url, environment: traced)
-            let base = "http://" + (try await Self.address(api, after: "listening on http://"))
+            let base = "http://" + (try await api.address(after: "listening on http://"))
             let worker = try ReelProcess(["worker", "--queues", "media=1,replication=2,edges=2"], databaseURL: db.url, environment: traced)
             // An edge in front of the API: the warming's fetches reach the API through Varnish.
             let vcl = try await ReelProcess.run(["edge-config", "--edge", "trace-1", "--origin", base, "--token", "trace-test-edge-token"],

@@ -73,11 +73,9 @@ are for information.
 
 import argparse
 import base64
-import ctypes
 import hashlib
 import http.client
 import json
-import os
 import random
 import re
 import subprocess
@@ -86,16 +84,15 @@ import threading
 import time
 import traceback
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from hosts import Host, psql, read_env
 
 REPO = Path(__file__).resolve().parents[2]
 # The counts in a PHASE line's parentheses that fail the run when not zero.
 FAILURES = ("uploads_failed", "b_view_fail", "read_fail", "jobs_twice", "checks_failed", "not_recovered",
             "no_fallback", "api_direct_fail", "view_fail_after_fallback")
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
-LIBC = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
 
 
 def log(message):
@@ -104,76 +101,6 @@ def log(message):
 
 def now():
     return time.monotonic()
-
-
-# --- namespaces and HTTP ------------------------------------------------------------
-
-def enter_netns(host):
-    """Moves the calling thread (only it) into the cluster host's network namespace."""
-    fd = os.open(f"/run/netns/reel-{host}", os.O_RDONLY)
-    try:
-        if LIBC.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns into reel-{host}: {os.strerror(err)}")
-    finally:
-        os.close(fd)
-
-
-class Reply:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def header(self, name):
-        return self.headers.get(name.lower())
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class Host:
-    """Threads living in one host's namespace; HTTP requests made from there."""
-
-    def __init__(self, name, threads=4):
-        self.name = name
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix=f"ns-{name}",
-                                       initializer=enter_netns, initargs=(name,))
-        # /etc/hosts as `ip netns exec` would show it (edge-a.reel, edge-b.reel).
-        self.names = {}
-        try:
-            for line in Path(f"/etc/netns/reel-{name}/hosts").read_text().splitlines():
-                parts = line.split()
-                if len(parts) >= 2 and not line.startswith("#"):
-                    for n in parts[1:]:
-                        self.names[n] = parts[0]
-        except OSError:
-            pass
-
-    def _request(self, method, url, body, headers, timeout):
-        u = urllib.parse.urlsplit(url)
-        host = self.names.get(u.hostname, u.hostname)
-        conn = http.client.HTTPConnection(host, u.port or 80, timeout=timeout)
-        try:
-            path = u.path + (f"?{u.query}" if u.query else "")
-            conn.request(method, path, body=body, headers={"Host": u.netloc, **(headers or {})})
-            r = conn.getresponse()
-            data = r.read()
-            return Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-        finally:
-            conn.close()
-
-    def request(self, method, url, body=None, headers=None, timeout=10):
-        return self.pool.submit(self._request, method, url, body, headers, timeout).result()
-
-    def get(self, url, timeout=10, headers=None):
-        return self.request("GET", url, headers=headers, timeout=timeout)
-
-    def map(self, fn, items):
-        return list(self.pool.map(fn, items))
-
-    def close(self):
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def sha256(data):
@@ -189,7 +116,7 @@ class Failure(Exception):
 class Chaos:
     def __init__(self, args):
         self.args = args
-        self.env = self.read_env(args.env)
+        self.env = read_env(args.env)
         self.dir = Path(args.dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.deadline = args.deadline or (time.time() + 540)
@@ -215,32 +142,12 @@ class Chaos:
 
     # --- basics ---------------------------------------------------------------------
 
-    @staticmethod
-    def read_env(path):
-        env = {}
-        for line in Path(path).read_text().splitlines():
-            m = re.match(r"^export ([A-Z0-9_]+)='(.*)'$", line)
-            if m:
-                env[m.group(1)] = m.group(2)
-        return env
-
     def left(self):
         return self.deadline - time.time()
 
     def sql(self, query, host=None, timeout=15):
         """Rows (lists of strings) from psql on HOST (the primary by default); None on failure."""
-        host = host or self.primary
-        addr = self.env[f"REEL_CLUSTER_{host.upper().replace('-', '_')}_ADDR"]
-        try:
-            done = subprocess.run(["ip", "netns", "exec", f"reel-{host}", "psql", "-XAtq", "-F", "\t",
-                                   "-h", addr, "-p", "5432", "-U", "reel", "-d", "reel",
-                                   "-v", "ON_ERROR_STOP=1", "-c", query],
-                                  capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        if done.returncode != 0:
-            return None
-        return [line.split("\t") for line in done.stdout.splitlines() if line != ""]
+        return psql(self.env, host or self.primary, query, timeout)
 
     def sql1(self, query, host=None):
         rows = self.sql(query, host)

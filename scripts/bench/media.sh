@@ -124,7 +124,7 @@ for seconds in $CLIPS; do
     for tool in reel ff5 ff8; do
         if [ "$tool" = reel ]; then names=(1080p 720p 480p 360p); else names=(0 1 2 3); fi
         # shellcheck disable=SC2046
-        python3 scripts/bench/quality.py --source "$dir/clip.mp4" --seconds "$seconds" \
+        python3 scripts/bench/quality.py --source "$dir/clip.mp4" --seconds "$seconds" --ffmpeg "$SHAKA_FFMPEG" \
             $(rungs "$dir/$tool" "${names[@]}") > "$dir/$tool.quality.json"
     done
     if [ "$PER_RUNG" = 1 ]; then

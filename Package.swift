@@ -247,7 +247,7 @@ let package = Package(
         .testTarget(
             name: "ReelAPITests",
             dependencies: [
-                "ReelAPI", "ReelCatalog", "ReelStore", "ReelS3", "ReelPipeline", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis", "ReelEdge",
+                "ReelAPI", "ReelCatalog", "ReelStore", "ReelS3", "ReelPipeline", "ReelWorkers", "ReelQueue", "ReelPostgres", "ReelTesting", "ReelRedis", "ReelEdge", "ReelManifests",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

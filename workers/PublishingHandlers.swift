@@ -1,8 +1,9 @@
 public import Foundation
 import Logging
+import Synchronization
 public import ReelCatalog
 public import ReelMedia
-import ReelManifests
+public import ReelManifests
 import ReelPostgres
 public import ReelQueue
 public import ReelPipeline
@@ -26,12 +27,16 @@ public struct PublishingHandlers: Sendable {
     public let scratch: URL
     /// What an upload may be and cost (containers, sizes, the time budget of each job).
     public let limits: MediaLimits
+    /// Per-title bit rates (nil: the fixed ladder, unmeasured).
+    public let perTitle: PerTitleConfiguration?
 
-    public init(catalog: Catalog, regions: Regions, scratch: URL, limits: MediaLimits = .standard) {
+    public init(catalog: Catalog, regions: Regions, scratch: URL, limits: MediaLimits = .standard,
+                perTitle: PerTitleConfiguration? = nil) {
         self.catalog = catalog
         self.regions = regions
         self.scratch = scratch
         self.limits = limits
+        self.perTitle = perTitle
     }
 
     public func register(into handlers: inout JobHandlers) {
@@ -89,17 +94,29 @@ public struct PublishingHandlers: Sendable {
         let publishing = Task { try await publisher.publish(segments) }
         let transcoded: Result<PackagedVideo, any Error>
         let started = ContinuousClock.now
+        let chosen = Mutex<PerTitleRecord?>(nil)
+        let id = video.id
         do {
             transcoded = .success(try await MediaPackager.renditions(
                 path: source.path, info: info, rungs: rungs, to: output, segmentSeconds: args.segmentSeconds ?? 2,
-                limits: limits, budget: .job(info, limits: limits)
-            ) { name, record in written.yield((name, record)) })
+                limits: limits, budget: .job(info, limits: limits), perTitle: perTitle,
+                onSegment: { name, record in written.yield((name, record)) },
+                onPerTitle: { record in
+                    chosen.withLock { $0 = record }
+                    if let fallback = record.fallback {
+                        logger.warning("per-title: the fixed ladder instead", metadata: ["video": "\(id)", "reason": "\(fallback)"])
+                    } else if let plan = record.plan {
+                        logger.info("per-title", metadata: ["video": "\(id)", "ladder": "\(plan.rungs.map(\.description))",
+                                                            "ratio": "\(plan.ladderRatio)"])
+                    }
+                }))
         } catch {
             transcoded = .failure(error)
         }
         written.finish()
         try await publishing.value
         _ = try await failing(video) { try transcoded.get() }
+        if let record = chosen.withLock({ $0 }) { try await catalog.perTitle(video.id, record: try JSONEncoder().encode(record)) }
         PipelineMetrics.transcoded(videoSeconds: info.duration, took: ContinuousClock.now - started)
         try await catalog.renditionsComplete(video.id)
     }

@@ -26,6 +26,20 @@ extension Catalog {
         return (Data(probe.utf8), Data(ladder.utf8))
     }
 
+    /// What per-title planning decided for the video (JSON of `PerTitleRecord`), as the transcode found it.
+    public func perTitle(_ id: String, record: Data) async throws {
+        try await pool.query("UPDATE videos SET per_title = $2::jsonb, updated_at = now() WHERE id = $1",
+                             [id, String(decoding: record, as: UTF8.self)])
+    }
+
+    /// The per-title record the transcode stored, or nil (a fixed ladder, or not transcoded yet).
+    public func perTitle(ofVideo id: String) async throws -> Data? {
+        guard let row = try await pool.query("SELECT per_title::text AS per_title FROM videos WHERE id = $1", [id]).first,
+            let text = try row.decode(String?.self, "per_title")
+        else { return nil }
+        return Data(text.utf8)
+    }
+
     /// A rendition whose init segment is stored (its segments follow).
     public func rendition(
         _ id: String, name: String, kind: String, codecs: String, width: Int?, height: Int?, frameRate: Double?, timescale: Int,

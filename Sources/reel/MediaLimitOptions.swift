@@ -31,3 +31,29 @@ enum MediaLimitsEnvironment {
         return limits
     }
 }
+
+/// Per-title bit rates from `REEL_PER_TITLE` (on by default; `off` keeps the
+/// fixed ladder for every upload) and `REEL_PER_TITLE_CRF`,
+/// `REEL_PER_TITLE_FLOOR`, `REEL_PER_TITLE_CEILING`, `REEL_PER_TITLE_STEP`
+/// (docs/configuration.md, docs/media.md).
+enum PerTitleEnvironment {
+    static func load(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PerTitleConfiguration? {
+        switch environment["REEL_PER_TITLE", default: "on"].lowercased() {
+        case "on", "": break
+        case "off": return nil
+        case let other: throw CLIError("REEL_PER_TITLE=\(other): expected on or off")
+        }
+        var configuration = PerTitleConfiguration.standard
+        if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_CRF", atLeast: 0, environment) {
+            guard v <= 51 else { throw CLIError("REEL_PER_TITLE_CRF=\(v): x264's CRF runs from 0 to 51") }
+            configuration.crf = v
+        }
+        if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_FLOOR", atLeast: 0.01, environment) { configuration.floor = v }
+        if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_CEILING", atLeast: 0.01, environment) { configuration.ceiling = v }
+        if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_STEP", atLeast: 1, environment) { configuration.minimumStep = v }
+        guard configuration.floor <= configuration.ceiling else {
+            throw CLIError("REEL_PER_TITLE_FLOOR (\(configuration.floor)) is above REEL_PER_TITLE_CEILING (\(configuration.ceiling))")
+        }
+        return configuration
+    }
+}

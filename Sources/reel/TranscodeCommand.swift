@@ -20,9 +20,12 @@ struct Transcode: AsyncParsableCommand {
     var rungs: String?
     @Flag(help: "Leave out the audio rendition.")
     var noAudio = false
+    @Flag(help: "Per-title bit rates (REEL_PER_TITLE_* set the quality and bounds): measure the video, then encode the ladder that gives.")
+    var perTitle = false
 
     struct Summary: Encodable {
         let seconds: Double
+        let per_title: PerTitleRecord?
         let first_segment_s: Double
         let first_lowest_rung_segment_s: Double
         let rungs: [String]
@@ -41,17 +44,20 @@ struct Transcode: AsyncParsableCommand {
         }
         let lowest = rungs.last?.name ?? ""
         let events = Mutex<[(String, Double)]>([])
+        let chosen = Mutex<PerTitleRecord?>(nil)
+        let configuration = perTitle ? try PerTitleEnvironment.load() ?? .standard : nil
         let packaged = try await MediaPackager.package(
             path: file, info: info, rungs: rungs, to: URL(fileURLWithPath: outputDir), segmentSeconds: segmentSeconds, threads: threads,
-            audio: !noAudio
-        ) { name, record in
-            let at = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
-            events.withLock { $0.append(("\(name)/\(record.number)", at)) }
-        }
+            audio: !noAudio, perTitle: configuration,
+            onSegment: { name, record in
+                let at = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
+                events.withLock { $0.append(("\(name)/\(record.number)", at)) }
+            },
+            onPerTitle: { record in chosen.withLock { $0 = record } })
         let total = ContinuousClock.now - start
         let seen = events.withLock { $0 }
         let summary = Summary(
-            seconds: Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18,
+            seconds: Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18, per_title: chosen.withLock { $0 },
             first_segment_s: seen.first?.1 ?? 0,
             first_lowest_rung_segment_s: seen.first { $0.0 == "\(lowest)/0" }?.1 ?? 0,
             rungs: packaged.video.map(\.rung.name), segments: seen.count)
@@ -59,5 +65,6 @@ struct Transcode: AsyncParsableCommand {
         print("packaged \(summary.rungs.joined(separator: ", ")) + \(packaged.audio == nil ? "no audio" : "audio") into \(outputDir)")
         print(String(format: "%.2f s in all; first segment after %.2f s, first %@ segment after %.2f s",
                      summary.seconds, summary.first_segment_s, lowest, summary.first_lowest_rung_segment_s))
+        if let record = summary.per_title { PerTitleReport.print(record) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelCatalog
+import ReelManifests
 import ReelPostgres
 
 struct Videos: AsyncParsableCommand {
@@ -49,13 +50,15 @@ struct Videos: AsyncParsableCommand {
         struct Detail: Encodable {
             let video: Video
             let replication: [RegionReplication]
+            let perTitle: PerTitleRecord?
         }
 
         func run() async throws {
             let detail = try await database.withPool(size: 1) { pool -> Detail? in
                 let catalog = Catalog(pool: pool)
                 guard let video = try await catalog.video(id) else { return nil }
-                return Detail(video: video, replication: try await catalog.replication(ofVideo: id))
+                let perTitle = try await catalog.perTitle(ofVideo: id).map { try JSONDecoder().decode(PerTitleRecord.self, from: $0) }
+                return Detail(video: video, replication: try await catalog.replication(ofVideo: id), perTitle: perTitle)
             }
             guard let detail else { throw CLIError("no video \(id) in the catalog (reel videos lists them)") }
             if output.json { return try CLI.printJSON(detail) }
@@ -64,6 +67,7 @@ struct Videos: AsyncParsableCommand {
             print("  title \(video.title.isEmpty ? "-" : video.title), owner \(video.owner.isEmpty ? "-" : video.owner)")
             print("  source \(video.sourceDigest) (\(video.sourceSize) bytes, \(video.contentType)), home region \(video.homeRegion)")
             print("  created \(CLI.format(video.createdAt)), playable \(CLI.format(video.playableAt)), ready \(CLI.format(video.readyAt))")
+            if let record = detail.perTitle { PerTitleReport.print(record) }
             print("replication:")
             CLI.printTable(
                 ["region", "objects", "verified", "failed", "last_verified_at"],

@@ -1,6 +1,8 @@
 import Foundation
 import ReelCatalog
+import ReelManifests
 import ReelPipeline
+import ReelPostgres
 import ReelAPI
 import ReelQueue
 import ReelTesting
@@ -43,6 +45,39 @@ import Testing
                 try await db.scalar(String.self, "SELECT state::text FROM reel_jobs WHERE id = $1", [job]) == "completed"
             }
             #expect(try await db.scalar(Int.self, "SELECT attempt FROM reel_jobs WHERE id = $1", [job]) == 2)
+            try await api.stop()
+        }
+    }
+
+    /// What per-title planning chose for a video is on its page and in
+    /// `reel videos show`: each rung's fixed, measured and chosen bit rate,
+    /// and the rung left out with the reason.
+    @Test func aVideosPerTitleChoiceIsOnItsPageAndInTheCommand() async throws {
+        try await TestDatabase.withFresh { db in
+            let api = try await APIHarness.start(db, worker: false)
+            let reader = try await TokenStore(pool: db.pool).create(name: "viewer", scopes: [.readAdmin]).token
+            let video = try await db.pool.withTransaction { conn in
+                try Catalog.insert(NewVideo(homeRegion: "home", sourceDigest: String(repeating: "a", count: 64), sourceSize: 1,
+                                            contentType: "video/mp4"), on: conn)
+            }
+            let fixed = try LadderPlanner.plan(DisplayGeometry(codedWidth: 1080, codedHeight: 1920))
+            let measured = ["1080p": 1_000_000, "720p": 950_000, "480p": 500_000, "360p": 200_000]
+            let plan = try PerTitlePlanner.plan(fixed: fixed, measured: measured)
+            let record = PerTitleRecord(measurement: ComplexityMeasurement(crf: 23, samples: [1, 5, 9], sampleSeconds: 1, bitrates: measured,
+                                                                           seconds: 0.4), plan: plan, fallback: nil)
+            try await Catalog(pool: db.pool).perTitle(video.id, record: try JSONEncoder().encode(record))
+
+            let page = try await api.request("GET", "/admin/videos/\(video.id)", headers: [("Cookie", "reel_admin=\(reader)")])
+            #expect(page.status == 200)
+            #expect(page.text.contains("Per-title bit rates") && page.text.contains("CRF 23, 3 samples of 1.0 s"), "\(page.text)")
+            #expect(page.text.contains("<td>1080p</td><td class=\"num\">5000</td><td class=\"num\">1000</td><td class=\"num\">1100</td>"))
+            #expect(page.text.contains("<td>720p</td>") && page.text.contains("left out"))
+
+            let shown = try await ReelProcess.run(["videos", "show", video.id], databaseURL: db.url)
+            #expect(shown.status == 0, "\(shown.output)")
+            #expect(shown.output.contains("ladder 0.") && shown.output.contains("1080p  fixed 5000 kb/s, measured 1000 kb/s → 1100 kb/s"),
+                    "\(shown.output)")
+            #expect(shown.output.contains("720p   fixed 2800 kb/s, measured 950 kb/s → none (left out: 1080p costs only"), "\(shown.output)")
             try await api.stop()
         }
     }

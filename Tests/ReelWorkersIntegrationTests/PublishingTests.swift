@@ -1,6 +1,7 @@
 import Foundation
 import ReelPipeline
 import ReelCatalog
+import ReelManifests
 import ReelPostgres
 import ReelQueue
 import ReelStore
@@ -21,8 +22,9 @@ import Testing
         }
     }
 
-    func start(_ db: TestDatabase, _ regions: Regions) -> ServiceHarness {
-        let handlers = ReelHandlers.all(catalog: Catalog(pool: db.pool), regions: regions, scratch: TestObjectStores.freshFolder("scratch"))
+    func start(_ db: TestDatabase, _ regions: Regions, perTitle: PerTitleConfiguration? = nil) -> ServiceHarness {
+        let handlers = ReelHandlers.all(catalog: Catalog(pool: db.pool), regions: regions, scratch: TestObjectStores.freshFolder("scratch"),
+                                        perTitle: perTitle)
         return startWorker(db, queues: [ReelJobs.Queue.media: 2, ReelJobs.Queue.replication: 2], handlers: handlers).0
     }
 
@@ -64,6 +66,49 @@ import Testing
             }
             let replication = try await catalog.replication(ofVideo: id)
             #expect(replication.allSatisfy { $0.objects == objects.count && $0.verified == objects.count }, "\(replication)")
+        }
+    }
+
+    /// Per-title bit rates: a still picture gets a fraction of the fixed
+    /// ladder's bits, noise keeps the fixed ladder; what was measured and
+    /// chosen is stored with each video, and the renditions really spend it.
+    @Test func perTitleGivesAStillPictureFewerBitsAndNoiseTheFixedLadder() async throws {
+        try await TestDatabase.withFresh { db in
+            let regions = try Regions([Region(name: "home", store: try TestObjectStores.fileStore("home"))])
+            let (still, stillJobs) = try await upload(db, regions, clip: "still.mp4")
+            let (noise, noiseJobs) = try await upload(db, regions, clip: "noise.mp4")
+            let worker = start(db, regions, perTitle: .standard)
+            try await db.waitForState(stillJobs[2], .completed, timeout: 180)
+            try await db.waitForState(noiseJobs[2], .completed, timeout: 180)
+            try await worker.stop()
+            let catalog = Catalog(pool: db.pool)
+            func record(_ id: String) async throws -> PerTitleRecord {
+                try JSONDecoder().decode(PerTitleRecord.self, from: try #require(try await catalog.perTitle(ofVideo: id)))
+            }
+            func spent(_ id: String, _ rung: String) async throws -> Int {
+                // Bits per second of the rendition's segments (bytes over their duration in the rendition's timescale).
+                try #require(try await db.scalar(Int.self, """
+                    SELECT (sum(s.bytes) * 8 / (sum(s.duration)::float8 / r.timescale))::int
+                    FROM segments s JOIN renditions r ON r.video_id = s.video_id AND r.name = s.rendition
+                    WHERE s.video_id = $1 AND s.rendition = $2 GROUP BY r.timescale
+                    """, [id, rung]))
+            }
+            let easy = try await record(still), hard = try await record(noise)
+            #expect(easy.fallback == nil && hard.fallback == nil)
+            let easyPlan = try #require(easy.plan), hardPlan = try #require(hard.plan)
+            #expect(easyPlan.ladderRatio < 0.5, "\(easyPlan.choices)")
+            #expect(hardPlan.choices.allSatisfy { $0.note == "ceiling" }, "\(hardPlan.choices)")
+            #expect(try #require(easy.measurement).bitrates.count == 2)
+            // What the renditions really spend follows: the still picture's 480p a fraction of the noise's.
+            #expect(try await spent(still, "480p") * 3 < (try await spent(noise, "480p")))
+            #expect(try await spent(still, "480p") < 700_000)
+            // Both are playable ladders: every kept rung and the lowest are there and complete.
+            for (id, plan) in [(still, easyPlan), (noise, hardPlan)] {
+                let names = try await db.pool.query("SELECT name FROM renditions WHERE video_id = $1 AND kind = 'video' AND complete", [id])
+                    .compactMap { $0.string(0) }
+                #expect(Set(names) == Set(plan.rungs.map(\.name)))
+                #expect(names.contains("360p"))
+            }
         }
     }
 

@@ -63,4 +63,10 @@ if [ ! -s "$out/many-streams.mkv" ]; then
 fi
 # 16000x16000: one frame, huge.
 make huge.mkv ff -f lavfi -i color=c=blue:size=16000x16000:rate=1 -frames:v 1 -c:v ffv1 "$out/huge.mkv"
+# Two sources of very different difficulty for per-title bit rates (480x854, 6 s, 30 fps):
+# one detailed picture held still, and the same picture under strong noise, new every frame.
+make still.mp4 ff -f lavfi -i testsrc2=size=480x854:rate=30 -vf "select=eq(n\,0),loop=loop=-1:size=1:start=0,setpts=N/30/TB" \
+    -t 6 -r 30 -c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p "$out/still.mp4"
+make noise.mp4 ff -f lavfi -i testsrc2=size=480x854:rate=30 -vf "noise=alls=20:allf=t+u" \
+    -t 6 -c:v libx264 -preset ultrafast -crf 26 -pix_fmt yuv420p "$out/noise.mp4"
 echo "$out"

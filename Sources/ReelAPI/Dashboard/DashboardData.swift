@@ -1,5 +1,6 @@
 import Foundation
 import ReelCatalog
+import ReelManifests
 import ReelPostgres
 import ReelEdge
 import ReelQueue
@@ -134,6 +135,34 @@ struct DashboardData: Sendable {
             let size = r.width.flatMap { w in r.height.map { "\(w)×\($0)" } } ?? "-"
             return RenditionRow(name: r.name, kind: r.kind, codecs: r.codecs, size: size, segments: r.segments, complete: r.complete ? "yes" : "no")
         }
+    }
+
+    struct PerTitleRow: Sendable {
+        let rung, fixed, measured, chosen, note: String
+    }
+
+    struct PerTitleView: Sendable {
+        let summary: String
+        let fallback: String?
+        let rows: [PerTitleRow]
+    }
+
+    /// What per-title planning chose for the video (nil: the fixed ladder, unmeasured).
+    func perTitle(_ id: String) async throws -> PerTitleView? {
+        guard let data = try await Catalog(pool: pool).perTitle(ofVideo: id),
+            let record = try? JSONDecoder().decode(PerTitleRecord.self, from: data)
+        else { return nil }
+        var summary = ""
+        if let m = record.measurement {
+            summary = String(format: "CRF %.0f, %d samples of %.1f s, measured in %.2f s", m.crf, m.samples.count, m.sampleSeconds, m.seconds)
+        }
+        if let plan = record.plan { summary += String(format: "; the ladder spends %.0f %% of the fixed one's bits", plan.ladderRatio * 100) }
+        let rows = (record.plan?.choices ?? []).map { (c: PerTitlePlan.Choice) -> PerTitleRow in
+            let chosen = c.chosen > 0 ? String(c.chosen / 1000) : "left out"
+            return PerTitleRow(rung: c.rung, fixed: String(c.fixed / 1000), measured: String(c.measured / 1000), chosen: chosen,
+                               note: c.note ?? "")
+        }
+        return PerTitleView(summary: summary, fallback: record.fallback, rows: rows)
     }
 
     struct ReplicaRow: Sendable {

@@ -100,13 +100,15 @@ extension ReelAPI {
             guard let caller = try await viewer(request) else { return Dashboard.redirect("/admin/login") }
             let id = context.parameters.get("id") ?? ""
             guard let video = try await data.video(id) else { throw APIError.notFound("no video \(id)") }
+            var values: [String: Any] = [
+                "video": video, "signed": configuration.playbackSigner.map { "?" + $0.query(video: id, expires: Date().addingTimeInterval(3600)) } ?? "",
+                "renditions": try await data.renditions(id), "replicas": try await data.replicas(id),
+                "warmings": try await data.warmings(id), "jobs": try await data.videoJobs(id),
+            ]
+            // Only when there is one: the template's section shows it (an Optional would hide its fields).
+            if let perTitle = try await data.perTitle(id) { values["perTitle"] = perTitle }
             return dashboard.page(
-                "video", title: video.title.isEmpty ? "Video \(id)" : video.title, section: .videos, caller: caller,
-                values: [
-                    "video": video, "signed": configuration.playbackSigner.map { "?" + $0.query(video: id, expires: Date().addingTimeInterval(3600)) } ?? "",
-                    "renditions": try await data.renditions(id), "replicas": try await data.replicas(id),
-                    "warmings": try await data.warmings(id), "jobs": try await data.videoJobs(id),
-                ])
+                "video", title: video.title.isEmpty ? "Video \(id)" : video.title, section: .videos, caller: caller, values: values)
         }
 
         router.get("admin/edges") { request, _ -> Response in

@@ -33,16 +33,25 @@ public struct RungOutput: Sendable, Hashable, Codable {
 public enum LadderTranscoder {
     public static func transcode(
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
-        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
-        onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in }
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded, perTitle: PerTitleConfiguration? = nil,
+        onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in },
+        onPerTitle: @escaping (PerTitleRecord) -> Void = { _ in }
     ) throws(MediaError) -> [RungOutput] {
         try transcode(MediaSource(path: path, info: info, limits: limits, budget: budget), info: info, rungs: rungs, to: root,
-                      segmentSeconds: segmentSeconds, threads: threads, onSegment: onSegment)
+                      segmentSeconds: segmentSeconds, threads: threads, perTitle: perTitle, onSegment: onSegment, onPerTitle: onPerTitle)
     }
 
+    /// With `perTitle`, the ladder's bit rates are the source's own
+    /// (``PerTitlePlanner``): the lowest rung, which makes the video playable
+    /// and so cannot wait for a measurement, is encoded at the target quality
+    /// capped at its fixed bit rate; once its first segment is written the source
+    /// is measured (``ComplexityProbe``), `onPerTitle` gets the outcome, and
+    /// the other rungs start with their planned bit rates, or the fixed ones
+    /// if the measurement failed. A ladder of one rung keeps its fixed rate.
     static func transcode(
         _ source: MediaSource, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
-        onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in }
+        perTitle requested: PerTitleConfiguration? = nil,
+        onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in }, onPerTitle: (PerTitleRecord) -> Void = { _ in }
     ) throws(MediaError) -> [RungOutput] {
         guard !rungs.isEmpty else { throw MediaError(.unsupported, "the ladder has no rungs") }
         let rate = info.video.frameRate > 0 ? info.video.frameRate : 30
@@ -53,23 +62,31 @@ public enum LadderTranscoder {
         let reports = NSLock()
         let lowest = rungs.count > 1 ? rungs.min { $0.width * $0.height < $1.width * $1.height } : nil
         let headStart = HeadStart()
+        let perTitle = lowest == nil ? nil : requested
         var lanes: [Lane] = []
-        for rung in rungs {
+        // Each rung scales, encodes and muxes on a thread of its own, fed
+        // reference-counted copies of the decoded frames through a short queue.
+        var workers: [LaneWorker] = []
+        defer { for worker in workers { _ = worker.finish() } }
+        func start(_ rung: Rung, quality: Double? = nil) throws(MediaError) {
             let encoderThreads = encoderThreads(for: rung, among: rungs, threads: threads)
-            let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: encoderThreads)
+            let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: encoderThreads,
+                                           quality: quality, capped: true)
             guard let context = encoder.context else { throw MediaError(.unsupported, "the H.264 encoder is not open") }
             let writer = try FragmentedWriter(folder: root.appendingPathComponent(rung.name), encoder: context) { record in
                 // Lanes run on their own threads: report one segment at a time.
                 reports.withLock { onSegment(rung, record) }
                 if rung == lowest { headStart.end() }
             }
-            lanes.append(Lane(rung: rung, encoder: encoder, writer: writer,
-                              coded: quarter ? (rung.height, rung.width) : (rung.width, rung.height)))
+            let lane = Lane(rung: rung, encoder: encoder, writer: writer, coded: quarter ? (rung.height, rung.width) : (rung.width, rung.height))
+            lanes.append(lane)
+            workers.append(LaneWorker(lane: lane, rotation: rotation))
         }
-        // Each rung scales, encodes and muxes on a thread of its own, fed
-        // reference-counted copies of the decoded frames through a short queue.
-        let workers = lanes.map { LaneWorker(lane: $0, rotation: rotation) }
-        defer { for worker in workers { _ = worker.finish() } }
+        if let perTitle, let lowest {
+            try start(lowest, quality: perTitle.crf)
+        } else {
+            for rung in rungs { try start(rung) }
+        }
         func feed(_ frame: UnsafeMutablePointer<AVFrame>, pts: Int64, to worker: LaneWorker) throws(MediaError) {
             guard let copy = av_frame_clone(frame) else { throw MediaError(.unsupported, "out of memory for a frame") }
             worker.submit(copy, pts: pts, keyframe: pts % Int64(segmentFrames) == 0)
@@ -89,6 +106,11 @@ public enum LadderTranscoder {
                 previous = av_frame_clone(frame)
             }
             ahead = grid.next
+        }
+        if let perTitle, let lowest {
+            let record = plan(source, info: info, rungs: rungs, configuration: perTitle, threads: threads)
+            onPerTitle(record)
+            for rung in record.plan?.rungs ?? rungs where rung.name != lowest.name { try start(rung) }
         }
         // Then every rung from the start, the lowest only where it is not yet.
         let decoder = try VideoDecoder(source: source, threads: threads)
@@ -119,9 +141,31 @@ public enum LadderTranscoder {
         }
         if let failure { throw failure }
         guard grid.next > 0 else { throw MediaError(.unreadable, "no frame of the video could be decoded") }
-        return lanes.map { lane in
+        // In the ladder's order (largest first), whatever order the lanes started in.
+        let order = Dictionary(uniqueKeysWithValues: rungs.enumerated().map { ($1.name, $0) })
+        return lanes.sorted { order[$0.rung.name, default: 0] < order[$1.rung.name, default: 0] }.map { lane in
             RungOutput(rung: lane.rung, codecs: lane.encoder.codecString, frameRate: rate,
                        timescale: Int(lane.writer.timeBase.den / max(1, lane.writer.timeBase.num)), segments: lane.writer.segments)
+        }
+    }
+
+    /// The per-title plan for `rungs`, or why the fixed ladder stays: a
+    /// measurement or plan that fails must never leave a video without a ladder.
+    static func plan(
+        _ source: MediaSource, info: MediaInfo, rungs: [Rung], configuration: PerTitleConfiguration, threads: Int32
+    ) -> PerTitleRecord {
+        let measured: ComplexityMeasurement
+        do {
+            measured = try ComplexityProbe.measure(source, info: info, rungs: rungs, crf: configuration.crf, samples: 3,
+                                                   sampleSeconds: 1, threads: threads)
+        } catch {
+            return PerTitleRecord(measurement: nil, plan: nil, fallback: "the complexity measurement failed: \(error.message)")
+        }
+        do {
+            return PerTitleRecord(measurement: measured, plan: try PerTitlePlanner.plan(fixed: rungs, measured: measured.bitrates,
+                                                                                      configuration: configuration), fallback: nil)
+        } catch {
+            return PerTitleRecord(measurement: measured, plan: nil, fallback: "no per-title plan: \(error.description)")
         }
     }
 

@@ -20,11 +20,13 @@ public struct PackagedVideo: Sendable, Hashable, Codable {
 public enum MediaPackager {
     public static func package(
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
-        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
-        onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded, perTitle: PerTitleConfiguration? = nil,
+        onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in },
+        onPerTitle: @escaping (PerTitleRecord) -> Void = { _ in }
     ) throws(MediaError) -> PackagedVideo {
         let packaged = try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
-                                      threads: threads, audio: includeAudio, limits: limits, budget: budget, onSegment: onSegment)
+                                      threads: threads, audio: includeAudio, limits: limits, budget: budget, perTitle: perTitle,
+                                      onSegment: onSegment, onPerTitle: onPerTitle)
         try writeManifests(packaged)
         return packaged
     }
@@ -35,8 +37,9 @@ public enum MediaPackager {
     /// the source is opened as the container `info` says, never probed again.
     public static func renditions(
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
-        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
-        onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in }
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded, perTitle: PerTitleConfiguration? = nil,
+        onSegment: @escaping (String, SegmentRecord) -> Void = { _, _ in },
+        onPerTitle: @escaping (PerTitleRecord) -> Void = { _ in }
     ) throws(MediaError) -> PackagedVideo {
         let source = MediaSource(path: path, info: info, limits: limits, budget: budget)
         let audioFolder = root.appendingPathComponent("audio")
@@ -54,13 +57,13 @@ public enum MediaPackager {
         var failure: MediaError?
         let transcoded = Result { () throws(MediaError) in
             try LadderTranscoder.transcode(source, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds,
-                                           threads: threads) { rung, record in
+                                           threads: threads, perTitle: perTitle, onSegment: { rung, record in
                 reports.withLock {
                     written[rung.name, default: []].append(record)
                     onSegment(rung.name, record)
                     if failure == nil, let error = progress(rung, written[rung.name] ?? [], info: info, root: root) { failure = error }
                 }
-            }
+            }, onPerTitle: onPerTitle)
         }
         // The audio's error comes first: a broken source usually breaks both.
         let audio = try audioTask.value()
@@ -132,29 +135,33 @@ public enum MediaPackager {
 }
 
 extension MediaPackager {
-    /// ``package(_:info:rungs:to:segmentSeconds:threads:audio:limits:budget:onSegment:)`` on a
+    /// ``package(_:info:rungs:to:segmentSeconds:threads:audio:limits:budget:perTitle:onSegment:onPerTitle:)`` on a
     /// thread of its own: decoding and encoding block for seconds to minutes
     /// and must never hold a thread of the cooperative pool.
     public static func package(
         path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
-        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
-        onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded, perTitle: PerTitleConfiguration? = nil,
+        onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in },
+        onPerTitle: @escaping @Sendable (PerTitleRecord) -> Void = { _ in }
     ) async throws -> PackagedVideo {
         try await onOwnThread {
             try package(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads,
-                        audio: includeAudio, limits: limits, budget: budget, onSegment: onSegment)
+                        audio: includeAudio, limits: limits, budget: budget, perTitle: perTitle,
+                        onSegment: onSegment, onPerTitle: onPerTitle)
         }
     }
 
-    /// ``renditions(_:info:rungs:to:segmentSeconds:threads:audio:limits:budget:onSegment:)`` on a thread of its own.
+    /// ``renditions(_:info:rungs:to:segmentSeconds:threads:audio:limits:budget:perTitle:onSegment:onPerTitle:)`` on a thread of its own.
     public static func renditions(
         path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2, audio includeAudio: Bool = true,
-        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded,
-        onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in }
+        limits: MediaLimits = .standard, budget: MediaBudget = .unbounded, perTitle: PerTitleConfiguration? = nil,
+        onSegment: @escaping @Sendable (String, SegmentRecord) -> Void = { _, _ in },
+        onPerTitle: @escaping @Sendable (PerTitleRecord) -> Void = { _ in }
     ) async throws -> PackagedVideo {
         try await onOwnThread {
             try renditions(path, info: info, rungs: rungs, to: root, segmentSeconds: segmentSeconds, threads: threads,
-                           audio: includeAudio, limits: limits, budget: budget, onSegment: onSegment)
+                           audio: includeAudio, limits: limits, budget: budget, perTitle: perTitle,
+                           onSegment: onSegment, onPerTitle: onPerTitle)
         }
     }
 }

@@ -9,7 +9,12 @@ final class VideoEncoder {
     private var packet: UnsafeMutablePointer<AVPacket>?
     let timeBase: AVRational
 
-    init(rung: Rung, frameRate: AVRational, segmentFrames: Int, threads: Int32) throws(MediaError) {
+    /// `quality`, when given, makes a constant-quality encode (x264's CRF)
+    /// instead of one at the rung's bit rate: uncapped, what ``ComplexityProbe``
+    /// measures a source's difficulty with; `capped` at the rung's bit rate
+    /// (its VBV), how a per-title ladder's lowest rung is made before the
+    /// measurement exists. Without it the rung's bit rate and peak are kept.
+    init(rung: Rung, frameRate: AVRational, segmentFrames: Int, threads: Int32, quality: Double? = nil, capped: Bool = false) throws(MediaError) {
         guard let codec = avcodec_find_encoder_by_name("libx264") else {
             throw MediaError(.unsupported, "this FFmpeg build has no libx264 encoder")
         }
@@ -22,9 +27,15 @@ final class VideoEncoder {
         context.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         context.pointee.time_base = timeBase
         context.pointee.framerate = frameRate
-        context.pointee.bit_rate = Int64(rung.bitrate)
-        context.pointee.rc_max_rate = Int64(rung.maxBitrate)
-        context.pointee.rc_buffer_size = Int32(rung.maxBitrate * 2)
+        if quality == nil {
+            context.pointee.bit_rate = Int64(rung.bitrate)
+            context.pointee.rc_max_rate = Int64(rung.maxBitrate)
+            context.pointee.rc_buffer_size = Int32(rung.maxBitrate * 2)
+        } else if capped {
+            // Never more than the rung's fixed rate: its ceiling, as for the planned rungs.
+            context.pointee.rc_max_rate = Int64(rung.bitrate)
+            context.pointee.rc_buffer_size = Int32(rung.bitrate * 2)
+        }
         context.pointee.gop_size = Int32(segmentFrames)
         context.pointee.keyint_min = Int32(segmentFrames)
         // No B-frames for now: with them the fragmented MP4 muxer shifts the
@@ -38,6 +49,7 @@ final class VideoEncoder {
         av_dict_set(&options, "profile", "high", 0)
         av_dict_set(&options, "forced-idr", "1", 0)
         av_dict_set(&options, "x264-params", "scenecut=0:open-gop=0", 0)
+        if let quality { av_dict_set(&options, "crf", "\(quality)", 0) }
         defer { av_dict_free(&options) }
         let rc = avcodec_open2(context, codec, &options)
         guard rc >= 0 else { throw MediaError(.unsupported, "cannot open libx264 for \(rung) (\(MediaError.text(rc)))") }

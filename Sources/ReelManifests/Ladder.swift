@@ -12,6 +12,12 @@ public struct Rung: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String { "\(name) \(width)x\(height) @ \(bitrate / 1000) kb/s" }
 }
 
+/// The video codec a ladder is encoded with: H.264 for every player, AV1
+/// (SVT-AV1) for the players that decode it, at fewer bytes for the same picture.
+public enum VideoCodec: String, Sendable, Hashable, Codable {
+    case h264, av1
+}
+
 /// What a ladder is made of; the ladder is configuration, not code.
 public struct LadderConfiguration: Sendable, Hashable, Codable {
     /// One rung's definition: the size of its short side and its bit rate for a

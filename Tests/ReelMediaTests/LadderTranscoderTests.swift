@@ -61,6 +61,27 @@ import ReelTesting
         #expect(size.trimmingCharacters(in: .whitespacesAndNewlines) == "360,640")
     }
 
+    /// AV1 (SVT-AV1) on the same grid: CMAF segments that libavformat decodes
+    /// whole, a key frame at every segment start and nowhere else, and the
+    /// CODECS string read from the init segment's av1C.
+    @Test func anAV1RungIsCMAFWithKeyFramesAtEveryBoundary() async throws {
+        let path = try await TestClips.path("vertical.mp4")
+        let info = try MediaProbe.probe(path)
+        let lowest = try #require(try LadderPlanner.plan(info.video.geometry).last)
+        let root = freshFolder("av1")
+        let output = try #require(try LadderTranscoder.transcode(path, info: info, rungs: [lowest], to: root, segmentSeconds: 1,
+                                                                 codec: .av1).first)
+        let folder = root.appendingPathComponent(output.rung.name)
+        #expect(output.codecs.hasPrefix("av01.0."), "\(output.codecs)")
+        #expect(output.segments.map(\.number) == [0, 1])
+        let decoded = try await frames(folder, segments: output.segments.count)
+        #expect(decoded.count == 60)
+        #expect(decoded.filter(\.key).map { ($0.time * 1000).rounded() / 1000 } == [0, 1])
+        let stream = try await tool("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
+                                          folder.appendingPathComponent("init.mp4").path])
+        #expect(stream.trimmingCharacters(in: .whitespacesAndNewlines) == "av1,360,640")
+    }
+
     @Test func aRotatedSourceIsEncodedUpright() async throws {
         let path = try await TestClips.path("rotated.mp4")
         let info = try MediaProbe.probe(path)

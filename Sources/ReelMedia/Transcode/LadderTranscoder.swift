@@ -34,11 +34,13 @@ public enum LadderTranscoder {
     public static func transcode(
         _ path: String, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
         limits: MediaLimits = .standard, budget: MediaBudget = .unbounded, perTitle: PerTitleConfiguration? = nil,
+        codec: VideoCodec = .h264,
         onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in },
         onPerTitle: @escaping (PerTitleRecord) -> Void = { _ in }
     ) throws(MediaError) -> [RungOutput] {
         try transcode(MediaSource(path: path, info: info, limits: limits, budget: budget), info: info, rungs: rungs, to: root,
-                      segmentSeconds: segmentSeconds, threads: threads, perTitle: perTitle, onSegment: onSegment, onPerTitle: onPerTitle)
+                      segmentSeconds: segmentSeconds, threads: threads, perTitle: perTitle, codec: codec, onSegment: onSegment,
+                      onPerTitle: onPerTitle)
     }
 
     /// With `perTitle`, the ladder's bit rates are the source's own
@@ -50,7 +52,7 @@ public enum LadderTranscoder {
     /// if the measurement failed. A ladder of one rung keeps its fixed rate.
     static func transcode(
         _ source: MediaSource, info: MediaInfo, rungs: [Rung], to root: URL, segmentSeconds: Double = 2, threads: Int32 = 2,
-        perTitle requested: PerTitleConfiguration? = nil,
+        perTitle requested: PerTitleConfiguration? = nil, codec: VideoCodec = .h264,
         onSegment: @escaping (Rung, SegmentRecord) -> Void = { _, _ in }, onPerTitle: (PerTitleRecord) -> Void = { _ in }
     ) throws(MediaError) -> [RungOutput] {
         guard !rungs.isEmpty else { throw MediaError(.unsupported, "the ladder has no rungs") }
@@ -62,7 +64,8 @@ public enum LadderTranscoder {
         let reports = NSLock()
         let lowest = rungs.count > 1 ? rungs.min { $0.width * $0.height < $1.width * $1.height } : nil
         let headStart = HeadStart()
-        let perTitle = lowest == nil ? nil : requested
+        // Per-title bit rates are measured with x264: an AV1 ladder keeps its planned rates.
+        let perTitle = lowest == nil || codec != .h264 ? nil : requested
         var lanes: [Lane] = []
         // Each rung scales, encodes and muxes on a thread of its own, fed
         // reference-counted copies of the decoded frames through a short queue.
@@ -71,7 +74,7 @@ public enum LadderTranscoder {
         func start(_ rung: Rung, quality: Double? = nil) throws(MediaError) {
             let encoderThreads = encoderThreads(for: rung, among: rungs, threads: threads)
             let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: encoderThreads,
-                                           quality: quality, capped: true)
+                                           quality: quality, capped: true, codec: codec)
             guard let context = encoder.context else { throw MediaError(.unsupported, "the H.264 encoder is not open") }
             let writer = try FragmentedWriter(folder: root.appendingPathComponent(rung.name), encoder: context) { record in
                 // Lanes run on their own threads: report one segment at a time.
@@ -144,8 +147,12 @@ public enum LadderTranscoder {
         // In the ladder's order (largest first), whatever order the lanes started in.
         let order = Dictionary(uniqueKeysWithValues: rungs.enumerated().map { ($1.name, $0) })
         return lanes.sorted { order[$0.rung.name, default: 0] < order[$1.rung.name, default: 0] }.map { lane in
-            RungOutput(rung: lane.rung, codecs: lane.encoder.codecString, frameRate: rate,
-                       timescale: Int(lane.writer.timeBase.den / max(1, lane.writer.timeBase.num)), segments: lane.writer.segments)
+            // libsvtav1's extradata is a sequence header, not the av1C record: read the CODECS string from what was written.
+            let codecs = lane.encoder.codec == .h264 ? lane.encoder.codecString
+                : (try? Data(contentsOf: root.appendingPathComponent(lane.rung.name).appendingPathComponent("init.mp4")))
+                    .flatMap(CodecStrings.fromInitSegment) ?? "av01.0.08M.08"
+            return RungOutput(rung: lane.rung, codecs: codecs, frameRate: rate,
+                              timescale: Int(lane.writer.timeBase.den / max(1, lane.writer.timeBase.num)), segments: lane.writer.segments)
         }
     }
 

@@ -1,32 +1,45 @@
 import CFFmpeg
 import ReelManifests
 
-/// H.264 through libx264 for one rung: closed GOPs, and an IDR frame exactly
-/// at every segment boundary (forced on the frame, scene cuts off), so every
-/// rung's segments start at the same timestamps and players can switch at any one.
+/// One rung's video encoder. H.264 through libx264: closed GOPs, and an IDR
+/// frame exactly at every segment boundary (forced on the frame, scene cuts
+/// off), so every rung's segments start at the same timestamps and players can
+/// switch at any one. AV1 through SVT-AV1 (libsvtav1): the same grid from its
+/// fixed key-frame period (a GOP of one segment, scene detection off), because
+/// FFmpeg 5.1's wrapper does not pass a forced key frame on to the library.
 final class VideoEncoder {
     private(set) var context: UnsafeMutablePointer<AVCodecContext>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     let timeBase: AVRational
+    let codec: VideoCodec
 
     /// `quality`, when given, makes a constant-quality encode (x264's CRF)
     /// instead of one at the rung's bit rate: uncapped, what ``ComplexityProbe``
     /// measures a source's difficulty with; `capped` at the rung's bit rate
     /// (its VBV), how a per-title ladder's lowest rung is made before the
     /// measurement exists. Without it the rung's bit rate and peak are kept.
-    init(rung: Rung, frameRate: AVRational, segmentFrames: Int, threads: Int32, quality: Double? = nil, capped: Bool = false) throws(MediaError) {
-        guard let codec = avcodec_find_encoder_by_name("libx264") else {
-            throw MediaError(.unsupported, "this FFmpeg build has no libx264 encoder")
+    init(
+        rung: Rung, frameRate: AVRational, segmentFrames: Int, threads: Int32, quality: Double? = nil, capped: Bool = false,
+        codec videoCodec: VideoCodec = .h264
+    ) throws(MediaError) {
+        self.codec = videoCodec
+        let library = videoCodec == .av1 ? "libsvtav1" : "libx264"
+        guard let codec = avcodec_find_encoder_by_name(library) else {
+            throw MediaError(.unsupported, "this FFmpeg build has no \(library) encoder")
         }
         context = avcodec_alloc_context3(codec)
         packet = av_packet_alloc()
-        guard let context, packet != nil else { throw MediaError(.unsupported, "out of memory for the H.264 encoder") }
+        guard let context, packet != nil else { throw MediaError(.unsupported, "out of memory for the \(library) encoder") }
         timeBase = AVRational(num: frameRate.den, den: frameRate.num)
         context.pointee.width = Int32(rung.width)
         context.pointee.height = Int32(rung.height)
         context.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         context.pointee.time_base = timeBase
         context.pointee.framerate = frameRate
+        if videoCodec == .av1 {
+            try Self.openAV1(context, codec: codec, rung: rung, segmentFrames: segmentFrames, quality: quality)
+            return
+        }
         if quality == nil {
             context.pointee.bit_rate = Int64(rung.bitrate)
             context.pointee.rc_max_rate = Int64(rung.maxBitrate)
@@ -53,6 +66,24 @@ final class VideoEncoder {
         defer { av_dict_free(&options) }
         let rc = avcodec_open2(context, codec, &options)
         guard rc >= 0 else { throw MediaError(.unsupported, "cannot open libx264 for \(rung) (\(MediaError.text(rc)))") }
+    }
+
+    /// SVT-AV1 at the rung's bit rate (or a constant quality), a key frame
+    /// every `segmentFrames` and only there, preset 8 (its fast end that still
+    /// saves bytes over x264 veryfast).
+    private static func openAV1(
+        _ context: UnsafeMutablePointer<AVCodecContext>, codec: UnsafePointer<AVCodec>, rung: Rung, segmentFrames: Int, quality: Double?
+    ) throws(MediaError) {
+        if quality == nil { context.pointee.bit_rate = Int64(rung.bitrate) }
+        context.pointee.gop_size = Int32(segmentFrames)
+        context.pointee.flags |= Int32(bitPattern: UInt32(AV_CODEC_FLAG_GLOBAL_HEADER))
+        var options: OpaquePointer?
+        av_dict_set(&options, "preset", "8", 0)
+        av_dict_set(&options, "svtav1-params", "scd=0", 0)
+        if let quality { av_dict_set(&options, "crf", "\(Int(quality.rounded()))", 0) }
+        defer { av_dict_free(&options) }
+        let rc = avcodec_open2(context, codec, &options)
+        guard rc >= 0 else { throw MediaError(.unsupported, "cannot open libsvtav1 for \(rung) (\(MediaError.text(rc)))") }
     }
 
     deinit {

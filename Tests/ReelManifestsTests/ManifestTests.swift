@@ -176,4 +176,25 @@ func attr(_ element: XMLElement, _ name: String) -> String? {
         #expect(attr(template, "timescale") == "48000")
         #expect(DASHManifest.mpd(video: [rung360], audio: nil, complete: false).contains(#"type="dynamic""#))
     }
+
+    /// AV1 rungs beside H.264 ones: in the MPD an AdaptationSet of their own
+    /// after H.264's (players pick the set they decode); in the HLS master
+    /// variants of their own, each with its CODECS.
+    @Test func anAV1LadderBesideH264GetsItsOwnAdaptationSetAndVariants() throws {
+        let av1 = MediaTrack.video(name: "360p-av1", codecs: "av01.0.04M.08", width: 360, height: 640, frameRate: 30, timescale: 15360,
+                                   segments: segments(bytes: [90_000, 120_000, 110_000, 115_000, 60_000]))
+        let text = DASHManifest.mpd(video: [av1, rung720, rung360], audio: audio, complete: true)
+        let root = try #require(try XMLDocument(xmlString: text).rootElement())
+        let sets = try root.nodes(forXPath: "//*[local-name()='AdaptationSet']").compactMap { $0 as? XMLElement }
+        #expect(sets.map { attr($0, "id") } == ["0", "1", "2"])
+        #expect(sets.map { attr($0, "contentType") } == ["video", "video", "audio"])
+        func codecs(_ set: XMLElement) throws -> [String?] {
+            try set.nodes(forXPath: "*[local-name()='Representation']").compactMap { $0 as? XMLElement }.map { attr($0, "codecs") }
+        }
+        #expect(try codecs(sets[0]) == ["avc1.64001e", "avc1.64001f"])
+        #expect(try codecs(sets[1]) == ["av01.0.04M.08"])
+        let master = HLSPlaylist.master(video: [av1, rung720, rung360], audio: audio)
+        #expect(master.contains(#"CODECS="av01.0.04M.08,mp4a.40.2""#) && master.contains("360p-av1.av/index.m3u8"), "\(master)")
+        #expect(master.contains(#"CODECS="avc1.64001e,mp4a.40.2""#))
+    }
 }

@@ -2,8 +2,10 @@ import Foundation
 
 /// A DASH MPD (ISO/IEC 23009-1) over the same CMAF segments as HLS, with
 /// `SegmentTemplate` + `SegmentTimeline` so the real segment durations are
-/// stated. Every video rung sits in one AdaptationSet with the source's
-/// picture aspect ratio, so players can switch between all of them.
+/// stated. The video rungs of one codec sit in one AdaptationSet with the
+/// source's picture aspect ratio, so players can switch between all of them;
+/// another codec (AV1 beside H.264) gets an AdaptationSet of its own, as the
+/// DASH-IF guidelines ask, and a player picks the set it decodes.
 public enum DASHManifest {
     public static func mpd(video: [MediaTrack], audio: MediaTrack?, complete: Bool, minBufferTime: Double = 2) -> String {
         let duration = max(video.map(\.duration).max() ?? 0, audio?.duration ?? 0)
@@ -16,10 +18,14 @@ public enum DASHManifest {
                 + #" minBufferTime="\#(iso(minBufferTime))">"#,
             #"  <Period id="0" start="PT0S">"#,
         ]
-        let rungs = video.sorted { $0.width * $0.height < $1.width * $1.height }
-        if let largest = rungs.last {
+        // One set per codec family ("avc1", "av01"), H.264 first: the one every player decodes.
+        let families = Dictionary(grouping: video) { $0.codecs.split(separator: ".").first.map(String.init) ?? $0.codecs }
+        let sets = families.keys.sorted { ($0 == "avc1" ? 0 : 1, $0) < ($1 == "avc1" ? 0 : 1, $1) }
+        for (id, family) in sets.enumerated() {
+            let rungs = (families[family] ?? []).sorted { $0.width * $0.height < $1.width * $1.height }
+            guard let largest = rungs.last else { continue }
             xml.append(
-                #"    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1""#
+                #"    <AdaptationSet id="\#(id)" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1""#
                     + #" par="\#(aspect(largest.width, largest.height))" maxWidth="\#(largest.width)" maxHeight="\#(largest.height)""#
                     + #" maxFrameRate="\#(frameRate(largest.frameRate))">"#)
             for track in rungs {
@@ -32,7 +38,7 @@ public enum DASHManifest {
             xml.append("    </AdaptationSet>")
         }
         if let audio {
-            xml.append(#"    <AdaptationSet id="1" contentType="audio" mimeType="audio/mp4" lang="und" segmentAlignment="true" startWithSAP="1">"#)
+            xml.append(#"    <AdaptationSet id="\#(max(1, sets.count))" contentType="audio" mimeType="audio/mp4" lang="und" segmentAlignment="true" startWithSAP="1">"#)
             xml.append(
                 #"      <Representation id="\#(audio.name)" bandwidth="\#(audio.peakBitrate)" codecs="\#(audio.codecs)" audioSamplingRate="\#(audio.sampleRate)">"#)
             xml.append(

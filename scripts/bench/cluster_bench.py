@@ -63,15 +63,6 @@ def sql(env, query, timeout=60):
     return rows
 
 
-def upload(client, env, body, title):
-    r = client.request("POST", f"{env['REEL_CLUSTER_LB_URL']}/v1/uploads?title={title}", body=body,
-                       headers={"Content-Type": "video/mp4", "Authorization": f"Bearer {env['REEL_CLUSTER_UPLOAD_TOKEN']}"},
-                       timeout=120)
-    if r.status != 201:
-        raise SystemExit(f"upload failed: HTTP {r.status} {r.body[:200]!r}")
-    return r.json()["id"]
-
-
 def first_playable(edge, names, video, started, deadline):
     """Seconds from STARTED until master, lowest media playlist and its first segment answer 200 through EDGE."""
     conn = KeepAlive(edge, names)
@@ -135,10 +126,9 @@ def cmd_playable(args, env):
     viewers = {"a": Host("a-lb", 1), "b": Host("b-api1", 1)}
     edges = {"a": env["REEL_CLUSTER_A_EDGE_URL"], "b": env["REEL_CLUSTER_B_EDGE_URL"]}
     names = {"a": host_names("a-lb"), "b": host_names("b-api1")}
-    result = {"a": [], "b": [], "ready": [], "replicated": [], "ids": []}
+    result = {"a": [], "b": [], "replicated": [], "ids": []}
     for n, clip in enumerate(clips):
-        body = clip.read_bytes()
-        video = upload(lb, env, body, f"bench-playable-{n}")
+        video = lb.submit(upload_from_thread, env, clip, f"bench-playable-{n}").result()
         started = time.monotonic()
         deadline = started + 120
         futures = {r: viewers[r].submit(first_playable, edges[r], names[r], video, started, deadline) for r in "ab"}
@@ -186,7 +176,7 @@ def boto3_copy(env, digests):
 def cmd_replication(args, env):
     clips = sorted(Path(args.clips).glob("*.mp4"))
     lb = Host("a-lb", len(clips))
-    ids = lb.map(lambda c: upload_from_thread(env, c), clips)
+    ids = lb.map(lambda c: upload_from_thread(env, c, f"bench-burst-{c.stem}"), clips)
     wait_replicated(env, ids, 600)
     lags = replication_lags(env, ids)
     listed = ",".join(f"'{i}'" for i in ids)
@@ -206,14 +196,15 @@ def cmd_replication(args, env):
             "boto3_p50": percentile(copies, 0.5), "boto3_p99": percentile(copies, 0.99)}
 
 
-def upload_from_thread(env, clip):
-    """An upload made on the calling thread (already in a-lb's namespace)."""
+def upload_from_thread(env, clip, title):
+    """A one-shot upload of CLIP through HAProxy, made on the calling thread (already in a-lb's
+    namespace); the new video's id."""
     import http.client
     import urllib.parse
     u = urllib.parse.urlsplit(env["REEL_CLUSTER_LB_URL"])
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
     try:
-        conn.request("POST", f"/v1/uploads?title=bench-burst-{clip.stem}", body=clip.read_bytes(),
+        conn.request("POST", f"/v1/uploads?title={title}", body=clip.read_bytes(),
                      headers={"Content-Type": "video/mp4", "Authorization": f"Bearer {env['REEL_CLUSTER_UPLOAD_TOKEN']}"})
         r = conn.getresponse()
         body = r.read()

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 public import ReelCatalog
 public import ReelEdge
+import ReelManifests
 import ReelPostgres
 public import ReelQueue
 public import ReelPipeline
@@ -12,7 +13,9 @@ public import ReelPipeline
 ///   the edge (``WarmPlan``), so a first viewer there gets cache hits.
 ///   Enqueued by the video's status moves (`VideoTransitions`) when a video
 ///   turns `playable` (the first segments of the lowest rung) and again when
-///   it is `ready` (every rung), and by `edge.popular`. Each run is an
+///   it is `ready` (every rung), by `edge.popular`, and by `video.av1` once
+///   a video's AV1 renditions are listed (reason `av1`: every segment of
+///   those renditions and nothing else). Each run is an
 ///   `edge_warmings` row. An edge that cannot be reached fails the job (it
 ///   retries with backoff) and is marked unhealthy, so playback URLs use the
 ///   origin until it answers again.
@@ -76,7 +79,10 @@ public struct EdgeHandlers: Sendable {
             return
         }
         let reason = args.reason ?? "ready"
-        var paths = WarmPlan.paths(playback, firstSegments: reason == "popular" ? nil : firstSegments, playlists: signature == nil)
+        // A popular video is warmed whole; so are the AV1 renditions it gets for being popular, and only they.
+        let added = reason == ReelJobs.av1WarmReason
+        var paths = WarmPlan.paths(playback, firstSegments: reason == "popular" || added ? nil : firstSegments, playlists: signature == nil,
+                                   renditions: added ? { AV1Ladder.isAV1($0.name) } : nil)
         if let query = signature?(args.video) { paths = paths.map { $0 + "?" + query } }
         let row = try await records.warmingStarted(edge: edge.name, video: args.video, reason: reason)
         do {

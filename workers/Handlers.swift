@@ -15,7 +15,8 @@ public enum ReelHandlers {
     /// uploads (`video.*`), replicate them (`replicate`) and drive the edges
     /// (`edge.*`, whose PURGE and BAN carry `edgeToken`: REEL_EDGE_TOKEN).
     /// With signed playback, `playbackSignature` signs the edges' warm fetches.
-    /// `perTitle` gives uploads their own bit rates (nil: the fixed ladder; REEL_PER_TITLE).
+    /// `perTitle` gives uploads their own bit rates (nil: the fixed ladder; REEL_PER_TITLE);
+    /// `av1` says how popular videos get AV1 renditions (`video.av1*`; REEL_AV1_*).
     /// `objects.scrub` re-hashes `scrubRate` stored copies a second (REEL_SCRUB_RATE).
     /// With the catalog, `webhook.deliver` posts events as `webhooks` says;
     /// with the regions too, `upload.unstage` removes expired uploads' staged bytes.
@@ -23,7 +24,8 @@ public enum ReelHandlers {
     /// only with `demo`, which production workers never set.
     public static func all(
         catalog: Catalog? = nil, regions: Regions? = nil, scratch: URL? = nil, edgeToken: String = "", warmSegments: Int = 3,
-        limits: MediaLimits = .standard, perTitle: PerTitleConfiguration? = nil, demo: Bool = false, scrubRate: Double = 2,
+        limits: MediaLimits = .standard, perTitle: PerTitleConfiguration? = nil, av1: AV1Configuration = .standard, demo: Bool = false,
+        scrubRate: Double = 2,
         playbackSignature: (@Sendable (_ video: String) -> String)? = nil, webhooks: WebhookDeliverySettings = WebhookDeliverySettings()
     ) -> JobHandlers {
         var handlers = JobHandlers()
@@ -32,6 +34,7 @@ public enum ReelHandlers {
         if let catalog, let regions, let scratch {
             PublishingHandlers(catalog: catalog, regions: regions, scratch: scratch, limits: limits, perTitle: perTitle)
                 .register(into: &handlers)
+            AV1Handlers(catalog: catalog, regions: regions, scratch: scratch, limits: limits, configuration: av1).register(into: &handlers)
             ReplicationHandlers(catalog: catalog, regions: regions, scratch: scratch).register(into: &handlers)
             UnstageHandler(regions: regions).register(into: &handlers)
             GarbageCollectionHandler(catalog: catalog, regions: regions).register(into: &handlers)

@@ -45,7 +45,14 @@ extension ReelAPI {
             <p id="status"></p></main>
             <script src="/player/video.min.js"></script>
             <script>
-            const player = videojs('player');
+            // VHS plays HLS through MSE (Chromium's own HLS player would take the master otherwise). It cannot
+            // read AV1 in fMP4: it keeps to the H.264 variants, listed first, which every player decodes.
+            const player = videojs('player', {html5: {vhs: {overrideNative: true}, hls: {overrideNative: true},
+                                                      nativeAudioTracks: false, nativeVideoTracks: false}});
+            player.on('loadedmetadata', () => {
+              const tech = player.tech({IWillNotUseThisInPlugins: true}), vhs = tech && (tech.vhs || tech.hls);
+              if (vhs && vhs.representations) vhs.representations().forEach(r => { if (/-av1/.test(r.id)) r.enabled(false); });
+            });
             player.on('error', () => { document.getElementById('status').textContent = 'playback error: ' + (player.error() || {}).message; });
             player.on('ended', () => { document.getElementById('status').textContent = 'played to the end'; });
             </script></body></html>

@@ -12,13 +12,17 @@ import ReelManifests
 public enum WarmPlan {
     /// The paths, origin-relative. `firstSegments` nil means every segment
     /// (popularity warming). Without `playlists` (signed playback, where an
-    /// edge passes playlists to the origin) only objects are warmed.
-    public static func paths(_ playback: Playback, firstSegments: Int?, playlists: Bool = true) -> [String] {
+    /// edge passes playlists to the origin) only objects are warmed. With
+    /// `renditions`, only those renditions' (the AV1 ones added to a video
+    /// already warm) and no poster.
+    public static func paths(
+        _ playback: Playback, firstSegments: Int?, playlists: Bool = true, renditions: ((PlaybackRendition) -> Bool)? = nil
+    ) -> [String] {
         let base = "/v1/videos/\(playback.video.id)"
         var paths: [String] = []
-        if playback.video.posterDigest != nil { paths.append("\(base)/poster.jpg") }
+        if playback.video.posterDigest != nil, renditions == nil { paths.append("\(base)/poster.jpg") }
         let hasAudio = playback.renditions.contains { $0.kind == "audio" }
-        for rendition in playback.renditions {
+        for rendition in playback.renditions where renditions?(rendition) ?? true {
             let segments = firstSegments.map { Array(rendition.segments.prefix($0)) } ?? rendition.segments
             let folders = [rendition.name] + (hasAudio && rendition.kind == "video" ? [MuxedVariant.folder(of: rendition.name)] : [])
             for folder in folders {

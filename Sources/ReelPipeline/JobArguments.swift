@@ -95,6 +95,21 @@ public struct PopularJob: Codable, Sendable, Hashable {
     }
 }
 
+/// Videos with at least `plays` plays over the last `minutes` (what the API
+/// and the edges' agents count), ready, and without AV1 renditions or an
+/// attempt at them: at most `limit` (the most played) get a `video.av1` job per run.
+public struct AV1SelectJob: Codable, Sendable, Hashable {
+    public var plays: Int?
+    public var minutes: Int?
+    public var limit: Int?
+
+    public init(plays: Int? = nil, minutes: Int? = nil, limit: Int? = nil) {
+        self.plays = plays
+        self.minutes = minutes
+        self.limit = limit
+    }
+}
+
 /// `{"ms": 250}`: sleeps, and stops early when cancelled.
 public struct SleepJob: Codable, Sendable, Hashable {
     public var ms: Int?

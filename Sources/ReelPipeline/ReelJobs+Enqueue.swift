@@ -25,7 +25,7 @@ extension ReelJobs {
     public static let all: [(name: String, queue: String, maxAttempts: Int)] = {
         func entry<A>(_ kind: JobKind<A>) -> (String, String, Int) { (kind.name, kind.queue, kind.maxAttempts) }
         return [
-            entry(ingest), entry(transcode), entry(package), entry(fileIngest), entry(fileTranscode), entry(filePackage),
+            entry(ingest), entry(transcode), entry(package), entry(av1), entry(av1Select), entry(fileIngest), entry(fileTranscode), entry(filePackage),
             entry(replicate), entry(scrub), entry(collectGarbage), entry(warm), entry(purge), entry(popular), entry(edgeStats),
             entry(deliverWebhook), entry(unstage), entry(noop), entry(sleep), entry(fail), entry(crash), entry(snooze),
         ]

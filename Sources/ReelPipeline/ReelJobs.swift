@@ -16,6 +16,10 @@ public enum ReelJobs {
         public static let edges = "edges"
         /// Garbage collection of unreferenced objects.
         public static let maintenance = "maintenance"
+        /// Re-encoding videos already playing (AV1 for the popular ones): long,
+        /// never urgent, one at a time across the workers (its global limit),
+        /// at the lowest CPU priority (``BackgroundLadder``).
+        public static let reencode = "reencode"
         /// Webhook deliveries: many short HTTP requests, kept apart from media work.
         public static let webhooks = "webhooks"
         /// Everything without a queue of its own (the demonstration jobs).
@@ -32,6 +36,16 @@ public enum ReelJobs {
     public static let package = JobKind<VideoJob>("video.package", queue: Queue.media, maxAttempts: 5, uniqueKey: \.video)
     /// The publishing chain in order: each waits for the one before.
     public static let publishing = [ingest, transcode, package]
+
+    // MARK: AV1 for popular videos (reencode queue).
+
+    /// Encode and publish a ready video's AV1 renditions beside its H.264 ones.
+    public static let av1 = JobKind<VideoJob>("video.av1", queue: Queue.reencode, maxAttempts: 3, timeout: .seconds(4 * 3600),
+                                              uniqueKey: \.video)
+    /// The `edge.warm` reason that fills the edges with a video's new AV1 renditions.
+    public static let av1WarmReason = "av1"
+    /// Choose the videos whose plays crossed the threshold and enqueue their `video.av1` (periodic).
+    public static let av1Select = JobKind<AV1SelectJob>("video.av1-select", queue: Queue.reencode, maxAttempts: 5, timeout: .seconds(120))
 
     // MARK: The file-to-file media chain of `reel ingest` (no catalog, no store).
 

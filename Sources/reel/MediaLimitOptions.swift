@@ -57,3 +57,21 @@ enum PerTitleEnvironment {
         return configuration
     }
 }
+
+/// How popular videos get AV1 renditions, from `REEL_AV1_RATE` (each AV1
+/// rung's bit rate as a share of its H.264 rendition's), `REEL_AV1_BUDGET`
+/// (seconds of encoding allowed per second of video) and
+/// `REEL_AV1_BUDGET_FLOOR` (docs/configuration.md, docs/media.md). The play
+/// threshold is the `video.av1-select` periodic job's arguments.
+enum AV1Environment {
+    static func load(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AV1Configuration {
+        var configuration = AV1Configuration.standard
+        if let v: Double = try EnvironmentNumber.read("REEL_AV1_RATE", atLeast: 0.05, environment) {
+            guard v <= 2 else { throw CLIError("REEL_AV1_RATE=\(v): a share of the H.264 bit rate, from 0.05 to 2") }
+            configuration.rateFactor = v
+        }
+        if let v: Double = try EnvironmentNumber.read("REEL_AV1_BUDGET", atLeast: 0.001, environment) { configuration.budgetPerSecond = v }
+        if let v: Double = try EnvironmentNumber.read("REEL_AV1_BUDGET_FLOOR", atLeast: 0.001, environment) { configuration.budgetFloor = v }
+        return configuration
+    }
+}

@@ -22,6 +22,8 @@ struct Transcode: AsyncParsableCommand {
     var noAudio = false
     @Flag(help: "Per-title bit rates (REEL_PER_TITLE_* set the quality and bounds): measure the video, then encode the ladder that gives.")
     var perTitle = false
+    @Option(help: "Video codec: h264 (the ladder every upload gets) or av1 (SVT-AV1 at the same sizes, bit rates times REEL_AV1_RATE: what a popular video gets beside H.264; video only, at normal CPU priority).")
+    var codec = "h264"
 
     struct Summary: Encodable {
         let seconds: Double
@@ -46,6 +48,11 @@ struct Transcode: AsyncParsableCommand {
         let events = Mutex<[(String, Double)]>([])
         let chosen = Mutex<PerTitleRecord?>(nil)
         let configuration = perTitle ? try PerTitleEnvironment.load() ?? .standard : nil
+        switch VideoCodec(rawValue: codec) {
+        case .av1?: return try await av1(info: info, rungs: rungs, start: start)
+        case .h264?: break
+        case nil: throw CLIError("--codec \(codec): expected h264 or av1")
+        }
         let packaged = try await MediaPackager.package(
             path: file, info: info, rungs: rungs, to: URL(fileURLWithPath: outputDir), segmentSeconds: segmentSeconds, threads: threads,
             audio: !noAudio, perTitle: configuration,
@@ -67,4 +74,23 @@ struct Transcode: AsyncParsableCommand {
                      summary.seconds, summary.first_segment_s, lowest, summary.first_lowest_rung_segment_s))
         if let record = summary.per_title { PerTitleReport.print(record) }
     }
+
+    /// The AV1 ladder of the rungs (their fixed bit rates times REEL_AV1_RATE), with its own master and MPD.
+    func av1(info: MediaInfo, rungs: [Rung], start: ContinuousClock.Instant) async throws {
+        guard !perTitle else { throw CLIError("--per-title measures with x264: use it with --codec h264") }
+        let av1 = AV1Ladder.rungs(forPlanned: rungs, configuration: try AV1Environment.load())
+        let root = URL(fileURLWithPath: outputDir)
+        let outputs = try await BackgroundLadder.encode(path: file, info: info, rungs: av1, codec: .av1, to: root,
+                                                        segmentSeconds: segmentSeconds, threads: threads, priority: .normal)
+        try MediaPackager.writeManifests(PackagedVideo(root: root, video: outputs, audio: nil))
+        let total = ContinuousClock.now - start
+        let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        if output.json {
+            return try CLI.printCompactJSON(Summary(seconds: seconds, per_title: nil, first_segment_s: 0, first_lowest_rung_segment_s: 0,
+                                                    rungs: outputs.map { $0.rung.name }, segments: outputs.reduce(0) { $0 + $1.segments.count }))
+        }
+        print("packaged \(outputs.map { $0.rung.name }.joined(separator: ", ")) (AV1, no audio) into \(outputDir)")
+        print(String(format: "%.2f s in all", seconds))
+    }
 }
+

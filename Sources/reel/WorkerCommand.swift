@@ -81,7 +81,7 @@ struct Worker: AsyncParsableCommand {
         let handlers = ReelHandlers.all(catalog: try storage.catalog(pool), regions: try storage.load(), scratch: storage.scratch,
                                         edgeToken: edgeToken ?? ProcessInfo.processInfo.environment["REEL_EDGE_TOKEN"] ?? "",
                                         warmSegments: max(0, warmSegments), limits: try MediaLimitsEnvironment.load(),
-                                        perTitle: try PerTitleEnvironment.load(),
+                                        perTitle: try PerTitleEnvironment.load(), av1: try AV1Environment.load(),
                                         demo: demoHandlers,
                                         scrubRate: try scrubRate ?? EnvironmentNumber.read("REEL_SCRUB_RATE", atLeast: 0.01) ?? 2,
                                         playbackSignature: playbackSignature, webhooks: try WebhookSettingsEnvironment.delivery())

@@ -39,7 +39,8 @@ struct APIHarness {
         _ db: TestDatabase, maxUploadBytes: Int64 = 1 << 30, worker: Bool = true, adminToken: String? = nil, openUploads: Bool = true,
         playbackSigner: PlaybackSigner? = nil, limits: MediaLimits = .standard, server: ServerLimits = ServerLimits(),
         pool: PostgresPool? = nil, regions given: Regions? = nil, uploads: UploadPolicy = UploadPolicy(),
-        cors: CORSPolicy = CORSPolicy(origins: []), webhooks: WebhookDeliverySettings = WebhookDeliverySettings()
+        cors: CORSPolicy = CORSPolicy(origins: []), webhooks: WebhookDeliverySettings = WebhookDeliverySettings(),
+        av1: AV1Configuration = .standard
     ) async throws -> APIHarness {
         let regions = try given ?? Regions([
             Region(name: "near", store: try TestObjectStores.fileStore("near")),
@@ -66,11 +67,11 @@ struct APIHarness {
         }
         if worker {
             var configuration = WorkerConfiguration(queues: [ReelJobs.Queue.media: 2, ReelJobs.Queue.replication: 2, ReelJobs.Queue.edges: 2,
-                                                             ReelJobs.Queue.webhooks: 2])
+                                                             ReelJobs.Queue.webhooks: 2, ReelJobs.Queue.reencode: 1])
             configuration.pollInterval = 0.2
             services.append(ReelQueue.Worker(
                 pool: db.pool, handlers: ReelHandlers.all(catalog: catalog, regions: regions, scratch: scratch, edgeToken: edgeToken,
-                                                                  limits: limits, demo: true,
+                                                                  limits: limits, av1: av1, demo: true,
                                                                   playbackSignature: warmSignature, webhooks: webhooks),
                 configuration: configuration, logger: .test))
         }
@@ -119,6 +120,15 @@ struct APIHarness {
             throw CatalogError("upload failed: \(reply.status) \(reply.text)")
         }
         return id
+    }
+
+    /// An 8 s 480x854 clip with sound, made with the ffmpeg command line.
+    static func eightSecondClip(_ name: String) async throws -> String {
+        let path = TestObjectStores.freshFolder(name).appendingPathExtension("mp4").path
+        _ = try await tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=480x854:rate=30",
+                                      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "8", "-c:v", "libx264",
+                                      "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path])
+        return path
     }
 
     func status(_ id: String) async throws -> String {

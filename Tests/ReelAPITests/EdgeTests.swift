@@ -21,15 +21,8 @@ import Testing
         try EdgeVCL(edge: name, origin: try #require(URL(string: origin)), token: Self.token).render()
     }
 
-    /// An 8 s 480x854 clip: two rungs (480p, 360p) of four 2 s segments, so
-    /// the fourth segment of each is never warmed.
-    func clip(_ name: String) async throws -> String {
-        let path = TestObjectStores.freshFolder(name).appendingPathExtension("mp4").path
-        _ = try await tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=480x854:rate=30",
-                                      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "8", "-c:v", "libx264",
-                                      "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path])
-        return path
-    }
+    /// Two rungs (480p, 360p) of four 2 s segments, so the fourth segment of each is never warmed.
+    func clip(_ name: String) async throws -> String { try await APIHarness.eightSecondClip(name) }
 
     func warmings(_ db: TestDatabase, video: String, reason: String) async throws -> [(edge: String, state: String, objects: Int, error: String?)] {
         try await db.pool.query(

@@ -196,5 +196,8 @@ func attr(_ element: XMLElement, _ name: String) -> String? {
         let master = HLSPlaylist.master(video: [av1, rung720, rung360], audio: audio)
         #expect(master.contains(#"CODECS="av01.0.04M.08,mp4a.40.2""#) && master.contains("360p-av1.av/index.m3u8"), "\(master)")
         #expect(master.contains(#"CODECS="avc1.64001e,mp4a.40.2""#))
+        // H.264 first, lowest first, then AV1: a player that starts on the first variant starts with a codec it has.
+        let uris = master.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(uris == ["360p.av/index.m3u8", "720p.av/index.m3u8", "360p-av1.av/index.m3u8"])
     }
 }

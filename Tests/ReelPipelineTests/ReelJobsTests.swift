@@ -8,7 +8,13 @@ import Testing
         let names = ReelJobs.all.map(\.name)
         #expect(Set(names).count == names.count, "a kind is declared twice: \(names)")
         #expect(ReelJobs.all.allSatisfy { !$0.queue.isEmpty && $0.maxAttempts >= 1 })
-        #expect(names.count == 20)
+        #expect(names.count == 22)
+    }
+
+    @Test func av1WorkHasAQueueOfItsOwnAndOneJobPerVideo() {
+        #expect(ReelJobs.av1.queue == ReelJobs.Queue.reencode && ReelJobs.av1Select.queue == ReelJobs.Queue.reencode)
+        #expect(ReelJobs.av1.uniqueKey(VideoJob(video: "AbCdEfGhIjKl")) == "video.av1:AbCdEfGhIjKl")
+        #expect(!ReelJobs.publishing.map(\.queue).contains(ReelJobs.Queue.reencode))
     }
 
     @Test func thePublishingChainIsKeyedByVideo() throws {

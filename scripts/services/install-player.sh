@@ -2,7 +2,12 @@
 # Install what scripts/test-helpers/play-check.py needs, only where it is missing:
 #   * Debian's `chromium` (headless browser with H.264/AAC MSE support);
 #   * Video.js 7 with VHS (HLS + DASH over MSE), from the PyPI package
-#     js.videojs, into the venv .venv-player/ at the repo root.
+#     js.videojs, into the venv .venv-player/ at the repo root;
+#   * hls.js 1.5 as an ES module (.venv-player/hlsjs/hls.mjs), for AV1 in
+#     fMP4, which Video.js 7's VHS cannot parse. No PyPI package ships hls.js
+#     alone: gradio's wheel carries it as one self-contained frontend chunk,
+#     taken out of the pinned wheel and checked against its SHA-256 (hls.js
+#     and gradio are both Apache-2.0).
 #
 #   scripts/services/install-player.sh        # idempotent; silent when nothing is missing
 #
@@ -10,6 +15,9 @@
 #   REEL_VIDEOJS_VERSION   js.videojs version (default 7.5.5: the only release on
 #                          PyPI whose video.js bundles VHS; 6.x/5.x/4.x do not)
 #   REEL_PLAYER_VENV       venv folder (default <repo>/.venv-player)
+#   REEL_HLSJS_GRADIO, REEL_HLSJS_MEMBER, REEL_HLSJS_SHA256
+#                          the gradio wheel, the hls.js chunk in it and its SHA-256
+#                          (default: gradio 5.50.0, hls.js 1.5.13)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,4 +62,26 @@ if ! installed; then
     fi
     rm -f "$out"
     installed || { log "js.videojs installed but video.min.js not found under $venv"; exit 1; }
+fi
+
+# --- hls.js from a pinned wheel ---------------------------------------------
+hlsjs_gradio=${REEL_HLSJS_GRADIO:-5.50.0}
+hlsjs_member=${REEL_HLSJS_MEMBER:-gradio/templates/frontend/assets/hls-C7-VjdhD.js}
+hlsjs_sha256=${REEL_HLSJS_SHA256:-b509ec5eb3c3c83b307772b05744b1574017a030a9f761f3b431a36c5fa43984}
+hlsjs="$venv/hlsjs/hls.mjs"
+if ! { [ -f "$hlsjs" ] && echo "$hlsjs_sha256  $hlsjs" | sha256sum -c --quiet - 2>/dev/null; }; then
+    log "taking hls.js out of gradio==$hlsjs_gradio (one file of its wheel)"
+    wheels=$(mktemp -d "${TMPDIR:-/tmp}/reel-hlsjs.XXXXXX")
+    trap 'rm -rf "$wheels"' EXIT
+    "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: \
+        -d "$wheels" "gradio==$hlsjs_gradio" >&2
+    mkdir -p "$venv/hlsjs"
+    "$venv/bin/python" - "$wheels" "$hlsjs_member" "$hlsjs.part" <<'PY'
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("gradio-*.whl"))
+with zipfile.ZipFile(wheel) as z:
+    pathlib.Path(sys.argv[3]).write_bytes(z.read(sys.argv[2]))
+PY
+    echo "$hlsjs_sha256  $hlsjs.part" | sha256sum -c --quiet - || { log "hls.js from gradio==$hlsjs_gradio has another SHA-256"; rm -f "$hlsjs.part"; exit 1; }
+    mv "$hlsjs.part" "$hlsjs"
 fi

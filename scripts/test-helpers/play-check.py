@@ -91,6 +91,7 @@ CONTENT_TYPES = {
     ".aac": "audio/aac",
     ".vtt": "text/vtt",
     ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
@@ -142,6 +143,15 @@ def find_player_dir():
         if usable(c):
             return c
     return None
+
+
+def find_hlsjs():
+    """hls.js as an ES module: $REEL_HLSJS, else what install-player.sh put in
+    the venv (<venv>/hlsjs/hls.mjs, taken from a pinned PyPI wheel). None if missing."""
+    explicit = os.environ.get("REEL_HLSJS")
+    venv = Path(os.environ.get("REEL_PLAYER_VENV") or REPO / ".venv-player")
+    path = Path(explicit) if explicit else venv / "hlsjs" / "hls.mjs"
+    return path if path.is_file() else None
 
 
 def player_assets(player_dir):
@@ -473,8 +483,21 @@ for (const MS of [window.MediaSource, window.ManagedMediaSource]) {
     return sb;
   };
 }
+// A browser that cannot decode some codecs (--refuse-codecs): MSE and the
+// media element say no to them, as they would on such a device.
+const REFUSED = __REFUSED__;
+if (REFUSED.length) {
+  const refused = t => REFUSED.some(c => String(t).includes(c));
+  for (const MS of [window.MediaSource, window.ManagedMediaSource]) {
+    if (!MS) continue;
+    const orig = MS.isTypeSupported.bind(MS);
+    MS.isTypeSupported = t => !refused(t) && orig(t);
+  }
+  const canPlay = HTMLMediaElement.prototype.canPlayType;
+  HTMLMediaElement.prototype.canPlayType = function (t) { return refused(t) ? '' : canPlay.call(this, t); };
+}
 </script>
-<script src="/__reel/player/__JS__"></script>
+__PLAYER_TAG__
 </head><body><div id="stage"></div>
 <script>
 'use strict';
@@ -492,6 +515,7 @@ window.addEventListener('unhandledrejection', e => log('unhandled rejection:', e
 // says which URLs were fetched and what the player logged.
 let sink = null;
 function hookPlayer() {
+  if (CFG.player !== 'videojs') return;
   const H = videojs.Hls || videojs.Vhs;
   if (H && H.xhr) {
     H.xhr.beforeRequest = o => { if (sink) sink.requests.push(o.uri); return o; };
@@ -517,6 +541,62 @@ function addRange(list, s, e) {
   list.splice(0, list.length, ...out);
 }
 
+// The players behind one small interface: Video.js with VHS (HLS and DASH),
+// or hls.js (HLS only; it reads CODECS and plays what MSE says it can).
+function videojsPlayer(c, el, r) {
+  const player = videojs(el, {
+    muted: true, autoplay: false, preload: 'auto', controls: false, width: 480, height: 270,
+    // overrideNative: Chromium now claims native HLS; force VHS (MSE) playback.
+    html5: {hls: {overrideNative: true}, vhs: {overrideNative: true},
+            nativeAudioTracks: false, nativeVideoTracks: false},
+  });
+  const tech = () => player.tech({IWillNotUseThisInPlugins: true});
+  return {
+    video: () => tech() && tech().el(),
+    playlist: () => {
+      const vhs = tech() && (tech().vhs || tech().hls);
+      const media = vhs && vhs.playlists && vhs.playlists.media && vhs.playlists.media();
+      return media ? media.resolvedUri || media.uri || null : null;
+    },
+    onError: cb => player.on('error', () => cb(player.error() || {})),
+    on: (event, cb) => player.on(event, cb),
+    one: (event, cb) => player.one(event, cb),
+    rate: x => player.playbackRate(x),
+    start: () => { player.src({src: c.src, type: c.type}); return player.play(); },
+    dispose: () => player.dispose(),
+  };
+}
+
+function hlsjsPlayer(c, el, r) {
+  const video = document.createElement('video');
+  video.muted = true; video.playsInline = true; video.preload = 'auto'; video.width = 480; video.height = 270;
+  el.appendChild(video);
+  const hls = new window.Hls({
+    enableWorker: false,
+    xhrSetup: (xhr, url) => { if (sink) sink.requests.push(url); },
+    fetchSetup: (context, init) => { if (sink) sink.requests.push(context.url); return new Request(context.url, init); },
+  });
+  let level = null;
+  hls.on(window.Hls.Events.LEVEL_SWITCHED, (_, d) => { const l = hls.levels[d.level]; level = l && l.url && l.url[0] || l && l.uri || null; });
+  const errorCbs = [];
+  hls.on(window.Hls.Events.ERROR, (_, d) => {
+    const text = `${d.type}: ${d.details}` + (d.reason ? ` (${d.reason})` : '') + (d.error ? ` ${d.error.message || d.error}` : '');
+    if (sink) sink.log.push((d.fatal ? 'error: ' : 'warn: ') + text);
+    if (d.fatal) errorCbs.forEach(cb => cb({code: null, message: text}));
+  });
+  video.addEventListener('error', () => errorCbs.forEach(cb => cb(video.error || {})));
+  return {
+    video: () => video,
+    playlist: () => level,
+    onError: cb => errorCbs.push(cb),
+    on: (event, cb) => video.addEventListener(event, cb),
+    one: (event, cb) => video.addEventListener(event, cb, {once: true}),
+    rate: x => { video.playbackRate = x; },
+    start: () => { hls.loadSource(new URL(c.src, location.href).href); hls.attachMedia(video); return video.play(); },
+    dispose: () => { hls.destroy(); video.remove(); },
+  };
+}
+
 function runCase(c) {
   return new Promise(resolve => {
     const r = {id: c.id, ended: false, t: 0, duration: null, sizes: [], errors: [], log: [],
@@ -525,24 +605,18 @@ function runCase(c) {
     sink = r;
     window.__reelSourceBuffers.length = 0;
     performance.clearResourceTimings();
-    const el = document.createElement('video-js');
+    const el = document.createElement(CFG.player === 'videojs' ? 'video-js' : 'div');
     el.setAttribute('muted', '');
     el.setAttribute('playsinline', '');
     document.getElementById('stage').appendChild(el);
-    const player = videojs(el, {
-      muted: true, autoplay: false, preload: 'auto', controls: false, width: 480, height: 270,
-      // overrideNative: Chromium now claims native HLS; force VHS (MSE) playback.
-      html5: {hls: {overrideNative: true}, vhs: {overrideNative: true},
-              nativeAudioTracks: false, nativeVideoTracks: false},
-    });
-    const tech = () => player.tech({IWillNotUseThisInPlugins: true});
-    const video = () => tech() && tech().el();
+    const player = (CFG.player === 'videojs' ? videojsPlayer : hlsjsPlayer)(c, el, r);
+    const video = () => player.video();
     let done = false, lastT = -1, lastProgress = performance.now(), nearEndSince = null, lastSnap = 0;
 
     function sample() {
       const v = video();
       if (!v) return;
-      const t = player.currentTime() || 0, d = player.duration();
+      const t = v.currentTime || 0, d = v.duration;
       r.t = Math.max(r.t, t);
       r.duration = Number.isFinite(d) && d > 0 ? d : r.duration;
       if (v.videoWidth && v.videoHeight) {
@@ -556,9 +630,8 @@ function runCase(c) {
       if ('webkitAudioDecodedByteCount' in v) {
         r.audioBytes = v.webkitAudioDecodedByteCount; r.videoBytes = v.webkitVideoDecodedByteCount;
       }
-      const vhs = tech() && (tech().vhs || tech().hls);
-      const media = vhs && vhs.playlists && vhs.playlists.media && vhs.playlists.media();
-      if (media) r.playlist = media.resolvedUri || media.uri || null;
+      const playlist = player.playlist();
+      if (playlist) r.playlist = playlist;
       r.readyState = v.readyState;
       // Union of what each SourceBuffer has held so far (sampled, so content
       // the player later evicts from the back buffer is still counted).
@@ -584,10 +657,9 @@ function runCase(c) {
       resolve(r);
     }
 
-    player.on('error', () => {
+    player.onError(e => {
       // The player's MediaError, plus the browser's own detail (e.g. Chromium's
       // CHUNK_DEMUXER_ERROR_... text) when it comes from the media element.
-      const e = player.error() || {};
       const v = video();
       const detail = v && v.error && v.error.message ? v.error.message : null;
       r.errors.push({code: e.code === undefined ? null : e.code, message: e.message || '', detail});
@@ -597,7 +669,7 @@ function runCase(c) {
     // Start-up: from handing the player its source to the first frame playing.
     let asked = null;
     player.one('playing', () => { if (asked !== null) r.startupMs = Math.round(performance.now() - asked); });
-    player.on('loadedmetadata', () => { if (CFG.rate !== 1) player.playbackRate(CFG.rate); });
+    player.on('loadedmetadata', () => { if (CFG.rate !== 1) player.rate(CFG.rate); });
 
     const timer = setInterval(() => {
       try { sample(); } catch (e) { r.log.push('sample failed: ' + e); }
@@ -617,8 +689,7 @@ function runCase(c) {
 
     try {
       asked = performance.now();
-      player.src({src: c.src, type: c.type});
-      const p = player.play();
+      const p = player.start();
       if (p && p.catch) p.catch(err => {
         // AbortError just means a load interrupted play(); anything else (e.g.
         // NotAllowedError from the autoplay policy) means it cannot play.
@@ -634,17 +705,18 @@ function runCase(c) {
 
 (async () => {
   performance.setResourceTimingBufferSize(100000);
-  if (typeof videojs === 'undefined') {
-    await post('/__reel/meta', {fatal: 'video.js did not load'});
+  // hls.js is an ES module: it arrives after this script has started.
+  for (let n = 0; n < 100 && CFG.player === 'hlsjs' && !window.Hls; n++) await new Promise(ok => setTimeout(ok, 100));
+  if (CFG.player === 'videojs' ? typeof videojs === 'undefined' : !window.Hls) {
+    await post('/__reel/meta', {fatal: CFG.player + ' did not load'});
     await post('/__reel/done', {});
     return;
   }
   hookPlayer();
-  await post('/__reel/meta', {
-    videojs: videojs.VERSION,
-    vhs: videojs.HlsSourceHandler ? videojs.HlsSourceHandler.VERSION : null,
+  await post('/__reel/meta', CFG.player === 'videojs' ? {
+    player: `video.js ${videojs.VERSION} + VHS ${videojs.HlsSourceHandler ? videojs.HlsSourceHandler.VERSION : null}`,
     userAgent: navigator.userAgent,
-  });
+  } : {player: `hls.js ${window.Hls.version}`, userAgent: navigator.userAgent});
   for (const c of CFG.cases) {
     const r = await runCase(c);
     await post('/__reel/result', r);
@@ -661,10 +733,20 @@ def build_page(cases, js_name, css_name, args):
         "stallSeconds": args.stall,
         "rate": args.rate,
         "endTolerance": END_TOLERANCE,
+        "player": args.player,
     }
     css = f'<link rel="stylesheet" href="/__reel/player/{css_name}">' if css_name else ""
+    if args.player == "hlsjs":
+        # The module's export names differ between builds: take the class with isSupported().
+        tag = ('<script type="module">const m = await import("/__reel/player/' + js_name + '");'
+               'window.Hls = m.default && m.default.isSupported ? m.default'
+               ' : Object.values(m).find(v => typeof v === "function" && typeof v.isSupported === "function");</script>')
+    else:
+        tag = f'<script src="/__reel/player/{js_name}"></script>'
+    refused = [c.strip() for c in args.refuse_codecs.split(",") if c.strip()]
     return (PAGE.replace("__CONFIG__", json.dumps(config).replace("</", "<\\/"))
-                .replace("__CSS__", css).replace("__JS__", js_name))
+                .replace("__REFUSED__", json.dumps(refused))
+                .replace("__CSS__", css).replace("__PLAYER_TAG__", tag))
 
 
 # ---------------------------------------------------------------------------
@@ -779,7 +861,7 @@ def track_holes(ranges, duration):
     return holes
 
 
-def judge(case, r, timed_out, verbose=False):
+def judge(case, r, timed_out, verbose=False, forbid=()):
     """(passed, one-line summary, [detail lines]) for a case and its result.
 
     Detail lines (reasons, the player's errors and log, failed requests, what
@@ -819,6 +901,10 @@ def judge(case, r, timed_out, verbose=False):
                                + f" (buffered {fmt_ranges(tr['ranges'])})")
     if r.get("httpErrors"):
         reasons.append(f"{len(r['httpErrors'])} failed HTTP request(s)")
+    for pattern in forbid:
+        asked = [urllib.parse.urlsplit(u).path for u in r.get("requests") or [] if pattern in u]
+        if asked:
+            reasons.append(f"fetched {len(asked)} URL(s) containing {pattern!r} (--forbid), first {asked[0]}")
     passed = not reasons
 
     dur_text = f"{dur:.2f}" if dur is not None else "?"
@@ -830,6 +916,12 @@ def judge(case, r, timed_out, verbose=False):
         line += f" audio={r['audioBytes']}B"
     if r.get("startupMs") is not None:
         line += f" startup={r['startupMs']}ms"
+    # The video codecs MSE was given (a muxed variant's video SourceBuffer lists its audio codec too).
+    video_codecs = sorted({c.strip() for tr in tracks if tr["type"].startswith("video")
+                           for m in [re.search(r'codecs="?([^";]+)', tr["type"])] if m
+                           for c in m.group(1).split(",") if c.strip() and not c.strip().startswith(_AUDIO_CODECS)})
+    if video_codecs:
+        line += f" video={','.join(video_codecs)}"
 
     details = [f"reason: {x}" for x in reasons]
     if not passed or verbose:
@@ -860,7 +952,7 @@ def counted(items):
 
 def ensure_installed(no_install):
     """Run install-player.sh when the browser or the player is missing."""
-    if find_chromium() and find_player_dir():
+    if find_chromium() and find_player_dir() and find_hlsjs():
         return
     if no_install or (os.environ.get("REEL_PLAYER_JS_DIR") and find_chromium()):
         return
@@ -879,6 +971,12 @@ def main():
     ap.add_argument("--dash", default="manifest.mpd", help="DASH manifest name in FOLDER (default manifest.mpd)")
     ap.add_argument("--no-install", action="store_true", help="never run install-player.sh")
     ap.add_argument("--only", default="", help="only the cases with these labels, comma-separated (e.g. abr)")
+    ap.add_argument("--player", choices=("videojs", "hlsjs"), default="videojs",
+                    help="videojs: Video.js 7 + VHS, HLS and DASH (default); hlsjs: hls.js 1.x, HLS only (AV1 in fMP4)")
+    ap.add_argument("--refuse-codecs", default="",
+                    help="codec prefixes the page's MSE and canPlayType refuse, comma-separated (e.g. av01: a device without AV1)")
+    ap.add_argument("--forbid", action="append", default=[],
+                    help="fail a case that fetched a URL containing this text (repeatable; e.g. -av1)")
     ap.add_argument("-v", "--verbose", action="store_true", help="also print page/browser logs")
     args = ap.parse_args()
 
@@ -901,7 +999,8 @@ def main():
 
     # Cases, in page order; a missing manifest is a failure of its own.
     cases, virtual, missing = [], {}, []
-    for kind, name, make in (("hls", args.hls, hls_cases), ("dash", args.dash, dash_cases)):
+    kinds = (("hls", args.hls, hls_cases), ("dash", args.dash, dash_cases))
+    for kind, name, make in kinds[:1] if args.player == "hlsjs" else kinds:
         if not (folder / name).is_file():
             missing.append(f"{kind} {name}")
             continue
@@ -919,7 +1018,8 @@ def main():
 
     ensure_installed(args.no_install)
     chromium = find_chromium()
-    player_dir = find_player_dir()
+    hlsjs = find_hlsjs() if args.player == "hlsjs" else None
+    player_dir = hlsjs.parent if hlsjs else find_player_dir()
     if not chromium:
         log("chromium not found: run scripts/services/install-player.sh (or set REEL_CHROMIUM)")
         return 2
@@ -927,7 +1027,10 @@ def main():
         log("video.js not found: run scripts/services/install-player.sh, or set REEL_PLAYER_JS_DIR "
             "to a folder with video.js/video.min.js and video-js.css")
         return 2
-    js_name, css_name = player_assets(player_dir)
+    if args.player == "hlsjs" and not hlsjs:
+        log("hls.js not found: run scripts/services/install-player.sh, or set REEL_HLSJS to hls.js as an ES module")
+        return 2
+    js_name, css_name = (hlsjs.name, None) if hlsjs else player_assets(player_dir)
 
     page = build_page(cases, js_name, css_name, args)
     server = CheckServer(folder, player_dir, page, virtual, origin)
@@ -939,9 +1042,9 @@ def main():
 
     # Report.
     meta = server.meta
-    if meta.get("videojs"):
+    if meta.get("player"):
         ua = re.search(r"(?:Headless)?Chrome/[\d.]+", meta.get("userAgent", ""))
-        print(f"# player: video.js {meta['videojs']} + VHS {meta.get('vhs')}, "
+        print(f"# player: {meta['player']}, "
               f"browser: {ua.group(0) if ua else meta.get('userAgent')}, server: {url.rsplit('/', 2)[0]}")
     if meta.get("fatal"):
         print(f"# page: {meta['fatal']}")
@@ -956,7 +1059,7 @@ def main():
         failed += 1
     for c in cases:
         r = server.results.get(c["id"]) or server.progress.get(c["id"])
-        ok, line, details = judge(c, r, timed_out, args.verbose)
+        ok, line, details = judge(c, r, timed_out, args.verbose, args.forbid)
         print(("PASS " if ok else "FAIL ") + line)
         for d in details:
             print(f"    {d}")

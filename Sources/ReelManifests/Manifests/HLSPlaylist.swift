@@ -43,7 +43,10 @@ public enum HLSPlaylist {
     public static func master(video: [MediaTrack], audio: MediaTrack?, audioComplete: Bool = true) -> String {
         var lines = ["#EXTM3U", "#EXT-X-VERSION:\(version)", "#EXT-X-INDEPENDENT-SEGMENTS"]
         let variants = video.map { track in audio.map { MuxedVariant.track(video: track, audio: $0, audioComplete: audioComplete) } ?? track }
-        for track in variants.sorted(by: { $0.width * $0.height < $1.width * $1.height }) where !track.segments.isEmpty {
+        // H.264 first, lowest first (a player that starts with the first variant starts fast, with a
+        // codec every player decodes), then the AV1 variants, which players that decode AV1 choose by CODECS.
+        func order(_ track: MediaTrack) -> (Int, Int) { (track.codecs.hasPrefix("av01") ? 1 : 0, track.width * track.height) }
+        for track in variants.sorted(by: { order($0) < order($1) }) where !track.segments.isEmpty {
             // BANDWIDTH bounds the variant's peak segment bit rate, audio included (§4.3.4.2).
             var attributes = [
                 "BANDWIDTH=\(track.peakBitrate)", "AVERAGE-BANDWIDTH=\(track.averageBitrate)", "CODECS=\"\(track.codecs)\"",

@@ -6,6 +6,12 @@ public struct PackagedVideo: Sendable, Hashable, Codable {
     public let root: URL
     public let video: [RungOutput]
     public let audio: MediaTrack?
+
+    public init(root: URL, video: [RungOutput], audio: MediaTrack?) {
+        self.root = root
+        self.video = video
+        self.audio = audio
+    }
 }
 
 /// Turns a source file into a playable folder: the audio rendition, every
@@ -31,8 +37,8 @@ public enum MediaPackager {
         return packaged
     }
 
-    /// The renditions alone (audio, every rung, each rung's growing then final
-    /// playlist), without the master playlist and MPD.
+    /// The renditions alone (audio, every rung, each rung's growing EVENT
+    /// playlist), without the final playlists, the master playlist and MPD.
     /// `limits` and `budget` bound the work (``MediaLimits``, ``MediaBudget``);
     /// the source is opened as the container `info` says, never probed again.
     public static func renditions(
@@ -69,17 +75,17 @@ public enum MediaPackager {
         let audio = try audioTask.value()
         let video = try transcoded.get()
         if let failure { throw failure }
-        for output in video {
-            try save(HLSPlaylist.media(output.track, complete: true), root.appendingPathComponent(output.rung.name).appendingPathComponent("index.m3u8"))
-        }
         return PackagedVideo(root: root, video: video, audio: audio)
     }
 
-    /// The HLS master playlist and the DASH MPD over finished renditions, and
+    /// Every rung's final media playlist, the HLS master playlist and the DASH MPD over finished renditions, and
     /// with audio, each rung's HLS variant that carries it (`{rung}.av/`, see
     /// ``MuxedVariant``): the API splices those on request, a folder needs them as files.
     public static func writeManifests(_ packaged: PackagedVideo) throws(MediaError) {
         let tracks = packaged.video.map(\.track)
+        for track in tracks {
+            try save(HLSPlaylist.media(track, complete: true), packaged.root.appendingPathComponent(track.name).appendingPathComponent("index.m3u8"))
+        }
         if let audio = packaged.audio {
             for track in tracks { try writeVariant(track, audio: audio, root: packaged.root) }
         }

@@ -12,6 +12,8 @@ final class VideoEncoder {
     private var packet: UnsafeMutablePointer<AVPacket>?
     let timeBase: AVRational
     let codec: VideoCodec
+    private var framesSent = 0
+    private var flushed = false
 
     /// `quality`, when given, makes a constant-quality encode (x264's CRF)
     /// instead of one at the rung's bit rate: uncapped, what ``ComplexityProbe``
@@ -87,8 +89,37 @@ final class VideoEncoder {
     }
 
     deinit {
+        if codec == .av1 && !flushed { drainBeforeClosing() }
         av_packet_free(&packet)
         avcodec_free_context(&context)
+    }
+
+    /// SVT-AV1 1.4 (Debian 12) closes only after its end of stream has come
+    /// out, and an end of stream after no picture never does: an encoder a
+    /// failing job leaves behind would hang its thread for good. So it gets
+    /// one blank picture if it had none, then the end of stream, and
+    /// whatever comes out is dropped.
+    private func drainBeforeClosing() {
+        guard let context, let packet else { return }
+        var blank = framesSent == 0 ? av_frame_alloc() : nil
+        if let frame = blank {
+            frame.pointee.width = context.pointee.width
+            frame.pointee.height = context.pointee.height
+            frame.pointee.format = context.pointee.pix_fmt.rawValue
+            frame.pointee.pts = 0
+            if av_frame_get_buffer(frame, 0) >= 0 {
+                let planes = [(frame.pointee.data.0, frame.pointee.linesize.0, Int(frame.pointee.height), Int32(16)),
+                              (frame.pointee.data.1, frame.pointee.linesize.1, (Int(frame.pointee.height) + 1) / 2, Int32(128)),
+                              (frame.pointee.data.2, frame.pointee.linesize.2, (Int(frame.pointee.height) + 1) / 2, Int32(128))]
+                for (data, stride, rows, value) in planes {
+                    if let data { memset(data, value, Int(stride) * rows) }
+                }
+                _ = avcodec_send_frame(context, frame)
+            }
+        }
+        av_frame_free(&blank)
+        guard avcodec_send_frame(context, nil) >= 0 else { return }
+        while avcodec_receive_packet(context, packet) >= 0 { av_packet_unref(packet) }
     }
 
     /// RFC 6381 codec string of what the encoder really produces: profile,
@@ -106,6 +137,9 @@ final class VideoEncoder {
     /// Encodes one frame (nil flushes) and hands every packet that comes out to `body`.
     func encode(_ frame: UnsafeMutablePointer<AVFrame>?, _ body: (UnsafeMutablePointer<AVPacket>) throws(MediaError) -> Void) throws(MediaError) {
         guard let context, let packet else { return }
+        // A flush that follows no frame would wait forever in libsvtav1 (see `deinit`).
+        if frame == nil && framesSent == 0 { return }
+        if frame != nil { framesSent += 1 } else { flushed = true }
         let sent = avcodec_send_frame(context, frame)
         guard sent >= 0 || sent == cff_averror_eof() else {
             throw MediaError(.unsupported, "libx264 refused a frame (\(MediaError.text(sent)))")

@@ -48,7 +48,7 @@
 # Tunables: REEL_CLUSTER_DELAY_MS (40), REEL_CLUSTER_NET (10.77), REEL_CLUSTER_TIMEOUT (60 s per wait),
 # REEL_CLUSTER_BINARY (.build/debug/reel), REEL_CLUSTER_BINARY_WAIT (900 s), REEL_CLUSTER_EDGE_MEMORY (64m),
 # REEL_CLUSTER_PG_SHARED_BUFFERS (64MB), REEL_SEAWEEDFS_VOLUME_SIZE_MB (64), REEL_LOG_LEVEL (info),
-# REEL_CLUSTER_A_QUEUES (media=1,replication=2,edges=4,webhooks=2,maintenance=1),
+# REEL_CLUSTER_A_QUEUES (media=1,reencode=1,replication=2,edges=4,webhooks=2,maintenance=1),
 # REEL_CLUSTER_B_QUEUES (replication=2,edges=4).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -194,7 +194,7 @@ cl_up() {
     cl_edge_agent a
     cl_edge_agent b
     _cl_step "workers and scheduler"
-    cl_worker a-worker "${REEL_CLUSTER_A_QUEUES:-media=1,replication=2,edges=4,webhooks=2,maintenance=1}"
+    cl_worker a-worker "${REEL_CLUSTER_A_QUEUES:-media=1,reencode=1,replication=2,edges=4,webhooks=2,maintenance=1}"
     cl_worker b-worker "${REEL_CLUSTER_B_QUEUES:-replication=2,edges=4}"
     cl_scheduler a-sched
     cl_alive_for a-worker worker 2

@@ -54,7 +54,7 @@ export REEL_TOKEN
 
 say "starting the API, a worker and the scheduler (regions: $REEL_REGIONS)"
 REEL_LOG_LEVEL=notice "$reel" api --port 0 > "$dir/api.log" 2>&1 & pids+=($!)
-REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,replication=2,edges=2,webhooks=2 & pids+=($!)
+REEL_LOG_LEVEL=warning "$reel" worker --queues media=1,reencode=1,replication=2,edges=2,webhooks=2 & pids+=($!)
 REEL_LOG_LEVEL=warning "$reel" scheduler --interval 0.5 & pids+=($!)
 api=$(reel_api_url "$dir/api.log")
 echo "API at $api"

@@ -6,8 +6,8 @@ import Foundation
 public struct AV1Configuration: Sendable, Hashable, Codable {
     /// Each AV1 rung's bit rate as a share of what its H.264 rendition really
     /// spent (its bytes over its duration, per-title or fixed): SVT-AV1 at
-    /// preset 8 matches x264 veryfast's picture with about half the bits on
-    /// natural footage (scripts/bench/efficiency.sh), so 0.6 keeps a margin.
+    /// preset 10 gives a better picture than x264 veryfast with 0.6 of its
+    /// bits on natural footage (scripts/bench/efficiency.sh).
     public var rateFactor: Double
     /// Wall-clock seconds the encode may take per second of video, never less
     /// than `budgetFloor`: an encode past it stops, records why, and the

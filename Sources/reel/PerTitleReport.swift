@@ -3,7 +3,7 @@ import ReelManifests
 
 /// The per-title choice as `reel probe --per-title` and `reel videos show`
 /// print it: what was measured, and each rung's fixed, measured and chosen
-/// bit rate, or why the fixed ladder was kept.
+/// bit rate, or why the fixed ladder was kept; and a video's AV1 renditions.
 enum PerTitleReport {
     static func print(_ record: PerTitleRecord) {
         if let complexity = record.measurement {
@@ -17,6 +17,19 @@ enum PerTitleReport {
             Swift.print("  \(choice.rung.padding(toLength: 6, withPad: " ", startingAt: 0)) fixed \(choice.fixed / 1000) kb/s, "
                 + "measured \(choice.measured / 1000) kb/s → " + (choice.chosen > 0 ? "\(choice.chosen / 1000) kb/s" : "none")
                 + (choice.note.map { " (\($0))" } ?? ""))
+        }
+    }
+
+    /// AV1 renditions: queued at how many plays, each rung's bytes against its H.264 rendition's, or why none.
+    static func print(_ record: AV1Record) {
+        var line = "av1        \(record.state.rawValue)" + (record.plays.map { " (chosen at \($0) plays)" } ?? "")
+        if let seconds = record.seconds { line += String(format: ", encoded in %.1f s", seconds) }
+        if let ratio = record.bytesRatio { line += String(format: "; %.2f× the bytes of the H.264 renditions", ratio) }
+        Swift.print(line)
+        if let error = record.error { Swift.print("  \(error)") }
+        for rung in record.rungs ?? [] {
+            Swift.print("  \(rung.rung.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rung.bitrate / 1000) kb/s, \(rung.bytes) bytes "
+                + "against \(rung.h264Bytes) in H.264")
         }
     }
 }

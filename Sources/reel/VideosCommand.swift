@@ -41,7 +41,7 @@ struct Videos: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One video: its row and its replication per region.")
+        static let configuration = CommandConfiguration(abstract: "One video: its row, its per-title and AV1 renditions, and its replication per region.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The video id.")
@@ -51,6 +51,7 @@ struct Videos: AsyncParsableCommand {
             let video: Video
             let replication: [RegionReplication]
             let perTitle: PerTitleRecord?
+            let av1: AV1Record?
         }
 
         func run() async throws {
@@ -58,7 +59,8 @@ struct Videos: AsyncParsableCommand {
                 let catalog = Catalog(pool: pool)
                 guard let video = try await catalog.video(id) else { return nil }
                 let perTitle = try await catalog.perTitle(ofVideo: id).map { try JSONDecoder().decode(PerTitleRecord.self, from: $0) }
-                return Detail(video: video, replication: try await catalog.replication(ofVideo: id), perTitle: perTitle)
+                let av1 = try await catalog.av1Record(ofVideo: id).map { try JSONDecoder().decode(AV1Record.self, from: $0) }
+                return Detail(video: video, replication: try await catalog.replication(ofVideo: id), perTitle: perTitle, av1: av1)
             }
             guard let detail else { throw CLIError("no video \(id) in the catalog (reel videos lists them)") }
             if output.json { return try CLI.printJSON(detail) }
@@ -68,6 +70,7 @@ struct Videos: AsyncParsableCommand {
             print("  source \(video.sourceDigest) (\(video.sourceSize) bytes, \(video.contentType)), home region \(video.homeRegion)")
             print("  created \(CLI.format(video.createdAt)), playable \(CLI.format(video.playableAt)), ready \(CLI.format(video.readyAt))")
             if let record = detail.perTitle { PerTitleReport.print(record) }
+            if let record = detail.av1 { PerTitleReport.print(record) }
             print("replication:")
             CLI.printTable(
                 ["region", "objects", "verified", "failed", "last_verified_at"],

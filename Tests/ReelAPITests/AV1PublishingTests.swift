@@ -67,6 +67,10 @@ import Testing
             #expect(published.rungs?.map(\.rung) == ["480p-av1", "360p-av1"])
             #expect((published.bytesRatio ?? 9) < 1, "AV1 bytes over H.264's: \(published.bytesRatio ?? -1)")
 
+            let shown = try await ReelProcess.run(["videos", "show", id], databaseURL: db.url)
+            #expect(shown.status == 0 && shown.output.contains("av1        published (chosen at 5 plays)")
+                    && shown.output.contains("× the bytes of the H.264 renditions") && shown.output.contains("480p-av1"), "\(shown.output)")
+
             // Chosen once: a later selection leaves it alone.
             try await api.catalog.addPlays([id: 50])
             try await select(db, plays: 5)
@@ -173,6 +177,8 @@ import Testing
             #expect(try await api.request("GET", "/v1/videos/\(id)/master.m3u8").text == before)
             #expect(try await db.pool.query("SELECT count(*)::int FROM renditions WHERE video_id = $1 AND name LIKE '%-av1'", [id]).first?.int(0) == 0)
             #expect(try await api.status(id) == "ready")
+            let shown = try await ReelProcess.run(["videos", "show", id], databaseURL: db.url)
+            #expect(shown.output.contains("av1        failed") && shown.output.contains("ran past its budget"), "\(shown.output)")
             try await api.stop()
         }
     }

@@ -6,7 +6,7 @@
 # fixed H.264 ladder (`reel transcode`) against per-title H.264
 # (`reel transcode --per-title`, REEL_PER_TITLE_* from the environment, CRF 21,
 # floor 0.15, ceiling 1, step 1.3 by default) and against AV1
-# (`reel transcode --codec av1`, issue 16 item 2: SVT-AV1 preset 8, the fixed
+# (`reel transcode --codec av1`, issue 16 item 2: SVT-AV1 preset 10, the fixed
 # ladder's sizes as rungs 1080p-av1 … 360p-av1, at its bit rates times
 # REEL_AV1_RATE, 0.6 by default; video only). In production Reel encodes AV1
 # at that share of what each published H.264 rendition really spent (per-title
@@ -79,8 +79,8 @@
 # (each clip's outputs removed before it is encoded again), every figure to
 # .reel-data/bench-efficiency/results.json.
 # Each clip is encoded once per ladder (CPU seconds vary between runs on a
-# busy machine). Seven 8 s clips took 4.6 minutes on two cores, 6 when the
-# clips were made first (2026-12-05).
+# busy machine). Seven 8 s clips with all three ladders took 9 minutes on two
+# cores (2026-12-05, AV1 at preset 10).
 #
 # Usage: scripts/bench/efficiency.sh [--seconds 8] [--clips "still noise"]
 #          [--bandwidths "1.5 3 6 12"] [--cpu-dollars-per-hour 0.04]

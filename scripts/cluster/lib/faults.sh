@@ -81,7 +81,7 @@ cl_restart() {
                 curl -fsS -o /dev/null --max-time 2 "http://$(cl_addr "$host"):$CL_EDGE_PORT/__reel/edge" || return 1
             ;;
         *-edge:edge-agent) cl_edge_agent "$region" && cl_metrics_ready "$host" edge-agent "$CL_AGENT_METRICS_PORT" || return 1 ;;
-        a-worker:worker) cl_worker "$host" "${REEL_CLUSTER_A_QUEUES:-media=1,replication=2,edges=4,webhooks=2,maintenance=1}" &&
+        a-worker:worker) cl_worker "$host" "${REEL_CLUSTER_A_QUEUES:-media=1,reencode=1,replication=2,edges=4,webhooks=2,maintenance=1}" &&
             cl_metrics_ready "$host" worker "$CL_WORKER_METRICS_PORT" || return 1 ;;
         b-worker:worker) cl_worker "$host" "${REEL_CLUSTER_B_QUEUES:-replication=2,edges=4}" &&
             cl_metrics_ready "$host" worker "$CL_WORKER_METRICS_PORT" || return 1 ;;

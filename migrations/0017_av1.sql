@@ -1,6 +1,6 @@
 -- AV1 renditions for popular videos (docs/media.md, "AV1 for what people
 -- watch"): a ready video whose plays cross the threshold of the periodic
--- `video.av1-select` job gets a `video.av1` job on the `reencode` queue,
+-- `av1.select` job gets an `av1.encode` job on the `reencode` queue,
 -- which encodes `{rung}-av1` renditions and lists them beside the H.264 ones
 -- (renditions and segments, like any other: replication, scrubbing and
 -- garbage collection need nothing new). This column says where that stands.
@@ -12,7 +12,7 @@ INSERT INTO reel_queues (name, global_limit) VALUES ('reencode', 1) ON CONFLICT 
 
 -- Every minute: videos with 1,000 plays over the last day (change with `reel periodic`).
 INSERT INTO reel_periodic_jobs (name, cron, kind, queue, args)
-VALUES ('video.av1-select', '* * * * *', 'video.av1-select', 'reencode', '{"plays": 1000, "minutes": 1440, "limit": 5}')
+VALUES ('av1.select', '* * * * *', 'av1.select', 'reencode', '{"plays": 1000, "minutes": 1440, "limit": 5}')
 ON CONFLICT (name) DO NOTHING;
 
 -- The warming that fills the edges with a video's new AV1 renditions.

@@ -11,11 +11,11 @@ public import ReelStore
 
 /// AV1 for what people watch, on the `reencode` queue (docs/media.md):
 ///
-/// - `video.av1-select` {plays, minutes, limit} (periodic, every minute):
+/// - `av1.select` {plays, minutes, limit} (periodic, every minute):
 ///   ready videos whose plays over the last `minutes` reached `plays`, and
 ///   that never had an AV1 attempt, are marked `queued` in `videos.av1` and
-///   get a `video.av1` job, in one transaction.
-/// - `video.av1` {video}: encodes one AV1 rung per H.264 video rendition
+///   get an `av1.encode` job, in one transaction.
+/// - `av1.encode` {video}: encodes one AV1 rung per H.264 video rendition
 ///   (same size, same segment grid, ``AV1Ladder``) with SVT-AV1 at the lowest
 ///   CPU priority (``BackgroundLadder``), stores every object, then lists the
 ///   renditions whole, complete, in one transaction that also enqueues their

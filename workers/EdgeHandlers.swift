@@ -13,7 +13,7 @@ public import ReelPipeline
 ///   the edge (``WarmPlan``), so a first viewer there gets cache hits.
 ///   Enqueued by the video's status moves (`VideoTransitions`) when a video
 ///   turns `playable` (the first segments of the lowest rung) and again when
-///   it is `ready` (every rung), by `edge.popular`, and by `video.av1` once
+///   it is `ready` (every rung), by `edge.popular`, and by `av1.encode` once
 ///   a video's AV1 renditions are listed (reason `av1`: every segment of
 ///   those renditions and nothing else). Each run is an
 ///   `edge_warmings` row. An edge that cannot be reached fails the job (it

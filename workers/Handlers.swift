@@ -16,7 +16,7 @@ public enum ReelHandlers {
     /// (`edge.*`, whose PURGE and BAN carry `edgeToken`: REEL_EDGE_TOKEN).
     /// With signed playback, `playbackSignature` signs the edges' warm fetches.
     /// `perTitle` gives uploads their own bit rates (nil: the fixed ladder; REEL_PER_TITLE);
-    /// `av1` says how popular videos get AV1 renditions (`video.av1*`; REEL_AV1_*).
+    /// `av1` says how popular videos get AV1 renditions (`av1.*`; REEL_AV1_*).
     /// `objects.scrub` re-hashes `scrubRate` stored copies a second (REEL_SCRUB_RATE).
     /// With the catalog, `webhook.deliver` posts events as `webhooks` says;
     /// with the regions too, `upload.unstage` removes expired uploads' staged bytes.

@@ -2,7 +2,7 @@ import Foundation
 
 /// How popular videos get their AV1 renditions; configuration, not code
 /// (`REEL_AV1_RATE`, `REEL_AV1_BUDGET`; the play threshold is the
-/// `video.av1-select` periodic job's arguments).
+/// `av1.select` periodic job's arguments).
 public struct AV1Configuration: Sendable, Hashable, Codable {
     /// Each AV1 rung's bit rate as a share of what its H.264 rendition really
     /// spent (its bytes over its duration, per-title or fixed): SVT-AV1 at

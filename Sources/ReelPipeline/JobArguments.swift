@@ -97,7 +97,7 @@ public struct PopularJob: Codable, Sendable, Hashable {
 
 /// Videos with at least `plays` plays over the last `minutes` (what the API
 /// and the edges' agents count), ready, and without AV1 renditions or an
-/// attempt at them: at most `limit` (the most played) get a `video.av1` job per run.
+/// attempt at them: at most `limit` (the most played) get an `av1.encode` job per run.
 public struct AV1SelectJob: Codable, Sendable, Hashable {
     public var plays: Int?
     public var minutes: Int?

@@ -40,12 +40,12 @@ public enum ReelJobs {
     // MARK: AV1 for popular videos (reencode queue).
 
     /// Encode and publish a ready video's AV1 renditions beside its H.264 ones.
-    public static let av1 = JobKind<VideoJob>("video.av1", queue: Queue.reencode, maxAttempts: 3, timeout: .seconds(4 * 3600),
+    public static let av1 = JobKind<VideoJob>("av1.encode", queue: Queue.reencode, maxAttempts: 3, timeout: .seconds(4 * 3600),
                                               uniqueKey: \.video)
     /// The `edge.warm` reason that fills the edges with a video's new AV1 renditions.
     public static let av1WarmReason = "av1"
-    /// Choose the videos whose plays crossed the threshold and enqueue their `video.av1` (periodic).
-    public static let av1Select = JobKind<AV1SelectJob>("video.av1-select", queue: Queue.reencode, maxAttempts: 5, timeout: .seconds(120))
+    /// Choose the videos whose plays crossed the threshold and enqueue their `av1.encode` (periodic).
+    public static let av1Select = JobKind<AV1SelectJob>("av1.select", queue: Queue.reencode, maxAttempts: 5, timeout: .seconds(120))
 
     // MARK: The file-to-file media chain of `reel ingest` (no catalog, no store).
 

@@ -62,7 +62,7 @@ enum PerTitleEnvironment {
 /// rung's bit rate as a share of its H.264 rendition's), `REEL_AV1_BUDGET`
 /// (seconds of encoding allowed per second of video) and
 /// `REEL_AV1_BUDGET_FLOOR` (docs/configuration.md, docs/media.md). The play
-/// threshold is the `video.av1-select` periodic job's arguments.
+/// threshold is the `av1.select` periodic job's arguments.
 enum AV1Environment {
     static func load(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AV1Configuration {
         var configuration = AV1Configuration.standard

@@ -13,7 +13,7 @@ import Testing
 
     @Test func av1WorkHasAQueueOfItsOwnAndOneJobPerVideo() {
         #expect(ReelJobs.av1.queue == ReelJobs.Queue.reencode && ReelJobs.av1Select.queue == ReelJobs.Queue.reencode)
-        #expect(ReelJobs.av1.uniqueKey(VideoJob(video: "AbCdEfGhIjKl")) == "video.av1:AbCdEfGhIjKl")
+        #expect(ReelJobs.av1.uniqueKey(VideoJob(video: "AbCdEfGhIjKl")) == "av1.encode:AbCdEfGhIjKl")
         #expect(!ReelJobs.publishing.map(\.queue).contains(ReelJobs.Queue.reencode))
     }
 

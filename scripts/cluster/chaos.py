@@ -218,9 +218,7 @@ class Chaos:
         while self.running and now() - started < self.args.upload_retry_s:
             tries += 1
             try:
-                r = client.request("POST", f"{self.apis[region]}/v1/uploads?title=chaos-{region}", body=body,
-                                   headers={"Content-Type": "video/mp4", "Authorization": f"Bearer {self.token}"},
-                                   timeout=30)
+                r = client.upload(self.apis[region], body, f"chaos-{region}", self.token)
                 if r.status == 201:
                     if tries > 1:
                         log(f"  upload through region-{region} acknowledged after {tries} tries "

@@ -117,6 +117,11 @@ class Host:
     def get(self, url, timeout=10, headers=None):
         return self.request("GET", url, headers=headers, timeout=timeout)
 
+    def upload(self, api, body, title, token, timeout=30):
+        """A one-shot upload (POST /v1/uploads) of an MP4 to the API at API, as an app makes it."""
+        return self.request("POST", f"{api}/v1/uploads?title={title}", body=body, timeout=timeout,
+                            headers={"Content-Type": "video/mp4", "Authorization": f"Bearer {token}"})
+
     def submit(self, fn, *args):
         """Runs FN(*ARGS) on one of this host's threads (in its namespace)."""
         return self.pool.submit(fn, *args)

@@ -202,10 +202,8 @@ class Day:
             due = started + seconds * (n + 0.5) / len(clips)
             time.sleep(max(0, due - time.monotonic()))
             region = "ab"[n % 2]
-            r = hosts[region].request("POST", f"{apis[region]}/v1/uploads?title=day-{n}", body=clip.read_bytes(),
-                                      headers={"Content-Type": "video/mp4",
-                                               "Authorization": f"Bearer {self.env['REEL_CLUSTER_UPLOAD_TOKEN']}"},
-                                      timeout=120)
+            r = hosts[region].upload(apis[region], clip.read_bytes(), f"day-{n}", self.env["REEL_CLUSTER_UPLOAD_TOKEN"],
+                                     timeout=120)
             if r.status != 201:
                 log(f"upload {clip.name} through region-{region}: HTTP {r.status}")
                 continue

@@ -36,18 +36,14 @@ public enum ComplexityProbe {
         let frameRate = av_d2q(rate, 100_000)
         let frames = max(1, Int((sampleSeconds * rate).rounded()))
         let rotation = info.video.geometry.rotation
-        let quarter = rotation == 90 || rotation == 270
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("reel-probe-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
 
         var lanes: [LadderTranscoder.Lane] = []
         for rung in rungs {
-            let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: frames,
-                                           threads: LadderTranscoder.encoderThreads(for: rung, among: rungs, threads: threads),
-                                           quality: crf)
-            guard let context = encoder.context else { throw MediaError(.unsupported, "the H.264 encoder is not open") }
-            let writer = try FragmentedWriter(folder: scratch.appendingPathComponent(rung.name), encoder: context) { _ in }
-            lanes.append(.init(rung: rung, encoder: encoder, writer: writer, coded: quarter ? (rung.height, rung.width) : (rung.width, rung.height)))
+            lanes.append(try .init(rung: rung, frameRate: frameRate, segmentFrames: frames,
+                                   threads: LadderTranscoder.encoderThreads(for: rung, among: rungs, threads: threads), rotation: rotation,
+                                   folder: scratch.appendingPathComponent(rung.name), quality: crf) { _ in })
         }
         let workers = lanes.map { LadderTranscoder.LaneWorker(lane: $0, rotation: rotation) }
         defer { for worker in workers { _ = worker.finish() } }

@@ -60,7 +60,6 @@ public enum LadderTranscoder {
         let frameRate = av_d2q(rate, 100_000)
         let segmentFrames = max(1, Int((segmentSeconds * rate).rounded()))
         let rotation = info.video.geometry.rotation
-        let quarter = rotation == 90 || rotation == 270
         let reports = NSLock()
         let lowest = rungs.count > 1 ? rungs.min { $0.width * $0.height < $1.width * $1.height } : nil
         let headStart = HeadStart()
@@ -72,16 +71,13 @@ public enum LadderTranscoder {
         var workers: [LaneWorker] = []
         defer { for worker in workers { _ = worker.finish() } }
         func start(_ rung: Rung, quality: Double? = nil) throws(MediaError) {
-            let encoderThreads = encoderThreads(for: rung, among: rungs, threads: threads)
-            let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: encoderThreads,
-                                           quality: quality, capped: true, codec: codec)
-            guard let context = encoder.context else { throw MediaError(.unsupported, "the H.264 encoder is not open") }
-            let writer = try FragmentedWriter(folder: root.appendingPathComponent(rung.name), encoder: context) { record in
+            let lane = try Lane(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames,
+                                threads: encoderThreads(for: rung, among: rungs, threads: threads), rotation: rotation,
+                                folder: root.appendingPathComponent(rung.name), quality: quality, capped: true, codec: codec) { record in
                 // Lanes run on their own threads: report one segment at a time.
                 reports.withLock { onSegment(rung, record) }
                 if rung == lowest { headStart.end() }
             }
-            let lane = Lane(rung: rung, encoder: encoder, writer: writer, coded: quarter ? (rung.height, rung.width) : (rung.width, rung.height))
             lanes.append(lane)
             workers.append(LaneWorker(lane: lane, rotation: rotation))
         }

@@ -1,3 +1,4 @@
+import Foundation
 import CFFmpeg
 import ReelManifests
 
@@ -51,11 +52,20 @@ extension LadderTranscoder {
             return target
         }
 
-        init(rung: Rung, encoder: VideoEncoder, writer: FragmentedWriter, coded: (Int, Int)) {
+        /// The rung's encoder (``VideoEncoder``'s `quality`, `capped` and
+        /// `codec`) and its CMAF writer into `folder`, coded at the rung's size
+        /// turned by `rotation`: what the ladder and the complexity probe both run.
+        init(
+            rung: Rung, frameRate: AVRational, segmentFrames: Int, threads: Int32, rotation: Int, folder: URL, quality: Double? = nil,
+            capped: Bool = false, codec: VideoCodec = .h264, onSegment: @escaping (SegmentRecord) -> Void
+        ) throws(MediaError) {
+            let encoder = try VideoEncoder(rung: rung, frameRate: frameRate, segmentFrames: segmentFrames, threads: threads,
+                                           quality: quality, capped: capped, codec: codec)
+            guard let context = encoder.context else { throw MediaError(.unsupported, "the \(codec) encoder for \(rung) is not open") }
             self.rung = rung
             self.encoder = encoder
-            self.writer = writer
-            self.coded = coded
+            self.writer = try FragmentedWriter(folder: folder, encoder: context, onSegment: onSegment)
+            self.coded = rotation == 90 || rotation == 270 ? (rung.height, rung.width) : (rung.width, rung.height)
         }
 
         func encode(_ frame: UnsafeMutablePointer<AVFrame>?) throws(MediaError) {

@@ -124,7 +124,7 @@ run() {
     return "$rc"
 }
 
-export REEL_CLUSTER_A_QUEUES=${REEL_CLUSTER_A_QUEUES:-media=2,replication=2,edges=4,webhooks=2,maintenance=1}
+export REEL_CLUSTER_A_QUEUES=${REEL_CLUSTER_A_QUEUES:-media=2,reencode=1,replication=2,edges=4,webhooks=2,maintenance=1}
 up=1
 if ! run timeout --signal=TERM --kill-after=15 150 bash scripts/cluster.sh up >"$rundir/up.log" 2>&1; then
     tail -n 30 "$rundir/up.log" >&2

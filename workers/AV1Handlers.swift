@@ -15,7 +15,8 @@ public import ReelStore
 ///   ready videos whose plays over the last `minutes` reached `plays`, and
 ///   that never had an AV1 attempt, are marked `queued` in `videos.av1` and
 ///   get an `av1.encode` job, in one transaction.
-/// - `av1.encode` {video}: encodes one AV1 rung per H.264 video rendition
+/// - `av1.encode` {video}: unless the video has AV1 renditions already (their
+///   segments are cached as immutable under their URLs), encodes one AV1 rung per H.264 video rendition
 ///   (same size, same segment grid, ``AV1Ladder``) with SVT-AV1 at the lowest
 ///   CPU priority (``BackgroundLadder``), stores every object, then lists the
 ///   renditions whole, complete, in one transaction that also enqueues their
@@ -85,6 +86,12 @@ public struct AV1Handlers: Sendable {
             return
         }
         let video = playback.video
+        // Segments are immutable at their URLs (edges and browsers keep them a year): a second
+        // AV1 ladder under the same names would mix with the first in their caches.
+        if playback.renditions.contains(where: { AV1Ladder.isAV1($0.name) }) {
+            logger.info("already has AV1 renditions: nothing to encode", metadata: ["video": "\(video.id)"])
+            return
+        }
         let h264 = playback.renditions.filter { $0.kind == "video" && !AV1Ladder.isAV1($0.name) }
         let published = h264.map { rendition in
             AV1Ladder.Published(

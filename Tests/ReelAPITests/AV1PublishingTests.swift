@@ -1,4 +1,5 @@
 import Foundation
+import ReelAPI
 import ReelCatalog
 import ReelEdge
 import ReelManifests
@@ -73,14 +74,26 @@ extension ExclusiveSuites {
                 #expect(published.rungs?.map(\.rung) == ["480p-av1", "360p-av1"])
                 #expect((published.bytesRatio ?? 9) < 1, "AV1 bytes over H.264's: \(published.bytesRatio ?? -1)")
 
+                let reader = try await TokenStore(pool: db.pool).create(name: "viewer", scopes: [.readAdmin]).token
+                let dashboard = try await api.request("GET", "/admin/videos/\(id)", headers: [("Cookie", "reel_admin=\(reader)")])
+                #expect(dashboard.text.contains("AV1 renditions") && dashboard.text.contains("published, chosen at 5 plays")
+                        && dashboard.text.contains("<td>480p-av1</td>"), "\(dashboard.text)")
                 let shown = try await ReelProcess.run(["videos", "show", id], databaseURL: db.url)
                 #expect(shown.status == 0 && shown.output.contains("av1        published (chosen at 5 plays)")
                         && shown.output.contains("× the bytes of the H.264 renditions") && shown.output.contains("480p-av1"), "\(shown.output)")
 
-                // Chosen once: a later selection leaves it alone.
+                // Chosen once: a later selection leaves it alone, and an operator's second job changes nothing
+                // (its segments are cached as immutable under their URLs).
                 try await api.catalog.addPlays([id: 50])
                 try await select(db, plays: 5)
                 #expect(try await av1Jobs(db, id) == 1)
+                let listed = try await api.catalog.playback(id, cached: false)?.renditions
+                let again = try await JobQueue(pool: db.pool).enqueue(try ReelJobs.av1.request(VideoJob(video: id)))
+                try await eventually(timeout: 60, "the second av1.encode to finish") {
+                    try await db.pool.query("SELECT state::text FROM reel_jobs WHERE id = $1", [again.id]).first?.string(0) == "completed"
+                }
+                #expect(try await api.catalog.playback(id, cached: false)?.renditions == listed)
+                #expect(try await record(api, id) == published)
 
                 // The same master and MPD, H.264 first, AV1 variants with their own CODECS.
                 let master = try await api.request("GET", "/v1/videos/\(id)/master.m3u8").text

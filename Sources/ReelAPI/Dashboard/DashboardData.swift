@@ -165,6 +165,31 @@ struct DashboardData: Sendable {
         return PerTitleView(summary: summary, fallback: record.fallback, rows: rows)
     }
 
+    struct AV1Row: Sendable {
+        let rung, bitrate, bytes, h264Bytes: String
+    }
+
+    struct AV1View: Sendable {
+        let summary: String
+        let error: String?
+        let rows: [AV1Row]
+        var hasRows: Bool { !rows.isEmpty }
+    }
+
+    /// The video's AV1 renditions: chosen, published or failed and why (nil: never chosen).
+    func av1(_ id: String) async throws -> AV1View? {
+        guard let data = try await Catalog(pool: pool).av1Record(ofVideo: id),
+            let record = try? JSONDecoder().decode(AV1Record.self, from: data)
+        else { return nil }
+        var summary = record.state.rawValue + (record.plays.map { ", chosen at \($0) plays" } ?? "")
+        if let seconds = record.seconds { summary += String(format: ", encoded in %.1f s", seconds) }
+        if let ratio = record.bytesRatio { summary += String(format: "; %.0f %% of the H.264 renditions' bytes", ratio * 100) }
+        let rows = (record.rungs ?? []).map {
+            AV1Row(rung: $0.rung, bitrate: String($0.bitrate / 1000), bytes: String($0.bytes), h264Bytes: String($0.h264Bytes))
+        }
+        return AV1View(summary: summary, error: record.error, rows: rows)
+    }
+
     struct ReplicaRow: Sendable {
         let region: String
         let objects, verified, pending, failed: Int

@@ -107,6 +107,7 @@ extension ReelAPI {
             ]
             // Only when there is one: the template's section shows it (an Optional would hide its fields).
             if let perTitle = try await data.perTitle(id) { values["perTitle"] = perTitle }
+            if let av1 = try await data.av1(id) { values["av1"] = av1 }
             return dashboard.page(
                 "video", title: video.title.isEmpty ? "Video \(id)" : video.title, section: .videos, caller: caller, values: values)
         }

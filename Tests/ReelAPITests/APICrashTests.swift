@@ -23,7 +23,8 @@ import Testing
             let first = try await APIProcess.start(db, environment)
             let request = try RawRequest(first.base, "POST /v1/uploads?title=crash HTTP/1.1\r\nContent-Type: video/mp4",
                                          body: file, send: file.count / 2)
-            try await eventually(timeout: 30, "half the upload to reach the spool") {
+            // (A loaded machine, every suite at once in CI, once took longer than 30 s here.)
+            try await eventually(timeout: 120, "half the upload to reach the spool") {
                 spooled(spool).contains { ((try? FileManager.default.attributesOfItem(atPath: $0.path)[.size]) as? Int ?? 0) > 0 }
             }
             first.process.signal(SIGKILL)

@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "ReelQueue",
             dependencies: [
-                "ReelPostgres",
+                "ReelPostgres", "ReelThreads",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +88,7 @@ let package = Package(
         ),
         // Ladder planning and HLS/DASH writing: what the API needs of media, without FFmpeg.
         .target(name: "ReelManifests", swiftSettings: strict),
-        .target(name: "ReelMedia", dependencies: ["CFFmpeg", "ReelManifests"], swiftSettings: strict),
+        .target(name: "ReelMedia", dependencies: ["CFFmpeg", "ReelManifests", "ReelThreads"], swiftSettings: strict),
         .target(
             name: "ReelStore",
             dependencies: [
@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "ReelWorkers",
             dependencies: [
-                "ReelQueue", "ReelPipeline", "ReelMedia", "ReelManifests", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge",
+                "ReelQueue", "ReelPipeline", "ReelMedia", "ReelManifests", "ReelPostgres", "ReelStore", "ReelCatalog", "ReelEdge", "ReelThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -180,7 +180,7 @@ let package = Package(
             name: "reel",
             dependencies: [
                 "ReelPostgres", "ReelQueue", "ReelPipeline", "ReelWorkers", "ReelScheduler", "ReelMedia", "ReelManifests", "ReelStore", "ReelS3", "ReelCatalog", "ReelAPI", "ReelRedis",
-                "ReelEdge", "ReelObservability",
+                "ReelEdge", "ReelObservability", "ReelThreads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

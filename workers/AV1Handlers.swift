@@ -8,6 +8,7 @@ import ReelPostgres
 public import ReelQueue
 import ReelPipeline
 public import ReelStore
+import ReelThreads
 
 /// AV1 for what people watch, on the `reencode` queue (docs/media.md):
 ///
@@ -100,6 +101,7 @@ public struct AV1Handlers: Sendable {
                 seconds: Double(rendition.segments.reduce(0) { $0 + $1.duration }) / Double(max(1, rendition.timescale)))
         }
         let (info, _) = try await publishing.plan(video)
+        let plays = try await selectedPlays(video.id)
         let started = ContinuousClock.now
         let folder = publishing.folder(video.id).appendingPathComponent("av1")
         defer { try? FileManager.default.removeItem(at: publishing.folder(video.id)) }
@@ -118,7 +120,7 @@ public struct AV1Handlers: Sendable {
                 ? String(format: "the AV1 encode ran past its budget of %.0f s (REEL_AV1_BUDGET); the H.264 ladder plays on",
                          configuration.budgetSeconds(forDuration: info.duration))
                 : "the AV1 encode failed: \(error.message); the H.264 ladder plays on"
-            try await record(video.id, AV1Record(state: .failed, error: reason))
+            try await catalog.av1Record(video.id, record: try JSONEncoder().encode(AV1Record(state: .failed, plays: plays, error: reason)))
             logger.warning("no AV1", metadata: ["video": "\(video.id)", "reason": "\(reason)"])
             throw JobFailure.permanent(reason)
         }
@@ -129,7 +131,7 @@ public struct AV1Handlers: Sendable {
                 rung: output.rung.name, bitrate: output.rung.bitrate, bytes: output.segments.reduce(Int64(0)) { $0 + Int64($1.bytes) },
                 h264Bytes: published.first { AV1Ladder.name(of: $0.name) == output.rung.name }?.bytes ?? 0)
         }
-        let done = AV1Record(state: .published, plays: try await previousPlays(video.id), rungs: bytes, seconds: seconds)
+        let done = AV1Record(state: .published, plays: plays, rungs: bytes, seconds: seconds)
         let record = try JSONEncoder().encode(done)
         let replicas = regions.replicas.map(\.name)
         let listed = try await catalog.pool.withTransaction { conn in
@@ -180,19 +182,15 @@ public struct AV1Handlers: Sendable {
     }
 
     /// The plays the selection recorded (nil when an operator enqueued the job).
-    func previousPlays(_ id: String) async throws -> Int? {
+    func selectedPlays(_ id: String) async throws -> Int? {
         guard let data = try await catalog.av1Record(ofVideo: id) else { return nil }
         return (try? JSONDecoder().decode(AV1Record.self, from: data))?.plays
     }
 
-    /// Records a failure, keeping the plays the selection saw.
+    /// Records a failure the encode itself could not record, keeping the plays the selection saw.
     func record(_ id: String, _ record: AV1Record) async throws {
         var record = record
-        if record.plays == nil { record.plays = try? await previousPlays(id) }
+        if record.plays == nil { record.plays = try? await selectedPlays(id) }
         try await catalog.av1Record(id, record: try JSONEncoder().encode(record))
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

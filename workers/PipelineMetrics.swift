@@ -1,12 +1,13 @@
 import CoreMetrics
 import Foundation
+import ReelThreads
 
 /// What the pipeline's handlers record for `/metrics`, through swift-metrics.
 enum PipelineMetrics {
     /// `reel_transcode_speed`: seconds of video transcoded per second of
     /// wall time, per transcode job (a histogram: 4 means four times real time).
     static func transcoded(videoSeconds: Double, took: Duration) {
-        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+        let seconds = took.seconds
         guard videoSeconds > 0, seconds > 0 else { return }
         Recorder(label: "reel_transcode_speed", aggregate: true).record(videoSeconds / seconds)
     }

@@ -8,6 +8,7 @@ import NIOPosix
 import ReelCatalog
 public import ReelPipeline
 import ReelQueue
+import ReelThreads
 
 /// How webhook deliveries behave (`reel worker` reads it from the environment).
 public struct WebhookDeliverySettings: Sendable {
@@ -63,7 +64,7 @@ struct WebhookHandlers {
         let started = ContinuousClock.now
         let outcome = await send(delivery)
         let elapsed = started.duration(to: .now)
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = elapsed.seconds * 1000
         let disabled = try await Webhooks.recordAttempt(
             Webhooks.Attempt(eventID: job.event, endpointID: job.endpoint, attempt: context.job.attempt, status: outcome.status,
                              latencyMilliseconds: milliseconds, response: outcome.excerpt, succeeded: outcome.succeeded),

@@ -101,7 +101,6 @@ extension Catalog {
                 """,
                 [id, rendition.name, rendition.codecs, rendition.width, rendition.height, rendition.frameRate, rendition.timescale,
                  rendition.initDigest.hex])
-            try recordCopy(rendition.initDigest, in: region, bytes: rendition.initBytes, on: conn)
             let segments = rendition.segments
             try conn.query(
                 """
@@ -110,13 +109,7 @@ extension Catalog {
                 """,
                 [id, rendition.name, segments.map(\.number), segments.map(\.startTime), segments.map(\.duration), segments.map(\.bytes),
                  segments.map(\.digest.hex)])
-            try conn.query(
-                """
-                INSERT INTO object_replicas (digest, region, state, bytes, attempts, verified_at)
-                SELECT g, $2, 'verified', b, 1, now() FROM unnest($1::text[], $3::bigint[]) AS t(g, b)
-                ON CONFLICT (digest, region) DO UPDATE SET state = 'verified', bytes = EXCLUDED.bytes, error = NULL, verified_at = now()
-                """,
-                [segments.map(\.digest.hex), region, segments.map(\.bytes)])
+            try recordCopies([(rendition.initDigest, rendition.initBytes)] + segments.map { ($0.digest, $0.bytes) }, in: region, on: conn)
         }
         return true
     }

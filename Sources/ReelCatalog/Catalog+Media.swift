@@ -130,11 +130,22 @@ extension Catalog {
 
     /// A copy just written (and hashed on the way) in `region`.
     static func recordCopy(_ digest: ObjectDigest, in region: String, bytes: Int64, on conn: isolated PostgresConnection) throws {
+        try recordCopies([(digest, bytes)], in: region, on: conn)
+    }
+
+    /// Copies just written in `region`, in one statement: the only place
+    /// object_replicas learns of a verified copy.
+    static func recordCopies(_ copies: [(digest: ObjectDigest, bytes: Int64)], in region: String, on conn: isolated PostgresConnection) throws {
+        // One row per object: ON CONFLICT cannot update a row twice in one statement.
+        var seen = Set<ObjectDigest>()
+        let copies = copies.filter { seen.insert($0.digest).inserted }
+        guard !copies.isEmpty else { return }
         try conn.query(
             """
-            INSERT INTO object_replicas (digest, region, state, bytes, attempts, verified_at) VALUES ($1, $2, 'verified', $3, 1, now())
-            ON CONFLICT (digest, region) DO UPDATE SET state = 'verified', bytes = $3, error = NULL, verified_at = now()
+            INSERT INTO object_replicas (digest, region, state, bytes, attempts, verified_at)
+            SELECT g, $2, 'verified', b, 1, now() FROM unnest($1::text[], $3::bigint[]) AS t(g, b)
+            ON CONFLICT (digest, region) DO UPDATE SET state = 'verified', bytes = EXCLUDED.bytes, error = NULL, verified_at = now()
             """,
-            [digest.hex, region, bytes])
+            [copies.map(\.digest.hex), region, copies.map(\.bytes)])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import ReelThreads
 
 /// What a handler gets: the job and a way to say it is alive.
 public struct JobContext: Sendable {
@@ -74,7 +75,7 @@ public struct JobTimedOut: Error, CustomStringConvertible {
     public let limit: Duration
 
     public var description: String {
-        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        let seconds = limit.seconds
         return "the \(kind) job ran past its time limit of \(seconds.formatted(.number.precision(.fractionLength(0...3)))) s and was stopped; "
             + "it is retried while attempts remain"
     }

@@ -6,6 +6,7 @@ import ReelPipeline
 import ReelQueue
 import ServiceLifecycle
 import Synchronization
+import ReelThreads
 
 /// In-process measurements for scripts/bench/queue.sh; each prints one JSON line.
 struct Bench: AsyncParsableCommand {
@@ -166,10 +167,6 @@ struct Bench: AsyncParsableCommand {
             }
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 extension CLI {

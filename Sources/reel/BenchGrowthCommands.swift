@@ -5,6 +5,7 @@ import ReelPostgres
 import ReelPipeline
 import ReelQueue
 import ReelScheduler
+import ReelThreads
 import ServiceLifecycle
 import Synchronization
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReelPostgres
 import ReelQueue
+import ReelThreads
 
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -134,7 +135,7 @@ struct Jobs: AsyncParsableCommand {
                 print("jobs still unfinished after \(timeout)s (reel jobs list shows them)")
                 throw ExitCode(1)
             }
-            print("no unfinished jobs match (waited \(String(format: "%.1f", Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18))s)")
+            print("no unfinished jobs match (waited \(String(format: "%.1f", waited.seconds))s)")
         }
     }
 

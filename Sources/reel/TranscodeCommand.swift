@@ -3,6 +3,7 @@ import Foundation
 import ReelMedia
 import ReelManifests
 import Synchronization
+import ReelThreads
 
 struct Transcode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,14 +58,14 @@ struct Transcode: AsyncParsableCommand {
             path: file, info: info, rungs: rungs, to: URL(fileURLWithPath: outputDir), segmentSeconds: segmentSeconds, threads: threads,
             audio: !noAudio, perTitle: configuration,
             onSegment: { name, record in
-                let at = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
+                let at = (ContinuousClock.now - start).seconds
                 events.withLock { $0.append(("\(name)/\(record.number)", at)) }
             },
             onPerTitle: { record in chosen.withLock { $0 = record } })
         let total = ContinuousClock.now - start
         let seen = events.withLock { $0 }
         let summary = Summary(
-            seconds: Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18, per_title: chosen.withLock { $0 },
+            seconds: total.seconds, per_title: chosen.withLock { $0 },
             first_segment_s: seen.first?.1 ?? 0,
             first_lowest_rung_segment_s: seen.first { $0.0 == "\(lowest)/0" }?.1 ?? 0,
             rungs: packaged.video.map(\.rung.name), segments: seen.count)
@@ -84,7 +85,7 @@ struct Transcode: AsyncParsableCommand {
                                                         segmentSeconds: segmentSeconds, threads: threads, priority: .normal)
         try MediaPackager.writeManifests(PackagedVideo(root: root, video: outputs, audio: nil))
         let total = ContinuousClock.now - start
-        let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        let seconds = total.seconds
         if output.json {
             return try CLI.printCompactJSON(Summary(seconds: seconds, per_title: nil, first_segment_s: 0, first_lowest_rung_segment_s: 0,
                                                     rungs: outputs.map { $0.rung.name }, segments: outputs.reduce(0) { $0 + $1.segments.count }))

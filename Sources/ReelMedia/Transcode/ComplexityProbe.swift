@@ -1,6 +1,7 @@
 import CFFmpeg
 import Foundation
 public import ReelManifests
+import ReelThreads
 
 /// Measures a source's difficulty (``ComplexityMeasurement``) from a few
 /// samples spread over it, each encoded at every rung's size with the ladder's
@@ -84,7 +85,7 @@ public enum ComplexityProbe {
         }
         let took = ContinuousClock.now - started
         return ComplexityMeasurement(crf: crf, samples: starts, sampleSeconds: sampleSeconds, bitrates: bitrates,
-                                     seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+                                     seconds: took.seconds)
     }
 }
 

@@ -5,9 +5,9 @@ import Foundation
 /// `av1.select` periodic job's arguments).
 public struct AV1Configuration: Sendable, Hashable, Codable {
     /// Each AV1 rung's bit rate as a share of what its H.264 rendition really
-    /// spent (its bytes over its duration, per-title or fixed): SVT-AV1 at
-    /// preset 10 gives a better picture than x264 veryfast with 0.6 of its
-    /// bits on natural footage (scripts/bench/efficiency.sh).
+    /// spent (its bytes over its duration, per-title or fixed): with half its
+    /// bits SVT-AV1 (preset 9) matches x264 veryfast's picture over
+    /// scripts/bench/efficiency.sh's clips, rung for rung and as viewers see it.
     public var rateFactor: Double
     /// Wall-clock seconds the encode may take per second of video, never less
     /// than `budgetFloor`: an encode past it stops, records why, and the
@@ -15,7 +15,7 @@ public struct AV1Configuration: Sendable, Hashable, Codable {
     public var budgetPerSecond: Double
     public var budgetFloor: Double
 
-    public init(rateFactor: Double = 0.6, budgetPerSecond: Double = 30, budgetFloor: Double = 300) {
+    public init(rateFactor: Double = 0.5, budgetPerSecond: Double = 30, budgetFloor: Double = 300) {
         self.rateFactor = rateFactor
         self.budgetPerSecond = budgetPerSecond
         self.budgetFloor = budgetFloor

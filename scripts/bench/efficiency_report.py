@@ -217,6 +217,49 @@ def same_size(ladder, rung):
     return next((r for r in ladder["rungs"] if (r["width"], r["height"]) == (rung["width"], rung["height"])), None)
 
 
+def anchor_bytes_at(anchor, quality):
+    """The bytes a view of the fixed ladder would need for `quality` (display XPSNR): its
+    rungs' views as points (quality, log bytes), each rung kept only when it is better than
+    every cheaper one, interpolated linearly between them (as BD-rate interpolates
+    rate-quality curves) and extrapolated with the nearest two's slope outside their range
+    (`outside` True then). None when fewer than two rungs were measured at the display size."""
+    points = sorted((r["bytes"] + anchor["audio_bytes"], r["display_xpsnr"]) for r in anchor["rungs"]
+                    if r.get("display_xpsnr") is not None)
+    hull = []
+    for size, q in points:
+        if not hull or q > hull[-1][1]:
+            hull.append((size, q))
+    if len(hull) < 2:
+        return None, False
+    outside = quality < hull[0][1] or quality > hull[-1][1]
+    if quality <= hull[0][1]:
+        (b0, q0), (b1, q1) = hull[0], hull[1]
+    elif quality >= hull[-1][1]:
+        (b0, q0), (b1, q1) = hull[-2], hull[-1]
+    else:
+        (b0, q0), (b1, q1) = next((lo, hi) for lo, hi in zip(hull, hull[1:]) if lo[1] <= quality <= hi[1])
+    log_bytes = math.log(b0) + (math.log(b1) - math.log(b0)) * (quality - q0) / (q1 - q0)
+    return math.exp(log_bytes), outside
+
+
+def equal_quality_ratio(anchor, views_other):
+    """Bytes per view at equal quality: the candidate's bytes per view over what the fixed
+    ladder would need to give each of those viewers the same picture (``anchor_bytes_at``),
+    mean over the viewer bandwidths. A viewer whose candidate rung is better than the fixed
+    one's then counts the fixed ladder's cost of that better picture, not its own rung's.
+    Also the number of views whose quality was outside the fixed ladder's range."""
+    needed, outside = [], 0
+    for v in views_other:
+        if v.get("display_xpsnr") is None:
+            return None, 0
+        size, out = anchor_bytes_at(anchor, v["display_xpsnr"])
+        if size is None:
+            return None, 0
+        needed.append(size)
+        outside += out
+    return mean([v["bytes"] for v in views_other]) / mean(needed), outside
+
+
 def views_to_pay_back(extra_cpu_s, saved_bytes_per_view, cpu_dollars_per_hour, egress_dollars_per_gb):
     """Views after which the extra encode's CPU costs less than the egress it saved; None: never."""
     if extra_cpu_s <= 0:
@@ -236,12 +279,15 @@ def compare(anchor, other, bandwidths, cpu_dollars_per_hour, egress_dollars_per_
     per_rung = {a["name"]: diff(r["xpsnr"], a["xpsnr"]) for r, a in pairs}
     extra_cpu = other["cpu_s"] - (0 if extra_encode else anchor["cpu_s"])
     saved = mean_a - mean_o  # bytes per view, mean over the viewer bandwidths
+    equal_quality, outside = equal_quality_ratio(anchor, vo)
     return {
         "views": vo,
         "anchor_views": va,
         "bytes_per_view": mean_o,
         "anchor_bytes_per_view": mean_a,
         "bytes_ratio": mean_o / mean_a,
+        "equal_quality_ratio": equal_quality,
+        "equal_quality_outside": outside,
         "bytes_ratio_6mbps": vo[at6[0]]["bytes"] / va[at6[0]]["bytes"] if at6 else None,
         "ladder_ratio": other["ladder_bytes"] / anchor["ladder_bytes"],
         # Video only, rung by rung, for the rungs both ladders have (Δrung is their quality).
@@ -354,6 +400,10 @@ def print_comparison(label, seconds, fixed, other, c):
           f"{'':>14}{fmt(c['bytes_ratio']):>7}{signed(c['xpsnr_delta_db']):>8}{signed(c['display_xpsnr_delta_db']):>7}")
     print(f"\n  whole ladder: fixed {mb(fixed['ladder_bytes'])} MB, {label} {mb(other['ladder_bytes'])} MB "
           f"({fmt(c['ladder_ratio'])}x); video rung by rung {fmt(c['rung_bytes_ratio'])}x")
+    print(f"  bytes per view at equal quality: {fmt(c['equal_quality_ratio'])}x what the fixed ladder would need "
+          f"for the same pictures at the display size"
+          + (f" ({c['equal_quality_outside']} of the views past the fixed ladder's range: extrapolated)"
+             if c["equal_quality_outside"] else ""))
     print(f"  quality delta (XPSNR dB): {signed(c['xpsnr_delta_db'])} at equal viewer bandwidth, "
           f"{signed(c['display_xpsnr_delta_db'])} at the display size, {signed(c['per_rung_xpsnr_delta_mean_db'])} "
           f"rung by rung")
@@ -391,7 +441,8 @@ def report(args):
         results["clips"][name] = {"ladders": ladders, "comparisons": comparisons}
 
     def row(label, c, fixed_cpu, cpu, payback):
-        print(f"{label:<22}{fmt(c.get('bytes_ratio')):>11}{fmt(c.get('bytes_ratio_6mbps')):>8}"
+        print(f"{label:<22}{fmt(c.get('bytes_ratio')):>11}{fmt(c.get('equal_quality_ratio')):>7}"
+              f"{fmt(c.get('bytes_ratio_6mbps')):>8}"
               f"{fmt(c.get('ladder_ratio')):>8}{fmt(c.get('rung_bytes_ratio')):>7}{signed(c.get('xpsnr_delta_db')):>8}"
               f"{signed(c.get('display_xpsnr_delta_db')):>7}{signed(c.get('per_rung_xpsnr_delta_mean_db')):>7}"
               f"{fmt(fixed_cpu):>9}{fmt(cpu):>8}{fmt(c.get('cpu_ratio')):>7}{payback:>10}")
@@ -403,7 +454,7 @@ def report(args):
             continue
         made = all(key in results["clips"][n]["comparisons"] for n in clips)
         compared = [results["clips"][n]["comparisons"].get(key, {}) for n in clips]
-        figures = ["bytes_ratio", "bytes_ratio_6mbps", "ladder_ratio", "rung_bytes_ratio", "xpsnr_delta_db",
+        figures = ["bytes_ratio", "equal_quality_ratio", "bytes_ratio_6mbps", "ladder_ratio", "rung_bytes_ratio", "xpsnr_delta_db",
                    "display_xpsnr_delta_db", "per_rung_xpsnr_delta_mean_db", "cpu_ratio", "extra_cpu_s",
                    "bytes_saved_per_view"]
         s = {f: mean_of_all([c.get(f) for c in compared]) if made else None for f in figures}
@@ -416,7 +467,7 @@ def report(args):
         if not made:
             print(f"  {label}: not made on every clip (n/a)")
             continue
-        print(f"{'clip':<22}{'bytes/view':>11}{'@6Mb/s':>8}{'ladder':>8}{'rungs':>7}{'ΔXPSNR':>8}{'Δdisp':>7}"
+        print(f"{'clip':<22}{'bytes/view':>11}{'=Q':>7}{'@6Mb/s':>8}{'ladder':>8}{'rungs':>7}{'ΔXPSNR':>8}{'Δdisp':>7}"
               f"{'Δrung':>7}{'CPU fix':>9}{'CPU':>8}{'ratio':>7}{'pay back':>10}")
         for n, c in zip(clips, compared):
             ladders = results["clips"][n]["ladders"]
@@ -427,7 +478,8 @@ def report(args):
         if worse:
             print(f"  {label}'s XPSNR at equal viewer bandwidth is below the fixed ladder's for: {', '.join(worse)}")
     print("\n  bytes/view: the candidate's bytes per view over the fixed ladder's, mean over the viewer bandwidths; "
-          "@6Mb/s: for a 6 Mb/s viewer; ladder: whole ladder's bytes; rungs: video bytes rung by rung, for the rungs "
+          "=Q: the same at equal quality, over the bytes the fixed ladder would need for the candidate's pictures "
+          "(display XPSNR, interpolated between its rungs); @6Mb/s: for a 6 Mb/s viewer; ladder: whole ladder's bytes; rungs: video bytes rung by rung, for the rungs "
           "both ladders have")
     print("  ΔXPSNR: candidate - fixed at equal viewer bandwidth, each rung at its own size; Δdisp: the same scaled "
           "up to the display size; Δrung: rung by rung, for the rungs both ladders have")
@@ -438,7 +490,8 @@ def report(args):
           f"${args.cpu_dollars_per_hour:g}/core-hour and egress at ${args.egress_dollars_per_gb:g}/GB")
     print("targets: per-title <= 0.8x the fixed ladder's bytes per view at equal or better quality (ΔXPSNR >= 0) "
           "on average over the set; AV1 <= 0.6x at equal quality; AV1 encode CPU per popular video <= 3x the "
-          "H.264 ladder's")
+          "H.264 ladder's. =Q is the bytes ratio at equal quality; bytes/view with ΔXPSNR and Δdisp the raw one "
+          "with the quality it bought")
     results["summary"] = summary
     with open(os.path.join(args.work, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
@@ -447,7 +500,11 @@ def report(args):
               "av1_bytes_ratio": summary["av1"]["bytes_ratio"],
               "av1_cpu_ratio": summary["av1"]["cpu_ratio"],
               "quality_delta_db": summary["pertitle"]["xpsnr_delta_db"],
-              "av1_quality_delta_db": summary["av1"]["xpsnr_delta_db"]}
+              "av1_quality_delta_db": summary["av1"]["xpsnr_delta_db"],
+              "pertitle_display_delta_db": summary["pertitle"]["display_xpsnr_delta_db"],
+              "av1_display_delta_db": summary["av1"]["display_xpsnr_delta_db"],
+              "pertitle_equal_quality_ratio": summary["pertitle"]["equal_quality_ratio"],
+              "av1_equal_quality_ratio": summary["av1"]["equal_quality_ratio"]}
     print("RESULT " + " ".join(f"{k}={fmt(v, na='n/a')}" for k, v in result.items()))
 
 

@@ -159,6 +159,19 @@ extension ExclusiveSuites {
                                                                             "--forbid=-av1", "--only", "abr", "--timeout", "120", "--stall", "60"])
                 #expect(h264Only.status == 0 && h264Only.output.contains("1 passed, 0 failed")
                         && h264Only.output.contains(" video=avc1."), "\(h264Only.output)")
+                // dash.js 5 (it reads the MPD's two video AdaptationSets and asks MSE what it decodes): the ABR
+                // stream and every Representation forced, the AV1 ones included, each to the end.
+                let dash = try await BrowserCheck.run("play-check.py", [origin, "--player", "dashjs", "--timeout", "300", "--stall", "60"])
+                #expect(dash.status == 0 && dash.output.contains("5 passed, 0 failed"), "\(dash.output)")
+                for representation in ["360p-av1", "480p-av1"] {
+                    #expect(dash.output.split(separator: "\n").contains { $0.hasPrefix("PASS dash \(representation) ") && $0.contains(" video=av01.") },
+                            "\(representation) was not played as AV1: \(dash.output)")
+                }
+                // Without AV1 it plays the MPD's H.264 set and never fetches an AV1 object.
+                let dashH264 = try await BrowserCheck.run("play-check.py", [origin, "--player", "dashjs", "--refuse-codecs", "av01",
+                                                                            "--forbid=-av1", "--only", "abr", "--timeout", "120", "--stall", "60"])
+                #expect(dashH264.status == 0 && dashH264.output.contains("1 passed, 0 failed")
+                        && dashH264.output.contains(" video=avc1."), "\(dashH264.output)")
                 // Video.js 7 (VHS cannot read AV1 in fMP4) still plays the HLS and DASH ABR streams, and so does
                 // Reel's own player page, which keeps VHS to the H.264 variants.
                 let videojs = try await BrowserCheck.run("play-check.py", [origin, "--only", "abr", "--timeout", "120", "--stall", "60"])

@@ -7,7 +7,11 @@
 #     fMP4, which Video.js 7's VHS cannot parse. No PyPI package ships hls.js
 #     alone: gradio's wheel carries it as one self-contained frontend chunk,
 #     taken out of the pinned wheel and checked against its SHA-256 (hls.js
-#     and gradio are both Apache-2.0).
+#     and gradio are both Apache-2.0);
+#   * dash.js 5.1.1 as an ES module (.venv-player/dashjs/dash.mjs), DASH with
+#     AV1: no PyPI or Debian package ships dash.js or Shaka Player alone; the
+#     ei-media wheel carries jsDelivr's one-file ES module of it, taken out the
+#     same way (dash.js is BSD-3-Clause).
 #
 #   scripts/services/install-player.sh        # idempotent; silent when nothing is missing
 #
@@ -18,6 +22,7 @@
 #   REEL_HLSJS_GRADIO, REEL_HLSJS_MEMBER, REEL_HLSJS_SHA256
 #                          the gradio wheel, the hls.js chunk in it and its SHA-256
 #                          (default: gradio 5.50.0, hls.js 1.5.13)
+#   REEL_DASHJS_SHA256     dash.js's SHA-256 (default: dash.js 5.1.1's)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,24 +69,48 @@ if ! installed; then
     installed || { log "js.videojs installed but video.min.js not found under $venv"; exit 1; }
 fi
 
-# --- hls.js from a pinned wheel ---------------------------------------------
-hlsjs_gradio=${REEL_HLSJS_GRADIO:-5.50.0}
-hlsjs_member=${REEL_HLSJS_MEMBER:-gradio/templates/frontend/assets/hls-C7-VjdhD.js}
-hlsjs_sha256=${REEL_HLSJS_SHA256:-b509ec5eb3c3c83b307772b05744b1574017a030a9f761f3b431a36c5fa43984}
-hlsjs="$venv/hlsjs/hls.mjs"
-if ! { [ -f "$hlsjs" ] && echo "$hlsjs_sha256  $hlsjs" | sha256sum -c --quiet - 2>/dev/null; }; then
-    log "taking hls.js out of gradio==$hlsjs_gradio (one file of its wheel)"
-    wheels=$(mktemp -d "${TMPDIR:-/tmp}/reel-hlsjs.XXXXXX")
-    trap 'rm -rf "$wheels"' EXIT
-    "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: \
-        -d "$wheels" "gradio==$hlsjs_gradio" >&2
-    mkdir -p "$venv/hlsjs"
-    "$venv/bin/python" - "$wheels" "$hlsjs_member" "$hlsjs.part" <<'PY'
+# --- hls.js and dash.js, each one file of a pinned wheel ----------------------
+# take_module NAME DEST MEMBER SHA256 PACKAGE==VERSION...: unless DEST already
+# has that SHA-256, downloads each wheel in turn (without dependencies) until
+# one holds MEMBER with that SHA-256, and puts it at DEST.
+take_module() {
+    local name=$1 dest=$2 member=$3 sha=$4 spec wheels
+    shift 4
+    if [ -f "$dest" ] && echo "$sha  $dest" | sha256sum -c --quiet - 2>/dev/null; then
+        return 0
+    fi
+    mkdir -p "$(dirname "$dest")"
+    for spec in "$@"; do
+        log "taking $name out of $spec (one file of its wheel)"
+        wheels=$(mktemp -d "${TMPDIR:-/tmp}/reel-player.XXXXXX")
+        if "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: \
+                -d "$wheels" "$spec" >&2 &&
+            "$venv/bin/python" - "$wheels" "$member" "$dest.part" <<'PY' &&
 import pathlib, sys, zipfile
-wheel = next(pathlib.Path(sys.argv[1]).glob("gradio-*.whl"))
+wheel = next(pathlib.Path(sys.argv[1]).glob("*.whl"))
 with zipfile.ZipFile(wheel) as z:
     pathlib.Path(sys.argv[3]).write_bytes(z.read(sys.argv[2]))
 PY
-    echo "$hlsjs_sha256  $hlsjs.part" | sha256sum -c --quiet - || { log "hls.js from gradio==$hlsjs_gradio has another SHA-256"; rm -f "$hlsjs.part"; exit 1; }
-    mv "$hlsjs.part" "$hlsjs"
-fi
+            echo "$sha  $dest.part" | sha256sum -c --quiet -; then
+            rm -rf "$wheels"
+            mv "$dest.part" "$dest"
+            return 0
+        fi
+        rm -rf "$wheels" "$dest.part"
+        log "no $name with SHA-256 $sha from $spec"
+    done
+    log "could not get $name: none of $* held it"
+    exit 1
+}
+
+take_module hls.js "$venv/hlsjs/hls.mjs" \
+    "${REEL_HLSJS_MEMBER:-gradio/templates/frontend/assets/hls-C7-VjdhD.js}" \
+    "${REEL_HLSJS_SHA256:-b509ec5eb3c3c83b307772b05744b1574017a030a9f761f3b431a36c5fa43984}" \
+    "gradio==${REEL_HLSJS_GRADIO:-5.50.0}"
+# dash.js 5.1.1 (BSD-3-Clause) as jsDelivr bundles it into one ES module. The
+# ei-media wheel (GPL-3.0; only this file of it is used, never shipped) carries
+# the same file in each of these releases, tried in turn.
+take_module dash.js "$venv/dashjs/dash.mjs" \
+    ei/web/vendor/dashjs.js \
+    "${REEL_DASHJS_SHA256:-6ec26b86262425ca6dd44343931065b12e8621181ba12041c1b97ee29029eff4}" \
+    ei-media==0.3.0 ei-media==0.2.0 ei-media==0.1.2 ei-media==0.1.1

@@ -20,7 +20,10 @@ How it works
   plays HLS and DASH through Media Source Extensions.  It comes from the PyPI
   package `js.videojs`, installed by scripts/services/install-player.sh into
   .venv-player/; or set REEL_PLAYER_JS_DIR to a folder containing video.js
-  (or video.min.js) and video-js.css.
+  (or video.min.js) and video-js.css.  `--player hlsjs` (hls.js 1.5, HLS
+  only) and `--player dashjs` (dash.js 5.1, DASH only) play the same cases
+  with players that read AV1 in fMP4; install-player.sh takes each out of a
+  pinned PyPI wheel (REEL_HLSJS / REEL_DASHJS name another file).
 * Debian's `chromium` runs headless on the page (muted video, autoplay policy
   relaxed).  The page plays, one after another, each case to the end:
       hls abr      the HLS master with default adaptive bitrate selection
@@ -28,8 +31,8 @@ How it works
                    master generated on the fly, served beside master.m3u8 so the
                    relative URIs and the audio group stay as they are)
       dash abr     the DASH manifest
-      dash <id>    the MPD with its video AdaptationSet reduced to that one
-                   Representation (single-Period manifests)
+      dash <id>    the MPD reduced to that video Representation, its
+                   AdaptationSet the only video one (single-Period manifests)
   and POSTs a JSON result per case back to the server (plus a progress
   snapshot every second, so a run cut short by --timeout still says how far
   each case got).  Chromium is killed by its process group (our child's PID)
@@ -145,12 +148,17 @@ def find_player_dir():
     return None
 
 
-def find_hlsjs():
-    """hls.js as an ES module: $REEL_HLSJS, else what install-player.sh put in
-    the venv (<venv>/hlsjs/hls.mjs, taken from a pinned PyPI wheel). None if missing."""
-    explicit = os.environ.get("REEL_HLSJS")
+# The players that are one ES module: (environment variable naming the file, its place in the venv).
+MODULE_PLAYERS = {"hlsjs": ("REEL_HLSJS", "hlsjs/hls.mjs"), "dashjs": ("REEL_DASHJS", "dashjs/dash.mjs")}
+
+
+def find_module(player):
+    """hls.js or dash.js as an ES module: the file its environment variable names, else what
+    install-player.sh put in the venv (taken from a pinned PyPI wheel). None if missing."""
+    variable, place = MODULE_PLAYERS[player]
+    explicit = os.environ.get(variable)
     venv = Path(os.environ.get("REEL_PLAYER_VENV") or REPO / ".venv-player")
-    path = Path(explicit) if explicit else venv / "hlsjs" / "hls.mjs"
+    path = Path(explicit) if explicit else venv / place
     return path if path.is_file() else None
 
 
@@ -275,31 +283,40 @@ def dash_cases(folder, name):
                   expect_size=None, has_video=has_video, has_audio=has_audio)]
     virtual = {}
     video_sets = [a for a in sets if _dash_kind(a) == "video"]
-    if len(periods) != 1 or len(video_sets) != 1:
+    if len(periods) != 1 or not video_sets:
         return cases, virtual  # forcing one rendition is only attempted in the simple layout
 
-    reps = [r for r in video_sets[0] if _local(r.tag) == "Representation"]
+    # One case per Representation of every video AdaptationSet (one per codec:
+    # H.264, then AV1 when a video has it).
     seen = set()
-    for n, rep in enumerate(reps):
-        w = rep.get("width") or video_sets[0].get("width")
-        h = rep.get("height") or video_sets[0].get("height")
-        label = rep.get("id") or (f"{h}p" if h else f"r{n}")
-        if label in seen or label == "abr":
-            label = f"{label}#{n}"
-        seen.add(label)
-        # A copy of the MPD whose (only) video AdaptationSet keeps just this one.
-        doc = copy.deepcopy(root)
-        vset = next(a for p in doc if _local(p.tag) == "Period"
-                    for a in p if _local(a.tag) == "AdaptationSet" and _dash_kind(a) == "video")
-        for i, other in enumerate([r for r in vset if _local(r.tag) == "Representation"]):
-            if i != n:
-                vset.remove(other)
-        vname = posixpath.join(posixpath.dirname(name), f".reel-rep-{n}.mpd")
-        virtual[vname] = ET.tostring(doc, encoding="unicode", xml_declaration=True) + "\n"
-        cases.append(dict(kind="dash", label=label, src=f"/media/{urllib.parse.quote(vname)}",
-                          type="application/dash+xml",
-                          expect_size=f"{w}x{h}" if w and h else None,
-                          has_video=True, has_audio=has_audio))
+    k = 0
+    for s, vset_here in enumerate(video_sets):
+        reps = [r for r in vset_here if _local(r.tag) == "Representation"]
+        for n, rep in enumerate(reps):
+            w = rep.get("width") or vset_here.get("width")
+            h = rep.get("height") or vset_here.get("height")
+            label = rep.get("id") or (f"{h}p" if h else f"r{k}")
+            if label in seen or label == "abr":
+                label = f"{label}#{k}"
+            seen.add(label)
+            # A copy of the MPD with only this video AdaptationSet, keeping just this one.
+            doc = copy.deepcopy(root)
+            period = next(p for p in doc if _local(p.tag) == "Period")
+            copies = [a for a in period if _local(a.tag) == "AdaptationSet" and _dash_kind(a) == "video"]
+            for i, other_set in enumerate(copies):
+                if i != s:
+                    period.remove(other_set)
+            vset = copies[s]
+            for i, other in enumerate([r for r in vset if _local(r.tag) == "Representation"]):
+                if i != n:
+                    vset.remove(other)
+            vname = posixpath.join(posixpath.dirname(name), f".reel-rep-{k}.mpd")
+            k += 1
+            virtual[vname] = ET.tostring(doc, encoding="unicode", xml_declaration=True) + "\n"
+            cases.append(dict(kind="dash", label=label, src=f"/media/{urllib.parse.quote(vname)}",
+                              type="application/dash+xml",
+                              expect_size=f"{w}x{h}" if w and h else None,
+                              has_video=True, has_audio=has_audio))
     return cases, virtual
 
 
@@ -483,8 +500,9 @@ for (const MS of [window.MediaSource, window.ManagedMediaSource]) {
     return sb;
   };
 }
-// A browser that cannot decode some codecs (--refuse-codecs): MSE and the
-// media element say no to them, as they would on such a device.
+// A browser that cannot decode some codecs (--refuse-codecs): MSE, the
+// media element and the Media Capabilities API (what dash.js asks) say no to
+// them, as they would on such a device.
 const REFUSED = __REFUSED__;
 if (REFUSED.length) {
   const refused = t => REFUSED.some(c => String(t).includes(c));
@@ -495,6 +513,13 @@ if (REFUSED.length) {
   }
   const canPlay = HTMLMediaElement.prototype.canPlayType;
   HTMLMediaElement.prototype.canPlayType = function (t) { return refused(t) ? '' : canPlay.call(this, t); };
+  const caps = navigator.mediaCapabilities;
+  if (caps && caps.decodingInfo) {
+    const decodingInfo = caps.decodingInfo.bind(caps);
+    caps.decodingInfo = config => [config.video, config.audio].some(m => m && refused(m.contentType))
+      ? Promise.resolve({supported: false, smooth: false, powerEfficient: false, configuration: config})
+      : decodingInfo(config);
+  }
 }
 </script>
 __PLAYER_TAG__
@@ -542,7 +567,8 @@ function addRange(list, s, e) {
 }
 
 // The players behind one small interface: Video.js with VHS (HLS and DASH),
-// or hls.js (HLS only; it reads CODECS and plays what MSE says it can).
+// hls.js (HLS only; it reads CODECS and plays what MSE says it can) or dash.js
+// (DASH only; it asks MSE and the Media Capabilities API).
 function videojsPlayer(c, el, r) {
   const player = videojs(el, {
     muted: true, autoplay: false, preload: 'auto', controls: false, width: 480, height: 270,
@@ -597,6 +623,48 @@ function hlsjsPlayer(c, el, r) {
   };
 }
 
+function dashjsPlayer(c, el, r) {
+  const video = document.createElement('video');
+  video.muted = true; video.playsInline = true; video.preload = 'auto'; video.width = 480; video.height = 270;
+  el.appendChild(video);
+  const player = window.dashjs.MediaPlayer().create();
+  // No clock source from the internet: Reel's MPDs are static (a live one would carry UTCTiming).
+  // No "seek fix": dash.js 5.1 seeks a static stream to its last 0.1 s when every video segment
+  // is buffered before playback has started (its gap check runs before its last-segment check),
+  // which a video shorter than its 18 s buffer goal on a fast link can hit (docs/media.md).
+  player.updateSettings({streaming: {utcSynchronization: {enabled: false}, gaps: {enableSeekFix: false}},
+                         debug: {logLevel: 3}});
+  // dash.js logs its warnings to the console: keep them with the case.
+  for (const level of ['warn', 'error']) {
+    const orig = console[level];
+    console[level] = (...a) => { if (sink) sink.log.push(level + ': ' + a.map(String).join(' ').slice(0, 400)); return orig.apply(console, a); };
+  }
+  player.addRequestInterceptor(async req => { if (sink) sink.requests.push(req.url); return req; });
+  const errorCbs = [];
+  player.on('error', e => {
+    const err = e && e.error || {};
+    const text = `dash.js error ${err.code === undefined ? '' : err.code}: ${err.message || JSON.stringify(err).slice(0, 300)}`;
+    if (sink) sink.log.push('error: ' + text);
+    errorCbs.forEach(cb => cb({code: err.code === undefined ? null : err.code, message: text}));
+  });
+  video.addEventListener('error', () => errorCbs.forEach(cb => cb(video.error || {})));
+  return {
+    video: () => video,
+    playlist: () => { try { const rep = player.getCurrentRepresentationForType('video'); return rep ? rep.id : null; } catch (e) { return null; } },
+    onError: cb => errorCbs.push(cb),
+    on: (event, cb) => video.addEventListener(event, cb),
+    one: (event, cb) => video.addEventListener(event, cb, {once: true}),
+    rate: x => { video.playbackRate = x; },
+    // autoplay: dash.js calls play() itself once the stream is set up (a play() before that races it).
+    start: () => { player.initialize(video, new URL(c.src, location.href).href, true); return null; },
+    dispose: () => { player.destroy(); video.remove(); },
+  };
+}
+
+const PLAYERS = {videojs: videojsPlayer, hlsjs: hlsjsPlayer, dashjs: dashjsPlayer};
+// The ES-module players arrive after this script has started; each sets its global.
+const loaded = () => CFG.player === 'videojs' ? typeof videojs !== 'undefined' : CFG.player === 'hlsjs' ? !!window.Hls : !!window.dashjs;
+
 function runCase(c) {
   return new Promise(resolve => {
     const r = {id: c.id, ended: false, t: 0, duration: null, sizes: [], errors: [], log: [],
@@ -609,7 +677,7 @@ function runCase(c) {
     el.setAttribute('muted', '');
     el.setAttribute('playsinline', '');
     document.getElementById('stage').appendChild(el);
-    const player = (CFG.player === 'videojs' ? videojsPlayer : hlsjsPlayer)(c, el, r);
+    const player = PLAYERS[CFG.player](c, el, r);
     const video = () => player.video();
     let done = false, lastT = -1, lastProgress = performance.now(), nearEndSince = null, lastSnap = 0;
 
@@ -705,9 +773,8 @@ function runCase(c) {
 
 (async () => {
   performance.setResourceTimingBufferSize(100000);
-  // hls.js is an ES module: it arrives after this script has started.
-  for (let n = 0; n < 100 && CFG.player === 'hlsjs' && !window.Hls; n++) await new Promise(ok => setTimeout(ok, 100));
-  if (CFG.player === 'videojs' ? typeof videojs === 'undefined' : !window.Hls) {
+  for (let n = 0; n < 100 && !loaded(); n++) await new Promise(ok => setTimeout(ok, 100));
+  if (!loaded()) {
     await post('/__reel/meta', {fatal: CFG.player + ' did not load'});
     await post('/__reel/done', {});
     return;
@@ -716,7 +783,8 @@ function runCase(c) {
   await post('/__reel/meta', CFG.player === 'videojs' ? {
     player: `video.js ${videojs.VERSION} + VHS ${videojs.HlsSourceHandler ? videojs.HlsSourceHandler.VERSION : null}`,
     userAgent: navigator.userAgent,
-  } : {player: `hls.js ${window.Hls.version}`, userAgent: navigator.userAgent});
+  } : CFG.player === 'hlsjs' ? {player: `hls.js ${window.Hls.version}`, userAgent: navigator.userAgent}
+    : {player: `dash.js ${window.dashjs.MediaPlayer().create().getVersion()}`, userAgent: navigator.userAgent});
   for (const c of CFG.cases) {
     const r = await runCase(c);
     await post('/__reel/result', r);
@@ -741,6 +809,8 @@ def build_page(cases, js_name, css_name, args):
         tag = ('<script type="module">const m = await import("/__reel/player/' + js_name + '");'
                'window.Hls = m.default && m.default.isSupported ? m.default'
                ' : Object.values(m).find(v => typeof v === "function" && typeof v.isSupported === "function");</script>')
+    elif args.player == "dashjs":
+        tag = '<script type="module">window.dashjs = await import("/__reel/player/' + js_name + '");</script>'
     else:
         tag = f'<script src="/__reel/player/{js_name}"></script>'
     refused = [c.strip() for c in args.refuse_codecs.split(",") if c.strip()]
@@ -901,6 +971,8 @@ def judge(case, r, timed_out, verbose=False, forbid=()):
                                + f" (buffered {fmt_ranges(tr['ranges'])})")
     if r.get("httpErrors"):
         reasons.append(f"{len(r['httpErrors'])} failed HTTP request(s)")
+    if forbid and not r.get("requests"):
+        reasons.append("the player's requests were not recorded, so --forbid cannot be checked")
     for pattern in forbid:
         asked = [urllib.parse.urlsplit(u).path for u in r.get("requests") or [] if pattern in u]
         if asked:
@@ -952,7 +1024,7 @@ def counted(items):
 
 def ensure_installed(no_install):
     """Run install-player.sh when the browser or the player is missing."""
-    if find_chromium() and find_player_dir() and find_hlsjs():
+    if find_chromium() and find_player_dir() and all(find_module(p) for p in MODULE_PLAYERS):
         return
     if no_install or (os.environ.get("REEL_PLAYER_JS_DIR") and find_chromium()):
         return
@@ -971,8 +1043,9 @@ def main():
     ap.add_argument("--dash", default="manifest.mpd", help="DASH manifest name in FOLDER (default manifest.mpd)")
     ap.add_argument("--no-install", action="store_true", help="never run install-player.sh")
     ap.add_argument("--only", default="", help="only the cases with these labels, comma-separated (e.g. abr)")
-    ap.add_argument("--player", choices=("videojs", "hlsjs"), default="videojs",
-                    help="videojs: Video.js 7 + VHS, HLS and DASH (default); hlsjs: hls.js 1.x, HLS only (AV1 in fMP4)")
+    ap.add_argument("--player", choices=("videojs", "hlsjs", "dashjs"), default="videojs",
+                    help="videojs: Video.js 7 + VHS, HLS and DASH (default); hlsjs: hls.js 1.x, HLS only; "
+                         "dashjs: dash.js 5, DASH only (both read AV1 in fMP4)")
     ap.add_argument("--refuse-codecs", default="",
                     help="codec prefixes the page's MSE and canPlayType refuse, comma-separated (e.g. av01: a device without AV1)")
     ap.add_argument("--forbid", action="append", default=[],
@@ -1000,7 +1073,7 @@ def main():
     # Cases, in page order; a missing manifest is a failure of its own.
     cases, virtual, missing = [], {}, []
     kinds = (("hls", args.hls, hls_cases), ("dash", args.dash, dash_cases))
-    for kind, name, make in kinds[:1] if args.player == "hlsjs" else kinds:
+    for kind, name, make in {"hlsjs": kinds[:1], "dashjs": kinds[1:]}.get(args.player, kinds):
         if not (folder / name).is_file():
             missing.append(f"{kind} {name}")
             continue
@@ -1018,8 +1091,8 @@ def main():
 
     ensure_installed(args.no_install)
     chromium = find_chromium()
-    hlsjs = find_hlsjs() if args.player == "hlsjs" else None
-    player_dir = hlsjs.parent if hlsjs else find_player_dir()
+    module = find_module(args.player) if args.player in MODULE_PLAYERS else None
+    player_dir = module.parent if module else find_player_dir()
     if not chromium:
         log("chromium not found: run scripts/services/install-player.sh (or set REEL_CHROMIUM)")
         return 2
@@ -1027,10 +1100,11 @@ def main():
         log("video.js not found: run scripts/services/install-player.sh, or set REEL_PLAYER_JS_DIR "
             "to a folder with video.js/video.min.js and video-js.css")
         return 2
-    if args.player == "hlsjs" and not hlsjs:
-        log("hls.js not found: run scripts/services/install-player.sh, or set REEL_HLSJS to hls.js as an ES module")
+    if args.player in MODULE_PLAYERS and not module:
+        log(f"{args.player} not found: run scripts/services/install-player.sh, or set "
+            f"{MODULE_PLAYERS[args.player][0]} to the player as an ES module")
         return 2
-    js_name, css_name = (hlsjs.name, None) if hlsjs else player_assets(player_dir)
+    js_name, css_name = (module.name, None) if module else player_assets(player_dir)
 
     page = build_page(cases, js_name, css_name, args)
     server = CheckServer(folder, player_dir, page, virtual, origin)

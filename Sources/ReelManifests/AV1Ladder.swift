@@ -6,8 +6,9 @@ import Foundation
 public struct AV1Configuration: Sendable, Hashable, Codable {
     /// Each AV1 rung's bit rate as a share of what its H.264 rendition really
     /// spent (its bytes over its duration, per-title or fixed): with half its
-    /// bits SVT-AV1 (preset 9) matches x264 veryfast's picture over
-    /// scripts/bench/efficiency.sh's clips, rung for rung and as viewers see it.
+    /// bits SVT-AV1 (preset 9) gives viewers x264 veryfast's picture or better
+    /// over scripts/bench/efficiency.sh's clips (0.3 dB less rung for rung,
+    /// but lower peaks let a viewer fetch a larger rung).
     public var rateFactor: Double
     /// Wall-clock seconds the encode may take per second of video, never less
     /// than `budgetFloor`: an encode past it stops, records why, and the

@@ -73,12 +73,12 @@ final class VideoEncoder {
     /// SVT-AV1 at the rung's bit rate (or a constant quality), a key frame
     /// every `segmentFrames` and only there. Preset 9 with temporal filtering
     /// off and `fast-decode` on, measured against preset 10 on 1080x1920 rungs
-    /// (scripts/bench/efficiency.sh, docs/benchmarks.md): +1.4 dB XPSNR on fast
-    /// motion and +0.3 dB on natural footage at the same bit rate, for about
-    /// 1.2x the CPU, which keeps a popular video's AV1 ladder under 3x the CPU
-    /// of its H.264 one. `lp` is the rung's thread count: by default every
-    /// SVT-AV1 instance starts a thread per core, and the rungs already run
-    /// side by side.
+    /// (docs/benchmarks.md): +1.4 dB XPSNR on fast motion and +0.3 dB on
+    /// natural footage at the same bit rate, for 1.3-1.4x a rung's CPU. `lp`
+    /// is the rung's thread count (by default every SVT-AV1 instance starts a
+    /// thread per core, and the rungs already run side by side), which takes
+    /// back 12 %: a popular video's AV1 ladder costs 2.7x the CPU of its H.264
+    /// one on average (scripts/bench/efficiency.sh), under the 3x it may.
     private static func openAV1(
         _ context: UnsafeMutablePointer<AVCodecContext>, codec: UnsafePointer<AVCodec>, rung: Rung, segmentFrames: Int, threads: Int32,
         quality: Double?

@@ -144,34 +144,26 @@ extension ExclusiveSuites {
                     #expect(reply.status == 200 && reply.headers["x-cache-status"] == "HIT", "\(path): \(reply.headers["x-cache-status"] ?? "-")")
                 }
 
-                // Headless Chromium with hls.js (which reads CODECS and asks MSE what it decodes): every
-                // variant forced, AV1 ones included, and the ABR stream, each to the end; the ABR choice is AV1.
+                // Headless Chromium with hls.js (which reads CODECS and asks MSE what it decodes) and with dash.js 5
+                // (which reads the MPD's two video AdaptationSets and asks MSE and Media Capabilities): every
+                // variant or Representation forced, AV1 ones included, and the ABR stream, each to the end. A browser
+                // without AV1 plays the same master or MPD in H.264 and never fetches an AV1 object.
                 let origin = "\(api.base)/v1/videos/\(id)/"
-                let played = try await BrowserCheck.run("play-check.py", [origin, "--player", "hlsjs", "--timeout", "300", "--stall", "60"])
-                #expect(played.status == 0 && played.output.contains("5 passed, 0 failed"), "\(played.output)")
-                for variant in ["360p-av1.av", "480p-av1.av"] {
-                    #expect(played.output.split(separator: "\n").contains { $0.hasPrefix("PASS hls \(variant) ") && $0.contains(" video=av01.") },
-                            "\(variant) was not played as AV1: \(played.output)")
+                for (player, kind, av1Renditions) in [("hlsjs", "hls", ["360p-av1.av", "480p-av1.av"]), ("dashjs", "dash", ["360p-av1", "480p-av1"])] {
+                    let played = try await BrowserCheck.run("play-check.py", [origin, "--player", player, "--timeout", "300", "--stall", "60"])
+                    #expect(played.status == 0 && played.output.contains("5 passed, 0 failed"), "\(played.output)")
+                    for rendition in av1Renditions {
+                        #expect(played.output.split(separator: "\n").contains { $0.hasPrefix("PASS \(kind) \(rendition) ") && $0.contains(" video=av01.") },
+                                "\(rendition) was not played as AV1: \(played.output)")
+                    }
+                    if player == "hlsjs" {  // hls.js's ABR choice is AV1
+                        #expect(played.output.split(separator: "\n").contains { $0.hasPrefix("PASS hls abr ") && $0.contains(" video=av01.") })
+                    }
+                    let h264Only = try await BrowserCheck.run("play-check.py", [origin, "--player", player, "--refuse-codecs", "av01",
+                                                                                "--forbid=-av1", "--only", "abr", "--timeout", "120", "--stall", "60"])
+                    #expect(h264Only.status == 0 && h264Only.output.contains("1 passed, 0 failed")
+                            && h264Only.output.contains(" video=avc1."), "\(h264Only.output)")
                 }
-                #expect(played.output.split(separator: "\n").contains { $0.hasPrefix("PASS hls abr ") && $0.contains(" video=av01.") })
-                // A browser without AV1 plays the same master in H.264 and never fetches an AV1 object.
-                let h264Only = try await BrowserCheck.run("play-check.py", [origin, "--player", "hlsjs", "--refuse-codecs", "av01",
-                                                                            "--forbid=-av1", "--only", "abr", "--timeout", "120", "--stall", "60"])
-                #expect(h264Only.status == 0 && h264Only.output.contains("1 passed, 0 failed")
-                        && h264Only.output.contains(" video=avc1."), "\(h264Only.output)")
-                // dash.js 5 (it reads the MPD's two video AdaptationSets and asks MSE what it decodes): the ABR
-                // stream and every Representation forced, the AV1 ones included, each to the end.
-                let dash = try await BrowserCheck.run("play-check.py", [origin, "--player", "dashjs", "--timeout", "300", "--stall", "60"])
-                #expect(dash.status == 0 && dash.output.contains("5 passed, 0 failed"), "\(dash.output)")
-                for representation in ["360p-av1", "480p-av1"] {
-                    #expect(dash.output.split(separator: "\n").contains { $0.hasPrefix("PASS dash \(representation) ") && $0.contains(" video=av01.") },
-                            "\(representation) was not played as AV1: \(dash.output)")
-                }
-                // Without AV1 it plays the MPD's H.264 set and never fetches an AV1 object.
-                let dashH264 = try await BrowserCheck.run("play-check.py", [origin, "--player", "dashjs", "--refuse-codecs", "av01",
-                                                                            "--forbid=-av1", "--only", "abr", "--timeout", "120", "--stall", "60"])
-                #expect(dashH264.status == 0 && dashH264.output.contains("1 passed, 0 failed")
-                        && dashH264.output.contains(" video=avc1."), "\(dashH264.output)")
                 // Video.js 7 (VHS cannot read AV1 in fMP4) still plays the HLS and DASH ABR streams, and so does
                 // Reel's own player page, which keeps VHS to the H.264 variants.
                 let videojs = try await BrowserCheck.run("play-check.py", [origin, "--only", "abr", "--timeout", "120", "--stall", "60"])

@@ -20,6 +20,8 @@ struct RawRequest {
             var sent = 0
             while sent < buffer.count, let start = buffer.baseAddress {
                 let n = Glibc.send(fd, start + sent, buffer.count - sent, Int32(MSG_NOSIGNAL))
+                // A signal (a child process of another suite exiting) can interrupt the send: go on.
+                if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
                 sent += n
             }

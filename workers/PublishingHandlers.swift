@@ -90,7 +90,7 @@ public struct PublishingHandlers: Sendable {
         let publisher = SegmentPublisher(
             catalog: catalog, store: home(of: video), video: video, rungs: rungs, frameRate: info.video.frameRate,
             hasAudio: info.audio != nil, folder: output, logger: logger)
-        let (segments, written) = AsyncStream<(String, SegmentRecord)>.makeStream()
+        let (segments, written) = AsyncStream<SegmentPublisher.Event>.makeStream()
         let publishing = Task { try await publisher.publish(segments) }
         let transcoded: Result<PackagedVideo, any Error>
         let started = ContinuousClock.now
@@ -100,9 +100,11 @@ public struct PublishingHandlers: Sendable {
             transcoded = .success(try await MediaPackager.renditions(
                 path: source.path, info: info, rungs: rungs, to: output, segmentSeconds: args.segmentSeconds ?? 2,
                 limits: limits, budget: .job(info, limits: limits), perTitle: perTitle,
-                onSegment: { name, record in written.yield((name, record)) },
+                onSegment: { name, record in written.yield(.segment(name, record)) },
                 onPerTitle: { record in
                     chosen.withLock { $0 = record }
+                    // Before the planned rungs' first segments, which follow this call.
+                    if let plan = record.plan { written.yield(.rungs(plan.rungs)) }
                     if let fallback = record.fallback {
                         logger.warning("per-title: the fixed ladder instead", metadata: ["video": "\(id)", "reason": "\(fallback)"])
                     } else if let plan = record.plan {

@@ -10,6 +10,20 @@ public struct Rung: Sendable, Hashable, Codable, CustomStringConvertible {
     public let maxBitrate: Int
 
     public var description: String { "\(name) \(width)x\(height) @ \(bitrate / 1000) kb/s" }
+
+    public init(name: String, width: Int, height: Int, bitrate: Int, maxBitrate: Int) {
+        self.name = name
+        self.width = width
+        self.height = height
+        self.bitrate = bitrate
+        self.maxBitrate = maxBitrate
+    }
+
+    /// The same picture size at another bit rate, its peak scaled alike.
+    public func at(bitrate newRate: Int) -> Rung {
+        let peak = bitrate > 0 ? Double(maxBitrate) / Double(bitrate) : 1.5
+        return Rung(name: name, width: width, height: height, bitrate: newRate, maxBitrate: Int(Double(newRate) * peak))
+    }
 }
 
 /// The video codec a ladder is encoded with: H.264 for every player, AV1

@@ -34,8 +34,8 @@ enum MediaLimitsEnvironment {
 
 /// Per-title bit rates from `REEL_PER_TITLE` (on by default; `off` keeps the
 /// fixed ladder for every upload) and `REEL_PER_TITLE_CRF`,
-/// `REEL_PER_TITLE_FLOOR`, `REEL_PER_TITLE_CEILING`, `REEL_PER_TITLE_STEP`
-/// (docs/configuration.md, docs/media.md).
+/// `REEL_PER_TITLE_FLOOR`, `REEL_PER_TITLE_CEILING`, `REEL_PER_TITLE_STEP`,
+/// `REEL_PER_TITLE_TOLERANCE` (docs/configuration.md, docs/media.md).
 enum PerTitleEnvironment {
     static func load(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PerTitleConfiguration? {
         switch environment["REEL_PER_TITLE", default: "on"].lowercased() {
@@ -51,6 +51,7 @@ enum PerTitleEnvironment {
         if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_FLOOR", atLeast: 0.01, environment) { configuration.floor = v }
         if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_CEILING", atLeast: 0.01, environment) { configuration.ceiling = v }
         if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_STEP", atLeast: 1, environment) { configuration.minimumStep = v }
+        if let v: Double = try EnvironmentNumber.read("REEL_PER_TITLE_TOLERANCE", atLeast: 0, environment) { configuration.tolerance = v }
         guard configuration.floor <= configuration.ceiling else {
             throw CLIError("REEL_PER_TITLE_FLOOR (\(configuration.floor)) is above REEL_PER_TITLE_CEILING (\(configuration.ceiling))")
         }

@@ -13,9 +13,15 @@ enum PerTitleReport {
                 + (record.plan.map { String(format: "; ladder %.2f× the fixed one's bits", $0.ladderRatio) } ?? ""))
         }
         if let fallback = record.fallback { Swift.print("per-title  fixed ladder kept: \(fallback)") }
+        for (rung, points) in (record.measurement?.quality ?? [:]).sorted(by: { $0.key < $1.key }) {
+            Swift.print("  \(rung.padding(toLength: 6, withPad: " ", startingAt: 0)) at the display size: "
+                + points.map { String(format: "CRF %.0f %d kb/s %.2f dB", $0.crf, $0.bitrate / 1000, $0.psnr) }.joined(separator: ", "))
+        }
         for choice in record.plan?.choices ?? [] {
             Swift.print("  \(choice.rung.padding(toLength: 6, withPad: " ", startingAt: 0)) fixed \(choice.fixed / 1000) kb/s, "
                 + "measured \(choice.measured / 1000) kb/s → " + (choice.chosen > 0 ? "\(choice.chosen / 1000) kb/s" : "none")
+                + (choice.chosen > 0 ? choice.size.map { " at \($0)'s size" } ?? "" : "")
+                + (choice.psnr.map { String(format: ", %.2f dB", $0) } ?? "")
                 + (choice.note.map { " (\($0))" } ?? ""))
         }
     }

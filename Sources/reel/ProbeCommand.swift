@@ -38,7 +38,8 @@ struct Probe: AsyncParsableCommand {
                 let measured = try await ComplexityProbe.measure(path: file, info: info, rungs: ladder, crf: crf,
                                                                   limits: try MediaLimitsEnvironment.load())
                 complexity = measured
-                plan = try PerTitlePlanner.plan(fixed: ladder, measured: measured.bitrates, configuration: configuration)
+                plan = try PerTitlePlanner.plan(fixed: ladder, measured: measured.bitrates, curves: measured.curves,
+                                                configuration: configuration)
             } catch let error as MediaError {
                 throw CLIError("\(file): \(error.message)")
             } catch let error as PerTitleError {

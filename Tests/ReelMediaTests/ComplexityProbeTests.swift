@@ -22,6 +22,13 @@ import ReelTesting
             let measurement = try await ComplexityProbe.measure(path: path, info: info, rungs: rungs)
             #expect(Set(measurement.bitrates.keys) == Set(rungs.map(\.name)))
             #expect(measurement.samples.count == 3)
+            // Every rung's picture at the display size, at CRF 21 and 29: fewer bits, a worse picture.
+            for rung in rungs {
+                let points = try #require(measurement.quality?[rung.name]).sorted { $0.crf < $1.crf }
+                #expect(points.map(\.crf) == [21, 29])
+                #expect(points[0].bitrate > points[1].bitrate && points[0].psnr > points[1].psnr, "\(rung.name): \(points)")
+                #expect(points.allSatisfy { $0.psnr > 20 && $0.psnr < 100 })
+            }
             measured[name] = measurement
         }
         let still = try #require(measured["still"]), noise = try #require(measured["noise"])
@@ -31,8 +38,13 @@ import ReelTesting
             #expect(noisy > bits * 4, "\(rung): noise \(noisy) b/s against still \(bits) b/s")
         }
         let fixed = try LadderPlanner.plan(MediaProbe.probe(try await TestClips.path("still.mp4")).video.geometry)
-        let easy = try PerTitlePlanner.plan(fixed: fixed, measured: still.bitrates)
-        let hard = try PerTitlePlanner.plan(fixed: fixed, measured: noise.bitrates)
+        // The still picture looks better than the noise at every rung, for fewer bits.
+        for rung in fixed {
+            let a = try #require(still.quality?[rung.name]?.first { $0.crf == 21 }), b = try #require(noise.quality?[rung.name]?.first { $0.crf == 21 })
+            #expect(a.psnr > b.psnr, "\(rung.name): still \(a.psnr) dB, noise \(b.psnr) dB")
+        }
+        let easy = try PerTitlePlanner.plan(fixed: fixed, measured: still.bitrates, curves: still.curves)
+        let hard = try PerTitlePlanner.plan(fixed: fixed, measured: noise.bitrates, curves: noise.curves)
         #expect(easy.ladderRatio < 0.5)
         #expect(hard.ladderRatio > easy.ladderRatio * 2)
     }

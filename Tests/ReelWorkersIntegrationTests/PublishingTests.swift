@@ -112,6 +112,34 @@ import Testing
         }
     }
 
+    /// Per-title sizes: the test pattern (a soft, synthetic picture) looks
+    /// better at 1080x1920 than at 720x1280 for the 720p slot's bits, so that
+    /// slot repeats 1080p's size at a lower rate under a name of its own.
+    /// Every planned rung is published as a complete video rendition of its
+    /// planned size (BrowserPlaybackTests plays such a ladder).
+    @Test func aPerTitleLadderThatRepeatsASizePublishesEveryRungAsVideo() async throws {
+        try await TestDatabase.withFresh { db in
+            let regions = try Regions([Region(name: "home", store: try TestObjectStores.fileStore("home"))])
+            let (id, jobs) = try await upload(db, regions, clip: "vertical.mp4")
+            let worker = start(db, regions, perTitle: .standard)
+            try await db.waitForState(jobs[2], .completed, timeout: 180)
+            try await worker.stop()
+            let catalog = Catalog(pool: db.pool)
+            let record = try JSONDecoder().decode(PerTitleRecord.self, from: try #require(try await catalog.perTitle(ofVideo: id)))
+            let plan = try #require(record.plan, "\(record.fallback ?? "")")
+            let repeated = try #require(plan.rungs.first { $0.name.hasSuffix("k") }, "\(plan.choices)")
+            #expect(plan.rungs.contains { $0.name != repeated.name && $0.width == repeated.width && $0.height == repeated.height })
+            let rows = try await db.pool.query(
+                "SELECT name, kind, width, height, complete FROM renditions WHERE video_id = $1 AND name <> 'audio'", [id])
+            #expect(Set(rows.compactMap { $0.string(0) }) == Set(plan.rungs.map(\.name)))
+            for row in rows {
+                let rung = try #require(plan.rungs.first { $0.name == row.string(0) })
+                #expect(row.string(1) == "video" && row.int(2) == rung.width && row.int(3) == rung.height && row.bool(4) == true,
+                        "\(rung.name)")
+            }
+        }
+    }
+
     @Test func aCorruptUploadFailsTheVideoWithAReadableMessage() async throws {
         try await TestDatabase.withFresh { db in
             let regions = try Regions([Region(name: "home", store: try TestObjectStores.fileStore("home"))])

@@ -5,7 +5,9 @@
 # natural-bikes, natural-carphone, still, slow-pan, noise, fast-motion), the
 # fixed H.264 ladder (`reel transcode`) against per-title H.264
 # (`reel transcode --per-title`, REEL_PER_TITLE_* from the environment, CRF 21,
-# floor 0.15, ceiling 1, step 1.3 by default) and against AV1
+# floor 0.15, ceiling 1, step 1.3, tolerance 0.5 dB by default: each rung's
+# picture size and bit rate from the samples' quality at the display size,
+# docs/media.md) and against AV1
 # (`reel transcode --codec av1`, issue 16 item 2: SVT-AV1 preset 9, the fixed
 # ladder's sizes as rungs 1080p-av1 … 360p-av1, at its bit rates times
 # REEL_AV1_RATE, 0.5 by default; video only). In production Reel encodes AV1
@@ -202,11 +204,15 @@ for clip in $CLIPS; do
         python3 scripts/bench/quality.py --source "$source" --seconds "$CLIP_SECONDS" --ffmpeg "$SHAKA_FFMPEG" \
             "${specs[@]}" > "$dir/$ladder.quality.json"
         if [ "$DISPLAY" = 1 ]; then
-            # Rungs smaller than the display, scaled up to it (the top rung is
-            # already at the display size: quality.py's figures are its own).
-            display=${specs[0]##*:}
+            # Rungs smaller than the display (the fixed ladder's largest rung),
+            # scaled up to it; a rung at the display size has quality.py's
+            # figures. Per-title may lead with a smaller size, or repeat one.
+            fixed_top=$("${helper[@]}" rungs "$dir/fixed" | head -n 1)
+            display=${fixed_top##*:}
             smaller=()
-            for spec in "${specs[@]:1}"; do smaller+=("${spec%:*}"); done
+            for spec in "${specs[@]}"; do
+                [ "${spec##*:}" = "$display" ] || smaller+=("${spec%:*}")
+            done
             "${helper[@]}" display-quality --source "$source" --ffmpeg "$SHAKA_FFMPEG" --size "$display" \
                 "${smaller[@]}" > "$dir/$ladder.display.json"
         fi

@@ -213,8 +213,10 @@ def diff(a, b):
 
 
 def same_size(ladder, rung):
-    """The rung of `ladder` the size of `rung` ("720p-av1" pairs with "720p"), or None."""
-    return next((r for r in ladder["rungs"] if (r["width"], r["height"]) == (rung["width"], rung["height"])), None)
+    """The rung of `ladder` the size of `rung` ("720p-av1" pairs with "720p"), or None; of two
+    the size (per-title may repeat one at a lower bit rate), the dearer."""
+    matches = [r for r in ladder["rungs"] if (r["width"], r["height"]) == (rung["width"], rung["height"])]
+    return max(matches, key=lambda r: r["bandwidth"]) if matches else None
 
 
 def anchor_bytes_at(anchor, quality):
@@ -275,7 +277,7 @@ def compare(anchor, other, bandwidths, cpu_dollars_per_hour, egress_dollars_per_
     va, vo = views(anchor, bandwidths), views(other, bandwidths)
     mean_a, mean_o = mean([v["bytes"] for v in va]), mean([v["bytes"] for v in vo])
     at6 = [i for i, v in enumerate(va) if v["mbps"] == 6]
-    pairs = [(r, a) for r in other["rungs"] if (a := same_size(anchor, r))]
+    pairs = [(r, a) for a in anchor["rungs"] if (r := same_size(other, a))]
     per_rung = {a["name"]: diff(r["xpsnr"], a["xpsnr"]) for r, a in pairs}
     extra_cpu = other["cpu_s"] - (0 if extra_encode else anchor["cpu_s"])
     saved = mean_a - mean_o  # bytes per view, mean over the viewer bandwidths
@@ -348,6 +350,8 @@ def print_plan(per_title):
         print(f"  per-title: fixed ladder kept: {per_title['fallback']}")
     for c in (plan or {}).get("choices", []):
         chosen = f"{c['chosen'] // 1000} kb/s" if c["chosen"] else "none"
+        if c["chosen"] and c.get("size"):
+            chosen += f" at {c['size']}'s size"
         note = f" ({c['note']})" if c.get("note") else ""
         print(f"    {c['rung']:<6} fixed {c['fixed'] // 1000} kb/s, measured {c['measured'] // 1000} kb/s -> {chosen}{note}")
 
@@ -372,7 +376,7 @@ def print_comparison(label, seconds, fixed, other, c):
     if other["audio_from"]:
         print(f"  {label} is video only: counted with the {other['audio_from']} ladder's audio (view bytes and peaks)")
     rows = [(r, same_size(other, r)) for r in fixed["rungs"]]
-    rows += [(None, r) for r in other["rungs"] if not same_size(fixed, r)]
+    rows += [(None, r) for r in other["rungs"] if not any(r is paired for _, paired in rows)]
     print(f"  {'rung':<7}{'fixed: kb/s':>12}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}"
           f"{label + ': kb/s':>17}{'peak':>7}{'XPSNR':>7}{'SSIM':>8}{'disp':>7}{'ΔXPSNR':>8}")
     for a, o in rows:
@@ -488,10 +492,10 @@ def report(args):
     print(f"  pay back: views after which the candidate's extra encode CPU (per-title: over the fixed ladder's; AV1: "
           f"all of it, an encode on top of the H.264 ladder) costs less than the egress it saved, assuming CPU at "
           f"${args.cpu_dollars_per_hour:g}/core-hour and egress at ${args.egress_dollars_per_gb:g}/GB")
-    print("targets: per-title <= 0.8x the fixed ladder's bytes per view at equal or better quality (ΔXPSNR >= 0) "
-          "on average over the set; AV1 <= 0.6x at equal quality; AV1 encode CPU per popular video <= 3x the "
-          "H.264 ladder's. =Q is the bytes ratio at equal quality; bytes/view with ΔXPSNR and Δdisp the raw one "
-          "with the quality it bought")
+    print("targets: per-title <= 0.8x the fixed ladder's bytes per view at equal or better quality on average over "
+          "the set; AV1 <= 0.6x at equal quality; AV1 encode CPU per popular video <= 3x the H.264 ladder's. "
+          "=Q is the bytes ratio at equal quality (what the targets compare); bytes/view with ΔXPSNR and Δdisp the "
+          "raw one with the quality it bought")
     results["summary"] = summary
     with open(os.path.join(args.work, "results.json"), "w") as f:
         json.dump(results, f, indent=1)

@@ -138,7 +138,7 @@ struct DashboardData: Sendable {
     }
 
     struct PerTitleRow: Sendable {
-        let rung, fixed, measured, chosen, note: String
+        let rung, fixed, measured, chosen, size, psnr, note: String
     }
 
     struct PerTitleView: Sendable {
@@ -160,6 +160,7 @@ struct DashboardData: Sendable {
         let rows = (record.plan?.choices ?? []).map { (c: PerTitlePlan.Choice) -> PerTitleRow in
             let chosen = c.chosen > 0 ? String(c.chosen / 1000) : "left out"
             return PerTitleRow(rung: c.rung, fixed: String(c.fixed / 1000), measured: String(c.measured / 1000), chosen: chosen,
+                               size: c.chosen > 0 ? c.size ?? c.rung : "", psnr: c.psnr.map { String(format: "%.2f", $0) } ?? "",
                                note: c.note ?? "")
         }
         return PerTitleView(summary: summary, fallback: record.fallback, rows: rows)

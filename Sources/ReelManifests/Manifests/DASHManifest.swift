@@ -22,7 +22,7 @@ public enum DASHManifest {
         let families = Dictionary(grouping: video) { $0.codecs.split(separator: ".").first.map(String.init) ?? $0.codecs }
         let sets = families.keys.sorted { ($0 == "avc1" ? 0 : 1, $0) < ($1 == "avc1" ? 0 : 1, $1) }
         for (id, family) in sets.enumerated() {
-            let rungs = (families[family] ?? []).sorted { $0.width * $0.height < $1.width * $1.height }
+            let rungs = (families[family] ?? []).sorted { ($0.width * $0.height, $0.peakBitrate) < ($1.width * $1.height, $1.peakBitrate) }
             guard let largest = rungs.last else { continue }
             xml.append(
                 #"    <AdaptationSet id="\#(id)" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1""#

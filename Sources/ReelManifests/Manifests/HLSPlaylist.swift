@@ -45,7 +45,10 @@ public enum HLSPlaylist {
         let variants = video.map { track in audio.map { MuxedVariant.track(video: track, audio: $0, audioComplete: audioComplete) } ?? track }
         // H.264 first, lowest first (a player that starts with the first variant starts fast, with a
         // codec every player decodes), then the AV1 variants, which players that decode AV1 choose by CODECS.
-        func order(_ track: MediaTrack) -> (Int, Int) { (track.codecs.hasPrefix("av01") ? 1 : 0, track.width * track.height) }
+        // Per-title ladders may have one size at two bit rates: the cheaper first.
+        func order(_ track: MediaTrack) -> (Int, Int, Int) {
+            (track.codecs.hasPrefix("av01") ? 1 : 0, track.width * track.height, track.peakBitrate)
+        }
         for track in variants.sorted(by: { order($0) < order($1) }) where !track.segments.isEmpty {
             // BANDWIDTH bounds the variant's peak segment bit rate, audio included (§4.3.4.2).
             var attributes = [

@@ -16,6 +16,14 @@ struct MediaSource: Sendable {
         self.budget = budget
     }
 
+    /// A file Reel wrote itself (the probe's renditions), with its known demuxer.
+    init(path: String, container: String, limits: MediaLimits = .standard, budget: MediaBudget = .unbounded) {
+        self.path = path
+        self.container = container
+        self.limits = limits
+        self.budget = budget
+    }
+
     func open() throws(MediaError) -> ContainedInput {
         try ContainedInput(path: path, limits: limits, demuxer: container)
     }

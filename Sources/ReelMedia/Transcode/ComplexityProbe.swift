@@ -21,15 +21,20 @@ public enum ComplexityProbe {
     }
 
     public static func measure(
-        _ path: String, info: MediaInfo, rungs: [Rung], crf: Double = PerTitleConfiguration.standard.crf, samples count: Int = 3, sampleSeconds: Double = 1,
+        _ path: String, info: MediaInfo, rungs: [Rung], crf: Double = PerTitleConfiguration.standard.crf,
+        spread: Double = PerTitleConfiguration.standard.spread, samples count: Int = 3, sampleSeconds: Double = 1,
         threads: Int32 = 2, limits: MediaLimits = .standard, budget: MediaBudget = .unbounded
     ) throws(MediaError) -> ComplexityMeasurement {
         try measure(MediaSource(path: path, info: info, limits: limits, budget: budget), info: info, rungs: rungs, crf: crf,
-                    samples: count, sampleSeconds: sampleSeconds, threads: threads)
+                    spread: spread, samples: count, sampleSeconds: sampleSeconds, threads: threads)
     }
 
+    /// Every rung is encoded at `crf` and at `crf + spread`; each encode is
+    /// then decoded, scaled up to the largest rung's size and compared with
+    /// the source at that size (``QualityPoint``), every third frame.
     static func measure(
-        _ source: MediaSource, info: MediaInfo, rungs: [Rung], crf: Double, samples count: Int, sampleSeconds: Double, threads: Int32
+        _ source: MediaSource, info: MediaInfo, rungs: [Rung], crf: Double, spread: Double, samples count: Int, sampleSeconds: Double,
+        threads: Int32
     ) throws(MediaError) -> ComplexityMeasurement {
         guard !rungs.isEmpty else { throw MediaError(.unsupported, "the ladder has no rungs") }
         let started = ContinuousClock.now
@@ -40,35 +45,30 @@ public enum ComplexityProbe {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("reel-probe-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
 
-        var lanes: [LadderTranscoder.Lane] = []
+        let qualities = spread > 0 ? [crf, crf + spread] : [crf]
+        var encodes: [(rung: Rung, crf: Double, lane: LadderTranscoder.Lane)] = []
         for rung in rungs {
-            lanes.append(try .init(rung: rung, frameRate: frameRate, segmentFrames: frames,
-                                   threads: LadderTranscoder.encoderThreads(for: rung, among: rungs, threads: threads), rotation: rotation,
-                                   folder: scratch.appendingPathComponent(rung.name), quality: crf) { _ in })
+            for quality in qualities {
+                let folder = scratch.appendingPathComponent("\(rung.name)-crf\(quality)")
+                // Capped at twice the fixed rate: no rung is given more than its ceiling, and noise at CRF 21
+                // would otherwise cost 40 Mb/s of encoding for nothing.
+                encodes.append((rung, quality, try .init(rung: rung.at(bitrate: rung.bitrate * 2), frameRate: frameRate, segmentFrames: frames,
+                                                        threads: LadderTranscoder.encoderThreads(for: rung, among: rungs, threads: threads),
+                                                        rotation: rotation, folder: folder, quality: quality, capped: true) { _ in }))
+            }
         }
-        let workers = lanes.map { LadderTranscoder.LaneWorker(lane: $0, rotation: rotation) }
+        let workers = encodes.map { LadderTranscoder.LaneWorker(lane: $0.lane, rotation: rotation) }
         defer { for worker in workers { _ = worker.finish() } }
 
         let starts = sampleStarts(duration: info.duration, count: count, length: sampleSeconds)
-        let decoder = try VideoDecoder(source: source, threads: threads)
-        var pts: Int64 = 0
-        for start in starts {
-            if start > 0 { decoder.seek(to: start) }
-            var taken = 0
-            // Frames before the sample's start (from the keyframe the seek
-            // landed on) are decoded and dropped; each sample begins with an IDR.
-            while taken < frames, let frame = try decoder.next() {
-                guard decoder.seconds(of: frame) >= start - 0.5 / rate else { continue }
-                guard let copy = av_frame_clone(frame) else { throw MediaError(.unsupported, "out of memory for a frame") }
-                let first = taken == 0
-                for (i, worker) in workers.enumerated() {
-                    guard let shared = i == workers.count - 1 ? copy : av_frame_clone(copy) else {
-                        throw MediaError(.unsupported, "out of memory for a frame")
-                    }
-                    worker.submit(shared, pts: pts, keyframe: first)
+        let taken = try forEachSampleFrame(source, starts: starts, frames: frames, rate: rate, threads: threads) { (frame, index) throws(MediaError) in
+            guard let copy = av_frame_clone(frame) else { throw MediaError(.unsupported, "out of memory for a frame") }
+            for (i, worker) in workers.enumerated() {
+                guard let shared = i == workers.count - 1 ? copy : av_frame_clone(copy) else {
+                    throw MediaError(.unsupported, "out of memory for a frame")
                 }
-                pts += 1
-                taken += 1
+                // Each sample begins with an IDR.
+                worker.submit(shared, pts: Int64(index), keyframe: index % frames == 0)
             }
         }
         var failure: MediaError?
@@ -76,29 +76,64 @@ public enum ComplexityProbe {
             if let error = worker.finish(), failure == nil { failure = error }
         }
         if let failure { throw failure }
-        guard pts > 0 else { throw MediaError(.unreadable, "no frame of the video could be decoded") }
-        let seconds = Double(pts) / rate
+        guard taken > 0 else { throw MediaError(.unreadable, "no frame of the video could be decoded") }
+        let seconds = Double(taken) / rate
+        func bitrate(_ lane: LadderTranscoder.Lane) -> Int {
+            Int((Double(lane.writer.segments.reduce(0) { $0 + $1.bytes }) * 8 / seconds).rounded())
+        }
         var bitrates: [String: Int] = [:]
-        for lane in lanes {
-            let bytes = lane.writer.segments.reduce(0) { $0 + $1.bytes }
-            bitrates[lane.rung.name] = Int((Double(bytes) * 8 / seconds).rounded())
+        for encode in encodes where encode.crf == crf { bitrates[encode.rung.name] = bitrate(encode.lane) }
+        var quality: [String: [QualityPoint]]?
+        if spread > 0 {
+            let display = rungs.max { $0.width * $0.height < $1.width * $1.height } ?? rungs[0]
+            let psnr = try DisplayQuality.psnr(of: encodes.map(\.lane), against: source, starts: starts, frames: frames, rate: rate,
+                                               threads: threads, rotation: rotation, display: (display.width, display.height))
+            quality = [:]
+            for (encode, dB) in zip(encodes, psnr) {
+                quality?[encode.rung.name, default: []].append(QualityPoint(crf: encode.crf, bitrate: bitrate(encode.lane),
+                                                                            psnr: (dB * 100).rounded() / 100))
+            }
         }
         let took = ContinuousClock.now - started
         return ComplexityMeasurement(crf: crf, samples: starts, sampleSeconds: sampleSeconds, bitrates: bitrates,
-                                     seconds: took.seconds)
+                                     seconds: took.seconds, quality: quality)
+    }
+
+    /// Decodes the samples: `frames` frames from each start (frames before a
+    /// start, from the keyframe the seek landed on, are decoded and dropped),
+    /// handing each to `body` with its index over all samples (the frame is
+    /// the decoder's, valid during the call). Returns how many were handed.
+    static func forEachSampleFrame(
+        _ source: MediaSource, starts: [Double], frames: Int, rate: Double, threads: Int32,
+        _ body: (UnsafeMutablePointer<AVFrame>, Int) throws(MediaError) -> Void
+    ) throws(MediaError) -> Int {
+        let decoder = try VideoDecoder(source: source, threads: threads)
+        var index = 0
+        for start in starts {
+            if start > 0 { decoder.seek(to: start) }
+            var taken = 0
+            while taken < frames, let frame = try decoder.next() {
+                guard decoder.seconds(of: frame) >= start - 0.5 / rate else { continue }
+                try body(frame, index)
+                index += 1
+                taken += 1
+            }
+        }
+        return index
     }
 }
 
 extension ComplexityProbe {
-    /// ``measure(_:info:rungs:crf:samples:sampleSeconds:threads:limits:budget:)`` on a thread of
+    /// ``measure(_:info:rungs:crf:spread:samples:sampleSeconds:threads:limits:budget:)`` on a thread of
     /// its own: it decodes and encodes for about a second and must never hold
     /// a thread of the cooperative pool.
     public static func measure(
-        path: String, info: MediaInfo, rungs: [Rung], crf: Double = PerTitleConfiguration.standard.crf, samples: Int = 3, sampleSeconds: Double = 1,
+        path: String, info: MediaInfo, rungs: [Rung], crf: Double = PerTitleConfiguration.standard.crf,
+        spread: Double = PerTitleConfiguration.standard.spread, samples: Int = 3, sampleSeconds: Double = 1,
         threads: Int32 = 2, limits: MediaLimits = .standard, budget: MediaBudget = .unbounded
     ) async throws -> ComplexityMeasurement {
         try await onOwnThread(name: "reel-probe") {
-            try measure(path, info: info, rungs: rungs, crf: crf, samples: samples, sampleSeconds: sampleSeconds,
+            try measure(path, info: info, rungs: rungs, crf: crf, spread: spread, samples: samples, sampleSeconds: sampleSeconds,
                         threads: threads, limits: limits, budget: budget)
         }
     }

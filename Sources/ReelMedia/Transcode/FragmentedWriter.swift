@@ -13,7 +13,7 @@ final class FragmentedWriter {
     private var context: UnsafeMutablePointer<AVFormatContext>?
     private var io: UnsafeMutablePointer<AVIOContext>?
     private let sink = ByteSink()
-    private let folder: URL
+    let folder: URL
     private let onSegment: (SegmentRecord) -> Void
     private(set) var segments: [SegmentRecord] = []
     private var pending: (start: Int64, end: Int64)?

@@ -140,9 +140,10 @@ public enum LadderTranscoder {
         }
         if let failure { throw failure }
         guard grid.next > 0 else { throw MediaError(.unreadable, "no frame of the video could be decoded") }
-        // In the ladder's order (largest first), whatever order the lanes started in.
-        let order = Dictionary(uniqueKeysWithValues: rungs.enumerated().map { ($1.name, $0) })
-        return lanes.sorted { order[$0.rung.name, default: 0] < order[$1.rung.name, default: 0] }.map { lane in
+        // In the ladder's order (largest first, then the dearer of one size), whatever order the lanes started in.
+        return lanes.sorted {
+            ($0.rung.width * $0.rung.height, $0.rung.bitrate) > ($1.rung.width * $1.rung.height, $1.rung.bitrate)
+        }.map { lane in
             // libsvtav1's extradata is a sequence header, not the av1C record: read the CODECS string from what was written.
             let codecs = lane.encoder.codec == .h264 ? lane.encoder.codecString
                 : (try? Data(contentsOf: root.appendingPathComponent(lane.rung.name).appendingPathComponent("init.mp4")))
@@ -159,14 +160,14 @@ public enum LadderTranscoder {
     ) -> PerTitleRecord {
         let measured: ComplexityMeasurement
         do {
-            measured = try ComplexityProbe.measure(source, info: info, rungs: rungs, crf: configuration.crf, samples: 3,
-                                                   sampleSeconds: 1, threads: threads)
+            measured = try ComplexityProbe.measure(source, info: info, rungs: rungs, crf: configuration.crf, spread: configuration.spread,
+                                                   samples: 3, sampleSeconds: 1, threads: threads)
         } catch {
             return PerTitleRecord(measurement: nil, plan: nil, fallback: "the complexity measurement failed: \(error.message)")
         }
         do {
             return PerTitleRecord(measurement: measured, plan: try PerTitlePlanner.plan(fixed: rungs, measured: measured.bitrates,
-                                                                                      configuration: configuration), fallback: nil)
+                                                                                      curves: measured.curves, configuration: configuration), fallback: nil)
         } catch {
             return PerTitleRecord(measurement: measured, plan: nil, fallback: "no per-title plan: \(error.description)")
         }

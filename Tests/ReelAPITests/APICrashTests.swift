@@ -24,8 +24,14 @@ import Testing
             let request = try RawRequest(first.base, "POST /v1/uploads?title=crash HTTP/1.1\r\nContent-Type: video/mp4",
                                          body: file, send: file.count / 2)
             // (A loaded machine, every suite at once in CI, once took longer than 30 s here.)
-            try await eventually(timeout: 120, "half the upload to reach the spool") {
-                spooled(spool).contains { ((try? FileManager.default.attributesOfItem(atPath: $0.path)[.size]) as? Int ?? 0) > 0 }
+            do {
+                try await eventually(timeout: 120, "half the upload to reach the spool") {
+                    spooled(spool).contains { ((try? FileManager.default.attributesOfItem(atPath: $0.path)[.size]) as? Int ?? 0) > 0 }
+                }
+            } catch {
+                // What the API and the spool looked like, for a failure seen only under full-suite load.
+                Issue.record("\(error); spool: \(spooled(spool).map(\.lastPathComponent)); API log: \(first.process.log.suffix(3000))")
+                throw error
             }
             first.process.signal(SIGKILL)
             try await first.process.waitForExit()

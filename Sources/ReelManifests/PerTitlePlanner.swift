@@ -162,10 +162,10 @@ public enum PerTitlePlanner {
                                      note: "left out: \(reason)", size: slot.sizeNote, psnr: slot.psnr))
                 continue
             }
-            let peak = rung.bitrate > 0 ? Double(rung.maxBitrate) / Double(rung.bitrate) : 1.5
             let taken = !lowest && (slot.size.name == lowestRung.name || kept.contains { $0.name == slot.size.name })
+            // The slot's size at its chosen rate, peaking as the slot's fixed rung does.
             kept.append(Rung(name: taken ? "\(slot.size.name)-\(slot.chosen / 1000)k" : slot.size.name, width: slot.size.width,
-                             height: slot.size.height, bitrate: slot.chosen, maxBitrate: Int(Double(slot.chosen) * peak)))
+                             height: slot.size.height, bitrate: slot.chosen, maxBitrate: rung.at(bitrate: slot.chosen).maxBitrate))
             choices.append(.init(rung: rung.name, fixed: rung.bitrate, measured: slot.spent, chosen: slot.chosen,
                                  note: slot.note, size: slot.sizeNote, psnr: slot.psnr))
         }
